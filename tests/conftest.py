@@ -1,5 +1,4 @@
 """Shared test fixtures."""
-import os
 from pathlib import Path
 
 import pytest
@@ -14,9 +13,3 @@ def metheny_path():
         pytest.skip(f"{METHENY} is absent (it lives in ../shared/data beside the repo)")
     return METHENY
 
-
-@pytest.fixture(autouse=True)
-def _quiet_numba_env(monkeypatch):
-    # Tests choose the Numba or NumPy path explicitly; start from the default.
-    monkeypatch.delenv("JAZZ_LSTM_NUMBA", raising=False)
-    yield
