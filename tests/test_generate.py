@@ -1,0 +1,86 @@
+"""lstm_np.generate: greedy, temperature and top-k choice; seeded batch generation."""
+import numpy as np
+import pytest
+
+from lstm_np.generate import choose_tokens, generate
+from lstm_np.model import ModelConfig, SequenceModel
+
+
+def test_temperature_zero_is_argmax():
+    logits = np.array([[0.1, 3.0, 2.9], [5.0, -1.0, 4.0]])
+    np.testing.assert_array_equal(choose_tokens(logits, np.array([0.99, 0.99]), 0.0), [1, 0])
+
+
+def test_draws_follow_the_softmax_distribution():
+    logits = np.log(np.array([[0.2, 0.5, 0.3]]))
+    uniforms = np.random.default_rng(0).random(20000)
+    picks = np.array([choose_tokens(logits, uniforms[k:k + 1])[0] for k in range(20000)])
+    frequencies = np.bincount(picks, minlength=3) / 20000
+    np.testing.assert_allclose(frequencies, [0.2, 0.5, 0.3], atol=0.015)
+
+
+def test_inverse_cdf_boundaries():
+    logits = np.log(np.array([[0.25, 0.25, 0.5]]))
+    assert choose_tokens(logits, np.array([0.0]))[0] == 0
+    assert choose_tokens(logits, np.array([0.26]))[0] == 1
+    assert choose_tokens(logits, np.array([0.51]))[0] == 2
+    assert choose_tokens(logits, np.array([0.999999]))[0] == 2
+
+
+def test_top_k_never_picks_outside_the_k_largest():
+    logits = np.array([[1.0, 4.0, 3.0, 2.0, 0.0]])
+    picks = {choose_tokens(logits, np.array([u]), temperature=5.0, top_k=2)[0]
+             for u in np.linspace(0, 0.999, 200)}
+    assert picks == {1, 2}
+
+
+def test_low_temperature_sharpens():
+    logits = np.array([[1.0, 2.0]])
+    uniforms = np.linspace(0, 0.999, 1000)
+    cold = sum(choose_tokens(logits, np.array([u]), 0.1)[0] for u in uniforms)
+    hot = sum(choose_tokens(logits, np.array([u]), 10.0)[0] for u in uniforms)
+    assert cold > 990 and 450 < hot < 600
+
+
+def test_bad_sampling_options_are_refused():
+    with pytest.raises(ValueError):
+        choose_tokens(np.zeros((1, 3)), np.zeros(1), temperature=-1)
+    with pytest.raises(ValueError):
+        choose_tokens(np.zeros((1, 3)), np.zeros(1), top_k=-2)
+
+
+def trained_free_model():
+    config = ModelConfig(vocab_size=12, hidden_size=8, num_layers=2, dense_size=5)
+    return SequenceModel(config, rng=np.random.default_rng(3))
+
+
+def test_same_seed_same_tokens_other_seed_other_tokens():
+    model = trained_free_model()
+    primer = np.array([[1, 2, 3], [4, 5, 6]])
+    first = generate(model, primer, 40, np.random.default_rng(9), temperature=1.5)
+    again = generate(model, primer, 40, np.random.default_rng(9), temperature=1.5)
+    other = generate(model, primer, 40, np.random.default_rng(10), temperature=1.5)
+    assert first.shape == (2, 40)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+    assert first.min() >= 0 and first.max() < 12
+
+
+def test_batch_rows_are_independent_sequences():
+    model = trained_free_model()
+    primer = np.array([[1, 2, 3], [7, 8, 9]])
+    batch = generate(model, primer, 15, np.random.default_rng(0), temperature=0)
+    for row in range(2):
+        alone = generate(model, primer[row:row + 1], 15, np.random.default_rng(0), temperature=0)
+        np.testing.assert_array_equal(alone[0], batch[row])
+
+
+def test_greedy_generation_follows_the_model_argmax():
+    model = trained_free_model()
+    primer = np.array([[3, 1]])
+    tokens = generate(model, primer, 6, np.random.default_rng(0), temperature=0)
+    sequence = list(primer[0])
+    for token in tokens[0]:
+        logits, _, _ = model.forward(np.array([sequence]), all_steps=True)
+        assert token == logits.reshape(len(sequence), 12)[-1].argmax()
+        sequence.append(token)

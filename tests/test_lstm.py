@@ -1,0 +1,139 @@
+"""lstm_np.lstm: forward and BPTT against finite differences; stepwise == batched; paths agree."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from lstm_np import kernels, lstm
+from tests.gradcheck import elementwise_relative_error, numerical_gradient
+
+BACKENDS = ["numpy"] + (["numba"] if kernels.numba_available() else [])
+
+
+def random_problem(rng, m=3, T=4, n_x=5, n_a=4, dtype=np.float64):
+    x = rng.normal(size=(m, T, n_x))
+    h0 = rng.normal(size=(m, n_a))
+    c0 = rng.normal(size=(m, n_a))
+    W = rng.normal(size=(n_x + n_a, 4 * n_a)) * 0.5
+    b = rng.normal(size=4 * n_a) * 0.5
+    return [a.astype(dtype) for a in (x, h0, c0, W, b)]
+
+
+def reference_step(x_t, h, c, W, b):
+    """One step written straight from the equations, with explicit concatenation."""
+    n_a = h.shape[1]
+    a = np.concatenate([x_t, h], axis=1) @ W + b
+    i = 1 / (1 + np.exp(-a[:, :n_a]))
+    f = 1 / (1 + np.exp(-a[:, n_a:2 * n_a]))
+    g = np.tanh(a[:, 2 * n_a:3 * n_a])
+    o = 1 / (1 + np.exp(-a[:, 3 * n_a:]))
+    c = f * c + i * g
+    return o * np.tanh(c), c
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_forward_matches_the_equations_step_by_step(backend):
+    rng = np.random.default_rng(0)
+    x, h0, c0, W, b = random_problem(rng)
+    hs, (hT, cT), _ = lstm.forward(x, h0, c0, W, b, backend)
+    h, c = h0, c0
+    for t in range(x.shape[1]):
+        h, c = reference_step(x[:, t], h, c, W, b)
+        np.testing.assert_allclose(hs[:, t], h, rtol=1e-12, atol=1e-14,
+                                   err_msg=f"ours vs reference, h at step {t}")
+    np.testing.assert_allclose(hT, h, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(cT, c, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_T_single_steps_equal_one_whole_sequence(backend):
+    rng = np.random.default_rng(1)
+    x, h0, c0, W, b = random_problem(rng, m=2, T=6)
+    hs, (hT, cT), _ = lstm.forward(x, h0, c0, W, b, backend)
+    h, c = h0, c0
+    for t in range(x.shape[1]):
+        step_hs, (h, c), _ = lstm.forward(x[:, t:t + 1], h, c, W, b, backend)
+        np.testing.assert_array_equal(step_hs[:, 0], hs[:, t])
+    np.testing.assert_array_equal(h, hT)
+    np.testing.assert_array_equal(c, cT)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_backward_matches_finite_differences_in_float64(backend):
+    rng = np.random.default_rng(2)
+    args = random_problem(rng, m=3, T=4, n_x=5, n_a=4)
+    x, h0, c0, W, b = args
+    weight_hs = rng.normal(size=(3, 4, 4))
+    weight_hT = rng.normal(size=(3, 4))
+    weight_cT = rng.normal(size=(3, 4))
+
+    def loss():
+        hs, (hT, cT), _ = lstm.forward(x, h0, c0, W, b, backend)
+        return (hs * weight_hs).sum() + (hT * weight_hT).sum() + (cT * weight_cT).sum()
+
+    _, _, cache = lstm.forward(x, h0, c0, W, b, backend)
+    analytic = lstm.backward(weight_hs, weight_hT, weight_cT, cache)
+    for name, array, grad in zip(["x", "h0", "c0", "W", "b"], args, analytic):
+        error = elementwise_relative_error(grad, numerical_gradient(loss, array))
+        assert error < 1e-6, f"d{name}: max relative error {error:.2e}"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_token_ids_act_as_one_hot_inputs(backend):
+    rng = np.random.default_rng(3)
+    vocab, n_a = 7, 5
+    ids = rng.integers(0, vocab, size=(3, 4))
+    one_hot = np.eye(vocab)[ids]
+    _, h0, c0, W, b = random_problem(rng, n_x=vocab, n_a=n_a)
+    hs_ids, _, cache_ids = lstm.forward(ids, h0, c0, W, b, backend)
+    hs_hot, _, cache_hot = lstm.forward(one_hot, h0, c0, W, b, backend)
+    np.testing.assert_allclose(hs_ids, hs_hot, rtol=1e-12, atol=1e-14)
+    dhs = rng.normal(size=hs_ids.shape)
+    dx, *rest_ids = lstm.backward(dhs, None, None, cache_ids)
+    _, *rest_hot = lstm.backward(dhs, None, None, cache_hot)
+    assert dx is None
+    for ours, reference in zip(rest_ids, rest_hot):
+        np.testing.assert_allclose(ours, reference, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.skipif(not kernels.numba_available(), reason="numba is not installed")
+@pytest.mark.parametrize("dtype, tolerance", [(np.float64, 1e-10), (np.float32, 1e-5)])
+def test_numba_and_numpy_paths_agree(dtype, tolerance):
+    rng = np.random.default_rng(4)
+    x, h0, c0, W, b = random_problem(rng, m=6, T=9, n_x=7, n_a=8, dtype=dtype)
+    dhs = rng.normal(size=(6, 9, 8)).astype(dtype)
+    dhT, dcT = (rng.normal(size=(6, 8)).astype(dtype) for _ in range(2))
+    results = {}
+    for backend in ("numpy", "numba"):
+        hs, (hT, cT), cache = lstm.forward(x, h0, c0, W, b, backend)
+        results[backend] = (hs, hT, cT) + lstm.backward(dhs, dhT, dcT, cache)
+    names = ["hs", "hT", "cT", "dx", "dh0", "dc0", "dW", "db"]
+    for name, numpy_value, numba_value in zip(names, results["numpy"], results["numba"]):
+        assert numba_value.dtype == dtype
+        np.testing.assert_allclose(numba_value, numpy_value, rtol=tolerance, atol=tolerance,
+                                   err_msg=f"{name}: numba vs numpy")
+
+
+def test_environment_variable_forces_the_numpy_path(monkeypatch):
+    monkeypatch.setenv("JAZZ_LSTM_NUMBA", "0")
+    assert kernels.resolve_backend(None) == "numpy"
+    monkeypatch.setenv("JAZZ_LSTM_NUMBA", "1")
+    assert kernels.resolve_backend(None) == ("numba" if kernels.numba_available() else "numpy")
+    with pytest.raises(ValueError):
+        kernels.resolve_backend("cuda")
+
+
+@settings(max_examples=25, deadline=None)
+@given(m=st.integers(1, 4), T=st.integers(1, 5), n_x=st.integers(1, 6), n_a=st.integers(1, 6),
+       dtype=st.sampled_from([np.float32, np.float64]), backend=st.sampled_from(BACKENDS),
+       seed=st.integers(0, 2**16))
+def test_shapes_hold_and_outputs_are_finite(m, T, n_x, n_a, dtype, backend, seed):
+    rng = np.random.default_rng(seed)
+    x, h0, c0, W, b = random_problem(rng, m, T, n_x, n_a, dtype)
+    x *= 10  # saturate the gates: still finite
+    hs, (hT, cT), cache = lstm.forward(x, h0, c0, W, b, backend)
+    assert hs.shape == (m, T, n_a) and hT.shape == cT.shape == (m, n_a)
+    dx, dh0, dc0, dW, db = lstm.backward(np.ones_like(hs), None, None, cache)
+    assert (dx.shape, dh0.shape, dc0.shape, dW.shape, db.shape) == (
+        x.shape, h0.shape, c0.shape, W.shape, b.shape)
+    for array in (hs, hT, cT, dx, dh0, dc0, dW, db):
+        assert array.dtype == dtype and np.all(np.isfinite(array))
