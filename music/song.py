@@ -161,6 +161,8 @@ class Song:
 
     tempo:          beats (quarter notes) per minute
     time_signature: (numerator, denominator)
+    melody_part:    which part of the source the melody came from (for reports)
+    chord_source:   where the chords came from, e.g. "chord symbols" (for reports)
     """
 
     measures: tuple
@@ -168,6 +170,8 @@ class Song:
     time_signature: tuple = (4, 4)
     title: str = ""
     source: str = ""
+    melody_part: str = ""
+    chord_source: str = ""
 
     def __post_init__(self):
         object.__setattr__(self, "measures", tuple(self.measures))
