@@ -90,8 +90,11 @@ def window_for(interval: int) -> tuple:
 
 
 def note_token(role: str, duration, interval: int) -> str:
-    """The token of a sounding note; duration in quarter lengths, interval
-    in semitones from the previous sounding note."""
+    """The token of a sounding note; role one of ROLES, duration in quarter
+    lengths (a multiple of GRID), interval in semitones from the previous
+    sounding note."""
+    if role not in ROLES:
+        raise MusicError(f"note role must be one of {', '.join(ROLES)}, got {role!r}")
     low, high = window_for(interval)
     return f"{role},{_duration_text(Fraction(duration))},<{low:+d},{high:+d}>"
 
@@ -119,11 +122,6 @@ def parse_token(token: str) -> Token:
     if low > high:
         raise MusicError(f"bad grammar token {token!r}: window low {low} is above high {high}")
     return Token(match.group(1), duration, low, high)
-
-
-def token_duration(token: str) -> Fraction:
-    """Quarter lengths of a token."""
-    return parse_token(token).duration
 
 
 @lru_cache(maxsize=1024)

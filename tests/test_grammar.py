@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from music.chords import make_chord, parse_progression, scale_for
-from music.grammar import (decode, decode_measures, encode, encode_song, parse_token,
-                           window_for)
+from music.grammar import (decode, decode_measures, encode, encode_song, note_token,
+                           parse_token, rest_token, window_for)
 from music.prune import prune_measure
 from music.song import Measure, MusicError, Note, Song
 
@@ -97,6 +97,13 @@ def test_printed_durations_read_back_exactly(text, quarters):
 def test_malformed_tokens_are_refused(token):
     with pytest.raises(MusicError, match="bad grammar token"):
         parse_token(token)
+
+
+def test_token_builders_by_hand():
+    assert note_token("A", F(1, 3), -4) == "A,0.333,<-7,-3>"
+    assert rest_token(F(5, 2)) == "R,2.500"
+    with pytest.raises(MusicError, match="role"):
+        note_token("R", 1, 0)
 
 
 def test_decode_is_deterministic_for_a_seed():
