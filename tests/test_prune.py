@@ -48,7 +48,8 @@ def test_fit_to_bar_pads_the_end_with_a_rest():
 
 def test_absorb_short_notes_gives_time_to_the_previous_note():
     notes = [Note(0, 1, 60), Note(1, F(1, 24), 61), Note(F(25, 24), F(71, 24), 62)]
-    assert spans(absorb_short_notes(notes, F(1, 8))) == [(0, F(25, 24), 60), (F(25, 24), F(71, 24), 62)]
+    assert spans(absorb_short_notes(notes, F(1, 8))) == [
+        (0, F(25, 24), 60), (F(25, 24), F(71, 24), 62)]
 
 
 def test_absorb_short_first_note_goes_to_the_next_one():
@@ -56,7 +57,8 @@ def test_absorb_short_first_note_goes_to_the_next_one():
     assert spans(absorb_short_notes(notes, F(1, 8))) == [(0, 4, 62)]
     # Two short ones: the rest takes the first and is then long enough.
     notes = [Note(0, F(1, 12), 60), Note(F(1, 12), F(1, 12), None), Note(F(1, 6), F(23, 6), 62)]
-    assert spans(absorb_short_notes(notes, F(1, 8))) == [(0, F(1, 6), None), (F(1, 6), F(23, 6), 62)]
+    assert spans(absorb_short_notes(notes, F(1, 8))) == [
+        (0, F(1, 6), None), (F(1, 6), F(23, 6), 62)]
 
 
 def test_absorb_keeps_a_lone_short_note():
