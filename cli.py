@@ -391,6 +391,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = argparse.ArgumentParser(add_help=False)
     run.add_argument("--run", metavar="NAME", help="run folder runs/NAME/")
+    run.add_argument("--checkpoint", metavar="PATH",
+                     help="a model.npz to sample from or resume (default: the latest run)")
 
     train = commands.add_parser("train", parents=[data, run], help="train a model",
                                 description="Train an LSTM on grammar tokens of jazz solos.")
@@ -407,7 +409,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     sample = commands.add_parser("sample", parents=[run], help="improvise a solo",
                                  description="Write a solo from a trained model.")
-    sample.add_argument("--checkpoint", metavar="PATH", help="a model.npz (default: latest run)")
     sample.add_argument("--chords", metavar="PROGRESSION",
                         help='chords with bar lines, e.g. "Dm7 G7 | Cmaj7 | Cmaj7" '
                              "(default: the training source's chords)")

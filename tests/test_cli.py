@@ -1,0 +1,200 @@
+"""cli.py end to end, in a subprocess as a user runs it, and its error lines."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import mido
+import numpy as np
+import pytest
+
+CLI = Path(__file__).resolve().parents[1] / "cli.py"
+SMALL_PIECE = "music21:leadSheet/fosterBrownHair.mxl"
+
+
+def run_cli(*args, cwd):
+    return subprocess.run([sys.executable, str(CLI), *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+def assert_clean_error(result, *fragments):
+    """Exit status 2, one line 'error: ...' naming the culprit, no traceback."""
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One small run shared by the tests below: 3 epochs on a lead sheet."""
+    folder = tmp_path_factory.mktemp("cli")
+    result = run_cli("train", "--data", SMALL_PIECE, "--epochs", "3", "--run", "small",
+                     "--hidden", "16", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+def melody_and_chord_notes(path):
+    midi = mido.MidiFile(path)
+    names = [track.name for track in midi.tracks]
+    tempos = [message.tempo for track in midi.tracks for message in track
+              if message.type == "set_tempo"]
+    notes = {name: [message.note for message in track
+                    if message.type == "note_on" and message.velocity > 0]
+             for name, track in zip(names, midi.tracks)}
+    return names, tempos, notes
+
+
+def test_train_writes_a_self_contained_run(trained):
+    run = trained / "runs" / "small"
+    history = (run / "history.csv").read_text().splitlines()
+    assert history[0] == "epoch,loss,accuracy,seconds"
+    assert [line.split(",")[0] for line in history[1:]] == ["1", "2", "3"]
+    assert all(np.isfinite(float(line.split(",")[1])) for line in history[1:])
+    with np.load(run / "model.npz", allow_pickle=False) as archive:
+        assert any(key.startswith("param/") for key in archive.files)
+
+
+def test_sample_writes_a_solo_that_opens_in_mido_and_music21(trained):
+    import music21
+
+    result = run_cli("sample", "--seed", "3", "--tempo", "96", "--measures", "8", cwd=trained)
+    assert result.returncode == 0, result.stderr
+    path = trained / "output" / "my_music.mid"
+    assert "8 bars" in result.stdout and str(Path("output") / "my_music.mid") in result.stdout
+    names, tempos, notes = melody_and_chord_notes(path)
+    assert "Melody" in names and "Chords" in names
+    assert tempos == [mido.bpm2tempo(96)]
+    assert notes["Melody"] and notes["Chords"]
+    assert all(52 <= pitch <= 88 for pitch in notes["Melody"])
+    score = music21.converter.parse(str(path))
+    assert len(score.parts) >= 2
+    assert score.flatten().notes
+
+
+def test_same_seed_same_bytes_other_seed_other_notes(trained):
+    outputs = {}
+    for name, seed in (("a", "5"), ("b", "5"), ("c", "6")):
+        result = run_cli("sample", "--seed", seed, "--out", f"output/{name}.mid", cwd=trained)
+        assert result.returncode == 0, result.stderr
+        outputs[name] = (trained / "output" / f"{name}.mid").read_bytes()
+    assert outputs["a"] == outputs["b"]
+    assert melody_and_chord_notes(trained / "output" / "a.mid")[2]["Melody"] != \
+        melody_and_chord_notes(trained / "output" / "c.mid")[2]["Melody"]
+
+
+def test_sample_over_given_chords_plays_chord_and_scale_tones(trained):
+    from music.chords import parse_progression, scale_for
+
+    progression = "Dm7 G7 | Cmaj7 | A7 | Dm7 G7 | Cmaj7"
+    result = run_cli("sample", "--chords", progression, "--out", "output/ii.mid",
+                     "--wav", cwd=trained)
+    assert result.returncode == 0, result.stderr
+    assert "5 bars" in result.stdout
+    assert (trained / "output" / "ii.wav").stat().st_size > 1000
+    midi = mido.MidiFile(trained / "output" / "ii.mid")
+    melody = next(track for track in midi.tracks if track.name == "Melody")
+    bars = parse_progression(progression)
+    fitting = total = 0
+    tick = 0
+    for message in melody:
+        tick += message.time
+        if message.type == "note_on" and message.velocity > 0:
+            beat = tick / midi.ticks_per_beat
+            bar = bars[int(beat // 4)]
+            chord = [c for c in bar if c.start <= beat % 4][-1]
+            total += 1
+            fitting += message.note % 12 in set(chord.pitch_classes) | scale_for(chord)
+    assert total > 0 and fitting / total >= 0.5
+
+
+def test_resume_continues_from_the_last_epoch(trained):
+    result = run_cli("train", "--resume", "--run", "small", "--epochs", "4", cwd=trained)
+    assert result.returncode == 0, result.stderr
+    history = (trained / "runs" / "small" / "history.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in history[1:]] == ["1", "2", "3", "4"]
+
+
+def test_corpus_json_reports_the_counts(tmp_path):
+    result = run_cli("corpus", "--data", SMALL_PIECE, "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["measures"] > 10
+    assert summary["tokens"] >= summary["vocab_size"] > 5
+
+
+# ------------------------------------------------------------- bad input
+def test_missing_data_file(tmp_path):
+    assert_clean_error(run_cli("train", "--data", "nowhere.mid", cwd=tmp_path), "nowhere.mid")
+
+
+def test_text_file_named_mid(tmp_path):
+    (tmp_path / "fake.mid").write_text("this is not a MIDI file\n")
+    assert_clean_error(run_cli("corpus", "--data", "fake.mid", cwd=tmp_path), "fake.mid")
+
+
+def test_unreadable_file(tmp_path):
+    path = tmp_path / "locked.mid"
+    path.write_bytes(b"MThd")
+    path.chmod(0)
+    try:
+        assert_clean_error(run_cli("corpus", "--data", "locked.mid", cwd=tmp_path), "locked.mid")
+    finally:
+        path.chmod(0o644)
+
+
+def test_folder_without_music(tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("hello")
+    assert_clean_error(run_cli("train", "--data", "empty", cwd=tmp_path), "empty")
+
+
+def test_no_trained_model(tmp_path):
+    assert_clean_error(run_cli("sample", cwd=tmp_path), "runs")
+
+
+def test_missing_checkpoint(tmp_path):
+    assert_clean_error(run_cli("sample", "--checkpoint", "gone.npz", cwd=tmp_path), "gone.npz")
+
+
+def test_corrupt_checkpoint(tmp_path, trained):
+    data = (trained / "runs" / "small" / "model.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
+    assert_clean_error(run_cli("sample", "--checkpoint", "cut.npz", cwd=tmp_path), "cut.npz")
+
+
+def test_incompatible_checkpoint(tmp_path):
+    from lstm_np.checkpoint import save_checkpoint
+
+    save_checkpoint(tmp_path / "other.npz", {"w": np.zeros(3)}, {}, {"something": "else"})
+    assert_clean_error(run_cli("sample", "--checkpoint", "other.npz", cwd=tmp_path),
+                       "other.npz", "not a jazz-lstm model")
+
+
+def test_unparseable_chord_symbol(trained):
+    assert_clean_error(run_cli("sample", "--chords", "Dm7 | Qxz9", cwd=trained), "Qxz9")
+
+
+def test_existing_run_is_not_overwritten(trained):
+    before = (trained / "runs" / "small" / "model.npz").read_bytes()
+    assert_clean_error(run_cli("train", "--data", SMALL_PIECE, "--run", "small", cwd=trained),
+                       "--resume")
+    assert (trained / "runs" / "small" / "model.npz").read_bytes() == before
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    result = run_cli("--debug", "train", "--data", "nowhere.mid", cwd=tmp_path)
+    assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["train", "--bogus"], ["train", "--epochs", "-3"],
+                                  ["sample", "--temperature", "-1"], ["dance"]])
+def test_malformed_command_lines_get_usage_and_status_2(tmp_path, args):
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "usage:" in result.stderr and "error:" in result.stderr
+    assert "Traceback" not in result.stderr
