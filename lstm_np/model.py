@@ -8,10 +8,20 @@
       -> optional Dense(dense_size) + ReLU + dropout
       -> Dense(vocab_size) -> logits -> softmax cross-entropy
 
+With ``batch_norm`` (the LoFi generator's model) a BatchNorm follows the
+LSTM stack and the hidden Dense + ReLU, each before its dropout:
+LSTMs -> BN -> dropout -> Dense + ReLU -> BN -> dropout -> Dense -> softmax.
+BatchNorm uses batch statistics in training (a dropout_rng is given) and
+its running statistics otherwise (``lstm_np.batchnorm``).
+
 Parameter names: ``lstm{l}.W`` (n_in + n_a, 4 n_a), ``lstm{l}.b`` (4 n_a,),
 ``hidden.W`` (n_a, dense_size), ``hidden.b``, ``out.W`` (n_features,
 vocab_size), ``out.b``.  For layer 0, n_in = vocab_size: the one-hot input
-rows of W are the token embeddings.
+rows of W are the token embeddings.  With batch_norm: ``bn0.gamma``,
+``bn0.beta`` (n_a,) and, with a hidden Dense, ``bn1.gamma``, ``bn1.beta``
+(dense_size,); their running statistics ``bn{k}.running_mean`` and
+``bn{k}.running_var`` are buffers (``SequenceModel.buffers``), not
+parameters: saved with the model, never trained.
 
 Inside, arrays are time-major (T, m, .) as in ``lstm_np.lstm``.
 """
@@ -22,7 +32,7 @@ from typing import Optional
 
 import numpy as np
 
-from lstm_np import init, layers, lstm
+from lstm_np import batchnorm, init, layers, lstm
 
 HEADS = ("every_step", "last_step")
 
@@ -39,6 +49,7 @@ class ModelConfig:
     dense_size:  width of the hidden Dense + ReLU before the output (0 = none)
     head:        "every_step" (a prediction at every time step) or
                  "last_step" (one prediction per window)
+    batch_norm:  BatchNorm after the LSTM stack and after the hidden Dense
     dtype:       "float32" (training default) or "float64" (gradient checks)
     """
 
@@ -49,6 +60,7 @@ class ModelConfig:
     dense_size: int = 0
     head: str = "every_step"
     dtype: str = "float32"
+    batch_norm: bool = False
 
     def __post_init__(self):
         if self.vocab_size < 2:
@@ -84,6 +96,8 @@ def parameter_shapes(config: ModelConfig) -> dict:
         shapes[f"lstm{layer}.W"] = (n_in + n_a, 4 * n_a)
         shapes[f"lstm{layer}.b"] = (4 * n_a,)
     features = n_a
+    for index, width in enumerate(_normalized_widths(config)):
+        shapes[f"bn{index}.gamma"] = shapes[f"bn{index}.beta"] = (width,)
     if config.dense_size:
         shapes["hidden.W"] = (n_a, config.dense_size)
         shapes["hidden.b"] = (config.dense_size,)
@@ -91,6 +105,28 @@ def parameter_shapes(config: ModelConfig) -> dict:
     shapes["out.W"] = (features, config.vocab_size)
     shapes["out.b"] = (config.vocab_size,)
     return shapes
+
+
+def buffer_shapes(config: ModelConfig) -> dict:
+    """{name: shape} of the BatchNorm running statistics (empty without batch_norm)."""
+    shapes = {}
+    for index, width in enumerate(_normalized_widths(config)):
+        shapes[f"bn{index}.running_mean"] = shapes[f"bn{index}.running_var"] = (width,)
+    return shapes
+
+
+def _normalized_widths(config: ModelConfig) -> list:
+    """Feature widths of the BatchNorms: [n_a] or [n_a, dense_size], or none."""
+    if not config.batch_norm:
+        return []
+    return [config.hidden_size] + ([config.dense_size] if config.dense_size else [])
+
+
+def init_buffers(config: ModelConfig) -> dict:
+    """Running means 0 and variances 1, as Keras starts them."""
+    dtype = np.dtype(config.dtype)
+    return {name: (np.ones if name.endswith("_var") else np.zeros)(shape, dtype)
+            for name, shape in buffer_shapes(config).items()}
 
 
 def init_parameters(config: ModelConfig, rng: np.random.Generator) -> dict:
@@ -101,10 +137,12 @@ def init_parameters(config: ModelConfig, rng: np.random.Generator) -> dict:
     n_a = config.hidden_size
     params = {}
     for name, shape in parameter_shapes(config).items():
-        if name.endswith(".b"):
+        if name.endswith((".b", ".beta")):
             params[name] = init.zeros(shape, dtype)
             if name.startswith("lstm"):
                 params[name][n_a:2 * n_a] = 1.0
+        elif name.endswith(".gamma"):
+            params[name] = np.ones(shape, dtype)
         elif name.startswith("lstm"):
             n_in = shape[0] - n_a
             params[name] = np.concatenate([
@@ -119,11 +157,14 @@ class SequenceModel:
     """Stacked LSTMs with a softmax head, over token ids.
 
     ``params`` is a plain dict of arrays that optimizers update in place.
+    ``buffers`` holds the BatchNorm running statistics (None: fresh ones);
+    training-mode forwards update them in place.
     ``backend`` picks the LSTM kernels ("numpy", "numba", None = default).
     """
 
     def __init__(self, config: ModelConfig, params: Optional[dict] = None,
-                 rng: Optional[np.random.Generator] = None, backend: Optional[str] = None):
+                 rng: Optional[np.random.Generator] = None, backend: Optional[str] = None,
+                 buffers: Optional[dict] = None):
         self.config = config
         self.backend = backend
         self.dtype = np.dtype(config.dtype)
@@ -137,6 +178,14 @@ class SequenceModel:
             raise ValueError(f"parameters do not match the config: expected {expected}, got {found}")
         self.params = {name: np.ascontiguousarray(array, dtype=self.dtype)
                        for name, array in params.items()}
+        if buffers is None:
+            buffers = init_buffers(config)
+        found = {name: tuple(array.shape) for name, array in buffers.items()}
+        if found != buffer_shapes(config):
+            raise ValueError(f"buffers do not match the config: expected "
+                             f"{buffer_shapes(config)}, got {found}")
+        # A copy: training-mode forwards update the running statistics in place.
+        self.buffers = {name: np.array(array, dtype=self.dtype) for name, array in buffers.items()}
 
     # ----- state ---------------------------------------------------------
     def initial_state(self, batch_size: int) -> list:
@@ -169,7 +218,8 @@ class SequenceModel:
         m, T = ids.shape
         if state is None:
             state = self.initial_state(m)
-        dropping = dropout_rng is not None and config.dropout > 0
+        training = dropout_rng is not None
+        dropping = training and config.dropout > 0
         inputs = np.ascontiguousarray(ids.T)
         layer_caches, masks, final_state = [], [], []
         for layer in range(config.num_layers):
@@ -179,25 +229,47 @@ class SequenceModel:
                 self.backend)
             layer_caches.append(cache)
             final_state.append(final)
-            mask = dropout_mask_or_none(dropout_rng if dropping else None, hs.shape,
-                                        config.dropout, self.dtype)
+            # With batch_norm the last layer's dropout comes after the BatchNorm.
+            last_normalized = config.batch_norm and layer == config.num_layers - 1
+            mask = dropout_mask_or_none(dropout_rng if dropping and not last_normalized else None,
+                                        hs.shape, config.dropout, self.dtype)
             masks.append(mask)
             inputs = hs if mask is None else hs * mask
         n_a = config.hidden_size
         features = inputs.reshape(T * m, n_a) if all_steps else inputs[-1]
+        norm_caches, feature_mask = [], None
+        if config.batch_norm:
+            features, norm_cache = self._normalize(0, features, training)
+            norm_caches.append(norm_cache)
+            feature_mask = dropout_mask_or_none(dropout_rng if dropping else None,
+                                                features.shape, config.dropout, self.dtype)
+            if feature_mask is not None:
+                features = features * feature_mask
         head_input = features
         hidden = hidden_mask = None
         if config.dense_size:
             hidden = layers.relu_forward(
                 layers.dense_forward(features, self.params["hidden.W"], self.params["hidden.b"]))
+            head_input = hidden
+            if config.batch_norm:
+                head_input, norm_cache = self._normalize(1, hidden, training)
+                norm_caches.append(norm_cache)
             hidden_mask = dropout_mask_or_none(dropout_rng if dropping else None, hidden.shape,
                                                config.dropout, self.dtype)
-            head_input = hidden if hidden_mask is None else hidden * hidden_mask
+            if hidden_mask is not None:
+                head_input = head_input * hidden_mask
         logits = layers.dense_forward(head_input, self.params["out.W"], self.params["out.b"])
         cache = dict(layer_caches=layer_caches, masks=masks, all_steps=all_steps,
                      features=features, hidden=hidden, hidden_mask=hidden_mask,
-                     head_input=head_input, shape=(m, T))
+                     head_input=head_input, shape=(m, T), norm_caches=norm_caches,
+                     feature_mask=feature_mask)
         return logits, final_state, cache
+
+    def _normalize(self, index, x, training):
+        return batchnorm.forward(
+            x, self.params[f"bn{index}.gamma"], self.params[f"bn{index}.beta"],
+            self.buffers[f"bn{index}.running_mean"], self.buffers[f"bn{index}.running_var"],
+            training)
 
     def backward(self, dlogits, cache, dfinal_state=None):
         """Gradients of every parameter, given dloss/dlogits (shaped like the logits).
@@ -214,11 +286,19 @@ class SequenceModel:
         if config.dense_size:
             if cache["hidden_mask"] is not None:
                 dhead = dhead * cache["hidden_mask"]
+            if config.batch_norm:
+                dhead, grads["bn1.gamma"], grads["bn1.beta"] = batchnorm.backward(
+                    dhead, cache["norm_caches"][1])
             dpre_hidden = layers.relu_backward(dhead, cache["hidden"])
             dfeatures, grads["hidden.W"], grads["hidden.b"] = layers.dense_backward(
                 dpre_hidden, cache["features"], self.params["hidden.W"])
         else:
             dfeatures = dhead
+        if config.batch_norm:
+            if cache["feature_mask"] is not None:
+                dfeatures = dfeatures * cache["feature_mask"]
+            dfeatures, grads["bn0.gamma"], grads["bn0.beta"] = batchnorm.backward(
+                dfeatures, cache["norm_caches"][0])
         dhs = np.zeros((T, m, n_a), self.dtype)
         if cache["all_steps"]:
             dhs += dfeatures.reshape(T, m, n_a)
