@@ -55,6 +55,7 @@ from __future__ import annotations
 import os
 from bisect import bisect_right
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 
 from music.parts import (PartNotes, SoundingNote, choose_melody_part, harmony_windows,
@@ -205,9 +206,15 @@ def _read_songs(label, opener, melody_part, chord_parts, bars) -> list:
 
 
 def _song_from_score(score, label, melody_part, chord_parts, bars) -> Song:
-    parts = list(score.parts) if score.hasPartLikeStreams() else [score]
-    pitched = [_part_notes(index, part) for index, part in enumerate(parts)]
-    pitched = [part for part in pitched if part.notes]
+    # A score without parts (music21 drops empty MIDI tracks) is read as one.
+    parts = list(score.parts) or [score]
+    pitched = []
+    symbols = []
+    for index, part in enumerate(parts):
+        part_notes, part_symbols = _read_part(index, part)
+        if part_notes.notes:
+            pitched.append(part_notes)
+        symbols.extend(part_symbols)
     if not pitched:
         if _has_unpitched_notes(score):
             raise MusicError(f"{label}: only drum parts (MIDI channel 10), no pitched notes")
@@ -220,12 +227,11 @@ def _song_from_score(score, label, melody_part, chord_parts, bars) -> Song:
     line = top_line(melody.notes)
 
     numerator, denominator = _time_signature(score)
-    song_end = max(part.notes[-1].end for part in pitched)
+    song_end = max(note.end for part in pitched for note in part.notes)
     bar_starts, bar_ends = _bar_grid(parts, numerator, denominator, song_end)
 
-    symbols = _chord_symbol_timeline(score) if chord_parts is None else []
-    if symbols:
-        timeline = symbols
+    if symbols and chord_parts is None:
+        timeline = _chord_symbol_timeline(symbols)
     else:
         if chord_parts is None:
             harmony_parts = [part for part in pitched if part.index != melody.index]
@@ -251,12 +257,20 @@ def _song_from_score(score, label, melody_part, chord_parts, bars) -> Song:
 
 # ------------------------------------------------------- music21 -> plain
 
-def _part_notes(index, part) -> PartNotes:
-    """The pitched notes of a music21 part, tied notes joined."""
+def _read_part(index, part):
+    """The pitched notes of a music21 part, tied notes joined, and its chord
+    symbols as (start, Chord template) with start in quarter lengths from
+    the song start; N.C. symbols are left out."""
     notes = []
+    symbols = []
     open_ties = {}
     for element in part.flatten().notes:
         classes = element.classes
+        if "ChordSymbol" in classes:
+            if "NoChord" not in classes and element.pitches:
+                symbols.append((as_fraction(element.offset), _symbol_template(element)))
+            continue
+        # Drum hits and analytic harmony (roman numerals) are not melody or chord notes.
         if "Unpitched" in classes or "PercussionChord" in classes or "Harmony" in classes:
             continue
         duration = as_fraction(element.duration.quarterLength)
@@ -286,8 +300,19 @@ def _part_notes(index, part) -> PartNotes:
             else:
                 open_ties.pop(pitch, None)
     notes.sort(key=lambda note: (note.start, note.pitch))
-    name = part.partName or ""
-    return PartNotes(index=index, name=str(name), notes=tuple(notes))
+    return PartNotes(index=index, name=_part_name(part), notes=tuple(notes)), symbols
+
+
+def _symbol_template(symbol) -> Chord:
+    """A Chord template (start 0, duration 1) for a music21 ChordSymbol."""
+    root = symbol.root().pitchClass
+    # The root belongs to the chord even when a voicing leaves it out.
+    pitch_classes = {pitch.pitchClass for pitch in symbol.pitches} | {root}
+    return Chord(0, 1, root, tuple(pitch_classes), symbol.figure or "")
+
+
+def _part_name(part) -> str:
+    return str(getattr(part, "partName", None) or "")
 
 
 def _has_unpitched_notes(score) -> bool:
@@ -305,16 +330,16 @@ def _select_part(label, parts, pitched, wanted, option) -> PartNotes:
                              f"{len(parts)} parts (0..{len(parts) - 1})")
         index = wanted
     else:
-        names = [str(part.partName or "").lower() for part in parts]
+        names = [_part_name(part).lower() for part in parts]
         if wanted.lower() not in names:
-            known = ", ".join(repr(str(part.partName)) for part in parts if part.partName)
+            known = ", ".join(repr(_part_name(part)) for part in parts if _part_name(part))
             raise MusicError(f"{label}: {option} {wanted!r} is not a part name; "
                              f"parts are {known or '(unnamed)'}")
         index = names.index(wanted.lower())
     for part in pitched:
         if part.index == index:
             return part
-    raise MusicError(f"{label}: part {index} ({parts[index].partName or 'unnamed'}) "
+    raise MusicError(f"{label}: part {index} ({_part_name(parts[index]) or 'unnamed'}) "
                      f"has no pitched notes")
 
 
@@ -358,31 +383,20 @@ def _bar_grid(parts, numerator, denominator, song_end):
     bar_length = Fraction(4 * numerator, denominator)
     if not grid:
         grid = [(Fraction(0), bar_length)]
+    elif grid[0][0] > 0:
+        grid.insert(0, (Fraction(0), grid[0][0]))  # so that every note has a bar
     while grid[-1][1] < song_end:
         grid.append((grid[-1][1], grid[-1][1] + bar_length))
     return [start for start, _ in grid], [end for _, end in grid]
 
 
-def _chord_symbol_timeline(score) -> list:
-    """(start, Chord template) for each chord symbol of the score, start in
-    quarter lengths from the song start; N.C. symbols are skipped so the
-    previous chord carries on."""
-    timeline = []
-    seen_starts = set()
-    for symbol in score.flatten().getElementsByClass("ChordSymbol"):
-        if "NoChord" in symbol.classes or not symbol.pitches:
-            continue
-        start = as_fraction(symbol.offset)
-        if start in seen_starts:
-            continue  # the same symbol repeated in another part or staff
-        seen_starts.add(start)
-        root = symbol.root().pitchClass
-        # The root belongs to the chord even when a voicing leaves it out.
-        pitch_classes = {pitch.pitchClass for pitch in symbol.pitches} | {root}
-        template = Chord(0, 1, root, tuple(pitch_classes), symbol.figure or "")
-        timeline.append((start, template))
-    timeline.sort(key=lambda entry: entry[0])
-    return timeline
+def _chord_symbol_timeline(symbols) -> list:
+    """The (start, Chord template) chord symbols of all parts in time order,
+    one per start: lead sheets may repeat a symbol in several staves."""
+    by_start = {}
+    for start, template in symbols:
+        by_start.setdefault(start, template)
+    return sorted(by_start.items(), key=lambda entry: entry[0])
 
 
 def _harmony_timeline(harmony_parts, bar_starts, bar_ends, numerator) -> list:
@@ -393,29 +407,24 @@ def _harmony_timeline(harmony_parts, bar_starts, bar_ends, numerator) -> list:
         if numerator % 2 == 0:
             window_starts.append(start + (end - start) / 2)
     notes = [note for part in harmony_parts for note in part.notes]
-    namer = _ChordNamer()
-    return [(window.start, namer.chord(window.pitch_classes, window.bass))
+    return [(window.start, _named_chord(window.pitch_classes, window.bass % 12))
             for window in harmony_windows(notes, window_starts, bar_ends[-1])]
 
 
-class _ChordNamer:
-    """Root and symbol of pitch-class sets by music21, cached per set."""
-
-    def __init__(self):
-        self._cache = {}
-
-    def chord(self, pitch_classes, bass) -> Chord:
-        """A Chord template (start 0, duration 1) for ``pitch_classes``
-        (pitch classes 0..11) over ``bass`` (a MIDI pitch)."""
-        key = (pitch_classes, bass % 12)
-        if key not in self._cache:
-            from music21 import chord as m21_chord, harmony
-            pitches = [bass] + [bass + (pc - bass) % 12 for pc in pitch_classes if pc != bass % 12]
-            stacked = m21_chord.Chord(pitches)
-            figure = harmony.chordSymbolFigureFromChord(stacked)
-            symbol = "" if not figure or figure == UNNAMED_CHORD else figure
-            self._cache[key] = Chord(0, 1, stacked.root().pitchClass, pitch_classes, symbol)
-        return self._cache[key]
+@lru_cache(maxsize=None)
+def _named_chord(pitch_classes, bass) -> Chord:
+    """A Chord template (start 0, duration 1) for ``pitch_classes`` (sorted
+    pitch classes 0..11) over ``bass`` (a pitch class among them), root and
+    symbol by music21.  Cached for the whole process: music21 needs about
+    10 ms per chord and songs repeat their chords."""
+    from music21 import chord as m21_chord, harmony
+    # The bass in octave 3 and the other tones stacked within the octave above it.
+    bass_pitch = 48 + bass
+    pitches = [bass_pitch] + [bass_pitch + (pc - bass) % 12 for pc in pitch_classes if pc != bass]
+    stacked = m21_chord.Chord(pitches)
+    figure = harmony.chordSymbolFigureFromChord(stacked)
+    symbol = "" if not figure or figure == UNNAMED_CHORD else figure
+    return Chord(0, 1, stacked.root().pitchClass, pitch_classes, symbol)
 
 
 # ------------------------------------------------------------- measures
