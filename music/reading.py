@@ -105,6 +105,17 @@ def load_songs(sources, *, melody_part=None, chord_parts=None, bars=None) -> lis
     return songs
 
 
+def expand_source(source) -> list:
+    """The music files of one source, as for ``load_song``, without reading them.
+
+    Returns (label, parse) per file in load order: label is the file's path
+    or the ``music21:`` name; ``parse()`` returns music21's parse of the
+    file or raises MusicError naming it.  Raises MusicError for a missing
+    path, an unknown file type or a folder with no music files.
+    """
+    return _expand_source(source)
+
+
 # ----------------------------------------------------------------- sources
 
 def _expand_source(source):
