@@ -25,9 +25,11 @@ Song
 * tempo: the first metronome mark of the file, else 120 quarter notes per
   minute; time signature: the first one, else 4/4; title: the file's title,
   else its movement name, else the file name.
-* Bars come from the measures of the longest part of the score (pickups
-  and meter changes included); they are numbered 1, 2, ... in file order
-  and ``bars=(first, last)`` keeps an inclusive range of those numbers.
+* Bars come from the measures of the part with the most measures (pickups
+  and meter changes included), extended with bars of the first time
+  signature if any note sounds later; they are numbered 1, 2, ... in file
+  order and ``bars=(first, last)`` keeps an inclusive range of those
+  numbers.
 * Melody: the part with the best melody score (see ``music.parts``), or the
   part named by ``melody_part``; reduced to its top line; tied notes are
   joined, then every note crossing a bar line is split at the bar line.
@@ -46,6 +48,12 @@ Song
   the previous chord forward; bars before the first chord take the first
   chord.  Every chord is clipped to its bar.
 * Drum parts (MIDI channel 10, unpitched notes) are ignored everywhere.
+* ``Song.melody_part`` names the melody part ("5 (Guitar)") and
+  ``Song.chord_source`` says where the chords came from ("chord symbols"
+  or "parts 0 (Piano), 1 (Bass)").
+
+music21 names a chord in about 10 ms, so chord names are cached for the
+whole process, keyed by pitch-class set and bass.
 
 Every problem with a source raises ``MusicError`` with one line naming the
 source and what is wrong; no music21 or mido exception escapes.
@@ -95,7 +103,9 @@ def load_song(source, *, melody_part=None, chord_parts=None, bars=None) -> Song:
 
 def load_songs(sources, *, melody_part=None, chord_parts=None, bars=None) -> list:
     """Read every song of ``sources`` (a list of sources as for
-    ``load_song``, or a single one), in order; the options apply to each."""
+    ``load_song``, or a single one), in order; the options apply to each.
+    The first source or file that gives no song stops the reading with its
+    MusicError, so that a corpus is never silently missing a piece."""
     if isinstance(sources, (str, os.PathLike)):
         sources = [sources]
     songs = []
@@ -243,6 +253,7 @@ def _song_from_score(score, label, melody_part, chord_parts, bars) -> Song:
 
     if symbols and chord_parts is None:
         timeline = _chord_symbol_timeline(symbols)
+        chord_source = "chord symbols"
     else:
         if chord_parts is None:
             harmony_parts = [part for part in pitched if part.index != melody.index]
@@ -255,6 +266,7 @@ def _song_from_score(score, label, melody_part, chord_parts, bars) -> Song:
         timeline = _harmony_timeline(harmony_parts, bar_starts, bar_ends, numerator)
         if not timeline:
             raise MusicError(f"{label}: no chords found in the harmony parts")
+        chord_source = "parts " + ", ".join(_describe(part) for part in harmony_parts)
 
     measures = _cut_into_measures(line, timeline, bar_starts, bar_ends)
     if bars is not None:
@@ -263,7 +275,13 @@ def _song_from_score(score, label, melody_part, chord_parts, bars) -> Song:
         raise MusicError(f"{label}: no melody notes"
                          + (f" in bars {bars[0]}..{bars[1]}" if bars is not None else ""))
     return Song(measures=measures, tempo=_tempo(score), time_signature=(numerator, denominator),
-                title=_title(score, label), source=label)
+                title=_title(score, label), source=label, melody_part=_describe(melody),
+                chord_source=chord_source)
+
+
+def _describe(part: PartNotes) -> str:
+    """A part for reports: its index, and its name when it has one."""
+    return f"{part.index} ({part.name})" if part.name else str(part.index)
 
 
 # ------------------------------------------------------- music21 -> plain

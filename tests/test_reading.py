@@ -38,8 +38,10 @@ def write_midi(path, tracks, *, bpm=120, time_signature=(4, 4)):
             on = int(F(start) * TICKS_PER_QUARTER)
             off = int((F(start) + F(duration)) * TICKS_PER_QUARTER)
             # At equal ticks the note-off goes first so that repeated notes re-attack.
-            events.append((on, 1, mido.Message("note_on", channel=channel, note=pitch, velocity=80)))
-            events.append((off, 0, mido.Message("note_off", channel=channel, note=pitch, velocity=0)))
+            events.append((on, 1, mido.Message("note_on", channel=channel, note=pitch,
+                                               velocity=80)))
+            events.append((off, 0, mido.Message("note_off", channel=channel, note=pitch,
+                                                velocity=0)))
         events.sort(key=lambda event: (event[0], event[1]))
         track = mido.MidiTrack([mido.MetaMessage("track_name", name=name, time=0)])
         if channel != 9:
@@ -87,6 +89,7 @@ def test_hand_built_midi_reads_back_into_measures(hand_song_path):
     assert song.tempo == 100
     assert song.time_signature == (4, 4)
     assert song.source == str(hand_song_path)
+    assert (song.melody_part, song.chord_source) == ("0 (Lead)", "parts 1 (Pad)")
     assert [measure.length for measure in song.measures] == [4, 4, 4]
     assert [measure.number for measure in song.measures] == [1, 2, 3]
 
@@ -190,6 +193,7 @@ def test_lead_sheet_chords_come_from_symbols():
     song = load_song("music21:leadSheet/berlinAlexandersRagtime.xml")
     measures = song.measures
     assert song.source == "music21:leadSheet/berlinAlexandersRagtime.xml"
+    assert song.chord_source == "chord symbols"
     # The symbols of bars 2..6 are F, (none), C7, F, Bb; bar 3 carries F on.
     expected = [("F", 5, (0, 5, 9)), ("F", 5, (0, 5, 9)), ("C7", 0, (0, 4, 7, 10)),
                 ("F", 5, (0, 5, 9)), ("B-", 10, (2, 5, 10))]
@@ -283,9 +287,11 @@ def test_metheny_picks_the_guitar_part(metheny_path, metheny_song):
 
     # The course took part 5 of music21's parse: it is the guitar.
     assert music21.converter.parse(str(metheny_path)).parts[5].partName == "Guitar"
-    by_index = load_song(metheny_path, melody_part=5)
-    assert metheny_song.measures == by_index.measures
-    assert load_song(metheny_path, melody_part=0).measures != metheny_song.measures
+    assert metheny_song.melody_part == "5 (Guitar)"
+    # Drums (parts 10..18) and the guitar itself give no harmony.
+    assert metheny_song.chord_source == (
+        "parts 0 (Piano), 1 (Bass), 2 (Organ), 3 (String), 4 (Piano Elec.), 6 (Trumpet), "
+        "7 (French Horn), 8 (Syn), 9 (Synth Brass)")
 
 
 def test_metheny_is_sane(metheny_song):
