@@ -12,6 +12,7 @@ Bad input ends with one line ``error: ...`` on stderr and exit status 2;
 from __future__ import annotations
 
 import argparse
+import copy
 import csv
 import io
 import json
@@ -34,6 +35,9 @@ RUNS = Path("runs")
 CHECKPOINT_NAME = "model.npz"
 HISTORY_NAME = "history.csv"
 MAX_DEFAULT_BARS = 32
+# Checkpoints are written at most this often (and after the last epoch, and on
+# Ctrl-C): an fsync per epoch would cost more than a small model's epoch.
+SAVE_EVERY_SECONDS = 30.0
 
 
 class UsageError(Exception):
@@ -200,7 +204,6 @@ def train_config_from_args(args) -> TrainConfig:
 
 
 def command_train(args) -> int:
-    from lstm_np.checkpoint import save_checkpoint
     from lstm_np.model import ModelConfig, SequenceModel
     from lstm_np.optim import make_optimizer
     from lstm_np.train import train_epoch
@@ -257,6 +260,7 @@ def command_train(args) -> int:
     inputs, targets = make_windows(config, ids, window_rng)
     epochs = range(first_epoch, config.epochs + 1)
     epochs, bar = progress(epochs, total=config.epochs, initial=first_epoch - 1)
+    snapshot, saved_epoch, last_save = None, None, time.monotonic()
     try:
         for epoch in epochs:
             started = time.perf_counter()
@@ -266,8 +270,13 @@ def command_train(args) -> int:
                             round(time.perf_counter() - started, 6)))
             metadata.update(epoch=epoch, history=history, train=asdict(config),
                             rng_state=train_rng.bit_generator.state)
-            save_checkpoint(path, model.params, optimizer.state_dict(), metadata)
-            write_text_atomically(run_dir / HISTORY_NAME, history_text(history))
+            # A copy of the finished epoch: an interrupt mid-epoch leaves the live
+            # arrays half-updated, and this is what gets saved then.
+            snapshot = ({name: array.copy() for name, array in model.params.items()},
+                        optimizer.state_dict(), copy.deepcopy(metadata))
+            if time.monotonic() - last_save >= SAVE_EVERY_SECONDS or epoch == config.epochs:
+                save_run(path, snapshot)
+                saved_epoch, last_save = epoch, time.monotonic()
             if bar is not None:
                 bar.set_postfix(loss=f"{loss:.3f}", acc=f"{accuracy:.3f}")
             else:
@@ -276,7 +285,9 @@ def command_train(args) -> int:
     except KeyboardInterrupt:
         if bar is not None:
             bar.close()
-        done = history[-1][0] if history else 0
+        if snapshot is not None and snapshot[2]["epoch"] != saved_epoch:
+            save_run(path, snapshot)
+        done = snapshot[2]["epoch"] if snapshot else first_epoch - 1
         print(f"\ninterrupted: {path} holds epoch {done}; continue with "
               f"`python cli.py train --resume --run {run_dir.name}`", file=sys.stderr)
         return 130
@@ -286,6 +297,15 @@ def command_train(args) -> int:
         print(f"epoch {history[-1][0]}: loss {history[-1][1]:.4f}, accuracy {history[-1][2]:.3f}")
     print(f"wrote {path} and {run_dir / HISTORY_NAME}")
     return 0
+
+
+def save_run(path: Path, snapshot) -> None:
+    """Checkpoint and history of one finished epoch, each written atomically."""
+    from lstm_np.checkpoint import save_checkpoint
+
+    params, optimizer_state, metadata = snapshot
+    save_checkpoint(path, params, optimizer_state, metadata)
+    write_text_atomically(path.parent / HISTORY_NAME, history_text(metadata["history"]))
 
 
 # ------------------------------------------------------------------ sample

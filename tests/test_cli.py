@@ -198,3 +198,43 @@ def test_malformed_command_lines_get_usage_and_status_2(tmp_path, args):
     assert result.returncode == 2
     assert "usage:" in result.stderr and "error:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_ctrl_c_saves_the_last_finished_epoch_and_resume_goes_on(tmp_path):
+    import signal
+
+    process = subprocess.Popen(
+        [sys.executable, str(CLI), "train", "--data", SMALL_PIECE, "--epochs", "100000",
+         "--hidden", "8", "--run", "stopped"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if line.startswith("epoch 5/"):
+            break
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    run = tmp_path / "runs" / "stopped"
+    history = (run / "history.csv").read_text().splitlines()[1:]
+    saved_epoch = int(history[-1].split(",")[0])
+    assert saved_epoch >= 5
+    assert [int(line.split(",")[0]) for line in history] == list(range(1, saved_epoch + 1))
+    result = run_cli("train", "--resume", "--run", "stopped", "--epochs", str(saved_epoch + 2),
+                     cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "resuming" in result.stdout and f"at epoch {saved_epoch + 1}" in result.stdout
+    history = (run / "history.csv").read_text().splitlines()[1:]
+    assert [int(line.split(",")[0]) for line in history] == list(range(1, saved_epoch + 3))
+
+
+def test_resumed_training_equals_uninterrupted_training(tmp_path):
+    common = ["--data", SMALL_PIECE, "--hidden", "8", "--preset", "deepjazz", "--seed", "4"]
+    assert run_cli("train", *common, "--epochs", "4", "--run", "straight", cwd=tmp_path).returncode == 0
+    assert run_cli("train", *common, "--epochs", "2", "--run", "split", cwd=tmp_path).returncode == 0
+    assert run_cli("train", "--resume", "--run", "split", "--epochs", "4", cwd=tmp_path).returncode == 0
+    with np.load(tmp_path / "runs" / "straight" / "model.npz") as straight, \
+            np.load(tmp_path / "runs" / "split" / "model.npz") as split:
+        names = [name for name in straight.files if name.startswith(("param/", "optim/"))]
+        assert names
+        for name in names:
+            np.testing.assert_array_equal(split[name], straight[name], err_msg=name)
