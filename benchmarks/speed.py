@@ -1,0 +1,361 @@
+"""Time a training epoch (or a generated token) of lstm_np against PyTorch.
+
+    python -m benchmarks.speed --preset course|deepjazz|lofi|sample [--json] [--repeats N]
+    python -m benchmarks.speed --loss-curve 100      # float32 vs float64, course preset
+    python -m benchmarks.speed --compile-times       # Numba, cold and warm cache
+
+Contenders: ours with the Numba kernels, ours on the NumPy path, and, when
+torch imports, the same model in PyTorch (nn.LSTM, whose CPU kernel is
+oneDNN's, on 2 threads).  Both sides see one-hot inputs: ours as token ids
+whose one-hot product is a row gather, PyTorch as one-hot float tensors
+built once before timing (what a Keras or PyTorch user feeds).  Data is
+random tokens of the preset's shapes.
+
+After warm-up the contenders take turns, one epoch each, in a rotating
+order, so that a burst of load from elsewhere on the machine hits all of
+them alike; medians are reported with min-max, and the ratio is PyTorch's
+median over ours (above 1: ours is faster).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from lstm_np import kernels
+from lstm_np.generate import generate
+from lstm_np.model import ModelConfig, SequenceModel
+from lstm_np.optim import Adam, RMSprop
+from lstm_np.train import train_epoch
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+TORCH_THREADS = 2
+
+
+@dataclass(frozen=True)
+class Preset:
+    config: ModelConfig
+    windows: int
+    steps: int
+    batch_size: int
+    optimizer: str
+    repeats: int
+    note: str
+
+
+PRESETS = {
+    "course": Preset(ModelConfig(vocab_size=78, hidden_size=64), windows=60, steps=30,
+                     batch_size=60, optimizer="adam", repeats=40,
+                     note="one LSTM of 64, softmax at every step, Adam, one batch per epoch"),
+    "deepjazz": Preset(ModelConfig(vocab_size=78, hidden_size=128, num_layers=2, dropout=0.2,
+                                   head="last_step"),
+                       windows=58, steps=20, batch_size=58, optimizer="rmsprop", repeats=30,
+                       note="two LSTMs of 128, dropout 0.2, softmax at the last step, RMSprop"),
+    "lofi": Preset(ModelConfig(vocab_size=300, hidden_size=512, num_layers=3, dense_size=256,
+                               head="last_step"),
+                   windows=1024, steps=100, batch_size=64, optimizer="rmsprop", repeats=3,
+                   note="three LSTMs of 512, Dense 256 + ReLU, softmax at the last step, RMSprop"),
+}
+SAMPLE_TOKENS = 400
+
+
+def random_data(preset: Preset, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    vocab = preset.config.vocab_size
+    inputs = rng.integers(0, vocab, size=(preset.windows, preset.steps))
+    target_shape = inputs.shape if preset.config.head == "every_step" else (preset.windows,)
+    return inputs, rng.integers(0, vocab, size=target_shape)
+
+
+def make_optimizer(name: str):
+    if name == "adam":
+        return Adam(lr=0.01, decay=0.01)
+    return RMSprop(lr=0.001)
+
+
+# ----- contenders: each a zero-argument callable that runs one unit ------
+def ours_epoch(preset: Preset, backend: str, seed: int = 0):
+    model = SequenceModel(preset.config, rng=np.random.default_rng(seed), backend=backend)
+    optimizer = make_optimizer(preset.optimizer)
+    inputs, targets = random_data(preset, seed)
+    rng = np.random.default_rng(seed + 1)
+    return lambda: train_epoch(model, optimizer, inputs, targets, rng, preset.batch_size)
+
+
+def ours_sampler(backend: str, tokens: int, seed: int = 0):
+    model = SequenceModel(PRESETS["course"].config, rng=np.random.default_rng(seed), backend=backend)
+    primer = np.array([[1]])
+    return lambda: generate(model, primer, tokens, np.random.default_rng(seed), temperature=0)
+
+
+def torch_model(config: ModelConfig):
+    nn = torch.nn
+
+    class Model(nn.Module):
+        """nn.LSTM stack -> dropout -> (Dense + ReLU + dropout) -> Dense, like SequenceModel."""
+
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(config.vocab_size, config.hidden_size, config.num_layers,
+                                batch_first=True, dropout=config.dropout)
+            # nn.LSTM drops out between layers only; SequenceModel also after the last.
+            self.drop = nn.Dropout(config.dropout)
+            features = config.hidden_size
+            self.hidden = None
+            if config.dense_size:
+                self.hidden = nn.Linear(config.hidden_size, config.dense_size)
+                features = config.dense_size
+            self.out = nn.Linear(features, config.vocab_size)
+
+        def forward(self, one_hot):
+            hs, _ = self.lstm(one_hot)
+            hs = self.drop(hs)
+            features = hs if config.head == "every_step" else hs[:, -1]
+            if self.hidden is not None:
+                features = self.drop(torch.relu(self.hidden(features)))
+            return self.out(features)
+
+    return Model()
+
+
+def torch_epoch(preset: Preset, seed: int = 0):
+    torch.manual_seed(seed)
+    config = preset.config
+    model = torch_model(config).train()
+    if preset.optimizer == "adam":
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.01, eps=1e-7)
+    else:
+        optimizer = torch.optim.RMSprop(model.parameters(), lr=0.001, alpha=0.9, eps=1e-7)
+    inputs, targets = random_data(preset, seed)
+    one_hot = torch.nn.functional.one_hot(torch.from_numpy(inputs), config.vocab_size).float()
+    targets = torch.from_numpy(targets)
+    generator = torch.Generator().manual_seed(seed + 1)
+
+    def epoch():
+        order = torch.randperm(len(one_hot), generator=generator)
+        for start in range(0, len(order), preset.batch_size):
+            rows = order[start:start + preset.batch_size]
+            optimizer.zero_grad(set_to_none=True)
+            logits = model(one_hot[rows])
+            loss = torch.nn.functional.cross_entropy(
+                logits.reshape(-1, config.vocab_size), targets[rows].reshape(-1))
+            loss.backward()
+            optimizer.step()
+
+    return epoch
+
+
+def torch_sampler(tokens: int, seed: int = 0):
+    torch.manual_seed(seed)
+    config = PRESETS["course"].config
+    cell = torch.nn.LSTMCell(config.vocab_size, config.hidden_size)
+    out = torch.nn.Linear(config.hidden_size, config.vocab_size)
+    one_hot_rows = torch.eye(config.vocab_size)
+
+    def sample():
+        with torch.no_grad():
+            h = torch.zeros(1, config.hidden_size)
+            c = torch.zeros(1, config.hidden_size)
+            token = 1
+            for _ in range(tokens):
+                h, c = cell(one_hot_rows[token:token + 1], (h, c))
+                token = int(out(h).argmax())
+
+    return sample
+
+
+# ----- timing -------------------------------------------------------------
+def interleaved(contenders: dict, repeats: int, warmup: int):
+    """{name: [seconds per run]} with the contenders taking turns in rotating order."""
+    for run in contenders.values():
+        for _ in range(warmup):
+            run()
+    names = list(contenders)
+    times = {name: [] for name in names}
+    for repeat in range(repeats):
+        shift = repeat % len(names)
+        for name in names[shift:] + names[:shift]:
+            start = time.perf_counter()
+            contenders[name]()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def summarize(times: dict, scale: float):
+    return {name: {"median": statistics.median(values) * scale, "min": min(values) * scale,
+                   "max": max(values) * scale, "runs": len(values)}
+            for name, values in times.items()}
+
+
+def bench_preset(name: str, repeats, windows, with_numpy: bool):
+    if name == "sample":
+        contenders = {"ours numba": ours_sampler("numba", SAMPLE_TOKENS)}
+        if with_numpy:
+            contenders["ours numpy"] = ours_sampler("numpy", SAMPLE_TOKENS)
+        if torch is not None:
+            contenders["pytorch"] = torch_sampler(SAMPLE_TOKENS)
+        repeats = repeats or 30
+        unit, scale = "us/token", 1e6 / SAMPLE_TOKENS
+        shape = f"course model, batch 1, argmax fed back, {SAMPLE_TOKENS} tokens per run"
+        warmup = 3
+    else:
+        preset = PRESETS[name]
+        if windows:
+            preset = Preset(**{**preset.__dict__, "windows": windows})
+        contenders = {"ours numba": ours_epoch(preset, "numba")}
+        if with_numpy:
+            contenders["ours numpy"] = ours_epoch(preset, "numpy")
+        if torch is not None:
+            contenders["pytorch"] = torch_epoch(preset)
+        repeats = repeats or preset.repeats
+        unit, scale = ("s/epoch", 1.0) if preset.windows >= 512 else ("ms/epoch", 1e3)
+        shape = (f"{preset.note}; m={preset.batch_size}, T={preset.steps}, "
+                 f"{preset.config.vocab_size} tokens, {preset.windows} windows")
+        if windows and windows != PRESETS[name].windows:
+            shape += f" (shrunk by --windows from {PRESETS[name].windows})"
+        warmup = 1 if preset.windows >= 512 else 5
+    load_before = os.getloadavg()
+    times = interleaved(contenders, repeats, warmup)
+    stats = summarize(times, scale)
+    result = {"preset": name, "shape": shape, "unit": unit, "results": stats,
+              "inputs": "one-hot (ours: token-id row gather; PyTorch: one-hot float tensors)",
+              "torch": None if torch is None else torch.__version__,
+              "torch_threads": None if torch is None else torch.get_num_threads(),
+              "load_before": load_before, "load_after": os.getloadavg()}
+    if "pytorch" in stats:
+        result["ratio"] = {contender: stats["pytorch"]["median"] / stats[contender]["median"]
+                           for contender in stats if contender != "pytorch"}
+    return result
+
+
+def print_result(result):
+    print(f"{result['preset']}: {result['shape']}")
+    print(f"  inputs: {result['inputs']}; PyTorch {result['torch'] or 'not installed'}"
+          + (f" on {result['torch_threads']} threads" if result["torch"] else ""))
+    print("  load average before/after: "
+          + " / ".join(f"{a:.2f} {b:.2f} {c:.2f}" for a, b, c in
+                       (result["load_before"], result["load_after"])))
+    unit = result["unit"]
+    for name, stat in result["results"].items():
+        line = (f"  {name:<11} median {stat['median']:9.3f} {unit}   "
+                f"min-max {stat['min']:.3f}-{stat['max']:.3f}   ({stat['runs']} runs)")
+        if name in result.get("ratio", {}):
+            line += f"   ours vs PyTorch: {result['ratio'][name]:.2f}x"
+        print(line)
+
+
+# ----- float32 against float64 ---------------------------------------------
+def loss_curves(epochs: int, seed: int = 0):
+    """The course preset trained in float32 and in float64 from the same start.
+
+    Data: sequences from a random sparse Markov chain, so that the loss
+    actually falls.  Returns (losses32, losses64).
+    """
+    preset = PRESETS["course"]
+    vocab = preset.config.vocab_size
+    rng = np.random.default_rng(seed)
+    transitions = rng.random((vocab, vocab)) ** 8
+    transitions /= transitions.sum(axis=1, keepdims=True)
+    sequences = np.empty((preset.windows, preset.steps + 1), np.int64)
+    sequences[:, 0] = rng.integers(0, vocab, preset.windows)
+    for t in range(preset.steps):
+        cumulative = transitions[sequences[:, t]].cumsum(axis=1)
+        sequences[:, t + 1] = (cumulative < rng.random((preset.windows, 1))).sum(axis=1)
+    sequences = np.minimum(sequences, vocab - 1)
+    inputs, targets = sequences[:, :-1], sequences[:, 1:]
+    params64 = SequenceModel(ModelConfig(**{**preset.config.to_dict(), "dtype": "float64"}),
+                             rng=np.random.default_rng(seed)).params
+    curves = []
+    for dtype in ("float32", "float64"):
+        config = ModelConfig(**{**preset.config.to_dict(), "dtype": dtype})
+        model = SequenceModel(config, params={k: v.copy() for k, v in params64.items()})
+        optimizer = Adam(lr=0.01, decay=0.01)
+        shuffle = np.random.default_rng(seed + 1)
+        curves.append([train_epoch(model, optimizer, inputs, targets, shuffle,
+                                   preset.batch_size)[0] for _ in range(epochs)])
+    return np.array(curves[0]), np.array(curves[1])
+
+
+# ----- compile time ----------------------------------------------------------
+_FIRST_USE = """
+import time, numpy as np
+start = time.perf_counter()
+from benchmarks.speed import ours_epoch, ours_sampler, PRESETS
+ours_epoch(PRESETS["course"], "numba")()
+ours_sampler("numba", 5)()
+print(time.perf_counter() - start)
+"""
+
+
+def compile_times():
+    """Seconds for import + first course epoch + first generation with the Numba
+    kernels, in a fresh process: with an empty cache, then with the cache
+    that run left behind."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache, "PYTHONPATH": root}
+        runs = []
+        for _ in range(2):
+            out = subprocess.run([sys.executable, "-c", _FIRST_USE], env=env, cwd=root,
+                                 capture_output=True, text=True, check=True)
+            runs.append(float(out.stdout.strip().splitlines()[-1]))
+    return {"cold_cache_s": runs[0], "warm_cache_s": runs[1]}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--preset", choices=sorted(PRESETS) + ["sample"])
+    parser.add_argument("--repeats", type=int, default=0, help="timed runs per contender")
+    parser.add_argument("--windows", type=int, default=0,
+                        help="shrink the data set (lofi: 1024 windows take ~20 s per epoch)")
+    parser.add_argument("--no-numpy", action="store_true", help="skip the NumPy path")
+    parser.add_argument("--loss-curve", type=int, default=0, metavar="EPOCHS",
+                        help="train the course preset in float32 and float64; report the gap")
+    parser.add_argument("--compile-times", action="store_true",
+                        help="Numba first-use time with a cold and a warm cache")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    if not (args.preset or args.loss_curve or args.compile_times):
+        parser.error("give --preset, --loss-curve or --compile-times")
+    if not kernels.numba_available():
+        parser.error("numba is not installed")
+    if torch is not None:
+        torch.set_num_threads(TORCH_THREADS)
+    report = {}
+    if args.preset:
+        report["speed"] = bench_preset(args.preset, args.repeats, args.windows, not args.no_numpy)
+        if not args.json:
+            print_result(report["speed"])
+    if args.loss_curve:
+        losses32, losses64 = loss_curves(args.loss_curve)
+        gap = np.abs(losses32 - losses64)
+        report["loss_curve"] = {"epochs": args.loss_curve, "max_abs_difference": float(gap.max()),
+                                "first_loss": float(losses64[0]), "last_loss": float(losses64[-1])}
+        if not args.json:
+            print(f"course loss curve over {args.loss_curve} epochs (Adam lr 0.01, decay 0.01): "
+                  f"float64 {losses64[0]:.4f} -> {losses64[-1]:.4f}; "
+                  f"max |float32 - float64| = {gap.max():.2e} (epoch {gap.argmax() + 1})")
+    if args.compile_times:
+        report["compile"] = compile_times()
+        if not args.json:
+            print("Numba first use (import + course epoch + generation): "
+                  f"cold cache {report['compile']['cold_cache_s']:.2f} s, "
+                  f"warm cache {report['compile']['warm_cache_s']:.2f} s")
+    if args.json:
+        print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
