@@ -10,12 +10,18 @@ A draw uses one uniform number u per sequence and step, taken from the
 Generator before the loop, and inverts the cumulative distribution
 (the first token whose cumulative probability exceeds u * total).  So the
 same seed gives the same tokens on any backend.
+
+With the Numba backend the whole loop, primer included, runs compiled
+(``kernels.generate``): at batch 1 a step is a few small mat-vecs, and
+calling NumPy a dozen times per token costs more than the arithmetic.  The
+NumPy loop below is the reference; both pick the same tokens unless two
+candidates lie within a float rounding of each other.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from lstm_np import layers
+from lstm_np import kernels, layers
 
 
 def choose_tokens(logits, uniforms, temperature: float = 1.0, top_k: int = 0):
@@ -58,10 +64,19 @@ def generate(model, primer, length: int, rng: np.random.Generator,
     primer = np.asarray(primer)
     if primer.ndim != 2 or primer.shape[1] < 1:
         raise ValueError(f"primer must be (batch, P) token ids with P >= 1, got shape {primer.shape}")
+    if primer.dtype.kind not in "iu" or primer.min() < 0 or primer.max() >= model.config.vocab_size:
+        raise ValueError(f"primer must hold token ids in [0, {model.config.vocab_size})")
     if length < 0:
         raise ValueError(f"length must be >= 0, got {length}")
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    if top_k < 0:
+        raise ValueError(f"top_k must be >= 0, got {top_k}")
     batch = primer.shape[0]
     uniforms = rng.random((length, batch))
+    if kernels.resolve_backend(model.backend) == "numba":
+        return kernels.generate(model.params, model.config.num_layers, primer, uniforms,
+                                temperature, top_k)
     state = model.initial_state(batch)
     if primer.shape[1] > 1:
         _, state, _ = model.forward(primer[:, :-1], state, all_steps=False)

@@ -143,3 +143,161 @@ def scatter_rows(ids, rows, n_rows, backend):
     else:
         np.add.at(out, ids, rows)
     return out
+
+
+# ----- generation: the whole token loop compiled --------------------------
+@_jit
+def _tanh(x):
+    # Numba's scalar tanh costs ~15 ns; one exp (~5 ns) in float64 keeps the
+    # result within a rounding of NumPy's tanh for float32 and float64 alike.
+    return 1.0 - 2.0 / (np.exp(2.0 * np.float64(x)) + 1.0)
+
+
+@_jit
+def _lstm_step(W, b, x_token, x, h, c, rec, pre):
+    """One LSTM step for one sequence, in place on h and c (n_a,).
+
+    The input is the row W[x_token] when x_token >= 0 (layer 0's one-hot
+    input), else the vector x (the layer below).  rec, pre: (4 n_a,) scratch.
+    """
+    n_a = h.shape[0]
+    n_in = W.shape[0] - n_a
+    width = W.shape[1]
+    rec[:] = 0.0
+    for k in range(n_a):
+        weight = h[k]
+        for j in range(width):
+            rec[j] += weight * W[n_in + k, j]
+    if x_token >= 0:
+        for j in range(width):
+            pre[j] = W[x_token, j] + b[j]
+    else:
+        for j in range(width):
+            pre[j] = 0.0
+        for k in range(n_in):
+            weight = x[k]
+            for j in range(width):
+                pre[j] += weight * W[k, j]
+        for j in range(width):
+            pre[j] += b[j]
+    for j in range(n_a):
+        i = 0.5 + 0.5 * _tanh(0.5 * (pre[j] + rec[j]))
+        f = 0.5 + 0.5 * _tanh(0.5 * (pre[n_a + j] + rec[n_a + j]))
+        g = _tanh(pre[2 * n_a + j] + rec[2 * n_a + j])
+        o = 0.5 + 0.5 * _tanh(0.5 * (pre[3 * n_a + j] + rec[3 * n_a + j]))
+        c[j] = f * c[j] + i * g
+        h[j] = o * _tanh(c[j])
+
+
+@_jit
+def _affine(x, W, b, out):
+    out[:] = 0.0
+    for k in range(x.shape[0]):
+        weight = x[k]
+        for j in range(out.shape[0]):
+            out[j] += weight * W[k, j]
+    for j in range(out.shape[0]):
+        out[j] += b[j]
+
+
+@_jit
+def _choose_token(logits, u, temperature, top_k, scaled, kept):
+    """Compiled twin of ``generate.choose_tokens`` for one row (float64 math)."""
+    V = logits.shape[0]
+    if temperature == 0:
+        return np.argmax(logits)
+    for j in range(V):
+        scaled[j] = logits[j] / temperature
+    if 0 < top_k < V:
+        # Keep the top_k largest, ties going to the lower id, as a stable
+        # argsort of -scaled would.
+        kept[:] = False
+        for _ in range(top_k):
+            best = -1
+            for j in range(V):
+                if not kept[j] and (best < 0 or scaled[j] > scaled[best]):
+                    best = j
+            kept[best] = True
+        for j in range(V):
+            if not kept[j]:
+                scaled[j] = -np.inf
+    largest = scaled.max()
+    total = 0.0
+    for j in range(V):
+        total += np.exp(scaled[j] - largest)
+    log_total = np.log(total)
+    cumulative = 0.0
+    picks = 0
+    for j in range(V):
+        cumulative += np.exp(scaled[j] - largest - log_total)
+        scaled[j] = cumulative
+    threshold = u * cumulative
+    # Counted like the NumPy twin, (cumulative <= threshold).sum().
+    for j in range(V):
+        if scaled[j] <= threshold:
+            picks += 1
+    return min(picks, V - 1)
+
+
+@_jit
+def _generate(Ws, bs, hidden_W, hidden_b, out_W, out_b, primer, uniforms,
+              temperature, top_k, generated):
+    batch, primer_length = primer.shape
+    length = generated.shape[1]
+    layers = len(Ws)
+    n_a = Ws[0].shape[1] // 4
+    dtype = out_W.dtype
+    h = np.zeros((layers, n_a), dtype)
+    c = np.zeros((layers, n_a), dtype)
+    rec = np.empty(4 * n_a, dtype)
+    pre = np.empty(4 * n_a, dtype)
+    hidden = np.empty(hidden_W.shape[1], dtype)
+    logits = np.empty(out_W.shape[1], dtype)
+    logits64 = np.empty(out_W.shape[1], np.float64)
+    scaled = np.empty(out_W.shape[1], np.float64)
+    kept = np.empty(out_W.shape[1], np.bool_)
+    for row in range(batch):
+        h[:] = 0.0
+        c[:] = 0.0
+        token = primer[row, 0]
+        for step in range(primer_length - 1 + length):
+            for layer in range(layers):
+                if layer == 0:
+                    _lstm_step(Ws[0], bs[0], token, h[0], h[0], c[0], rec, pre)
+                else:
+                    _lstm_step(Ws[layer], bs[layer], -1, h[layer - 1], h[layer], c[layer],
+                               rec, pre)
+            if step < primer_length - 1:
+                token = primer[row, step + 1]
+                continue
+            features = h[layers - 1]
+            if hidden_W.shape[1] > 0:
+                _affine(features, hidden_W, hidden_b, hidden)
+                for j in range(hidden.shape[0]):
+                    hidden[j] = max(hidden[j], 0.0)
+                features = hidden
+            _affine(features, out_W, out_b, logits)
+            for j in range(logits.shape[0]):
+                logits64[j] = logits[j]
+            out = step - (primer_length - 1)
+            token = _choose_token(logits64, uniforms[out, row], temperature, top_k,
+                                  scaled, kept)
+            generated[row, out] = token
+
+
+def generate(params, num_layers, primer, uniforms, temperature, top_k):
+    """Compiled twin of ``generate.generate``'s NumPy loop: same tokens.
+
+    params: a ``SequenceModel``'s parameter dict; primer (B, P) ids;
+    uniforms (length, B) the draws.  Returns the ids (B, length).
+    """
+    Ws = tuple(params[f"lstm{layer}.W"] for layer in range(num_layers))
+    bs = tuple(params[f"lstm{layer}.b"] for layer in range(num_layers))
+    dtype = Ws[0].dtype
+    hidden_W = params.get("hidden.W", np.zeros((0, 0), dtype))
+    hidden_b = params.get("hidden.b", np.zeros(0, dtype))
+    generated = np.empty((primer.shape[0], uniforms.shape[0]), np.int64)
+    _generate(Ws, bs, hidden_W, hidden_b, params["out.W"], params["out.b"],
+              np.ascontiguousarray(primer, dtype=np.int64), uniforms,
+              float(temperature), int(top_k), generated)
+    return generated

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from lstm_np import kernels
 from lstm_np.generate import choose_tokens, generate
 from lstm_np.model import ModelConfig, SequenceModel
 
@@ -84,3 +85,28 @@ def test_greedy_generation_follows_the_model_argmax():
         logits, _, _ = model.forward(np.array([sequence]), all_steps=True)
         assert token == logits.reshape(len(sequence), 12)[-1].argmax()
         sequence.append(token)
+
+
+@pytest.mark.skipif(not kernels.numba_available(), reason="numba is not installed")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("layers, dense, temperature, top_k", [
+    (1, 0, 0.0, 0), (1, 0, 1.0, 0), (2, 5, 1.5, 0), (3, 0, 0.8, 4), (2, 6, 0.0, 3)])
+def test_compiled_generation_picks_the_numpy_tokens(layers, dense, temperature, top_k, dtype):
+    config = ModelConfig(vocab_size=12, hidden_size=8, num_layers=layers, dense_size=dense,
+                         dtype=dtype)
+    params = SequenceModel(config, rng=np.random.default_rng(5)).params
+    # Larger weights than at initialisation, so that the logits are far from uniform.
+    params = {name: value * 3 for name, value in params.items()}
+    primer = np.array([[1, 2, 3], [4, 5, 6], [11, 0, 7]])
+    tokens = {backend: generate(SequenceModel(config, params=params, backend=backend), primer,
+                                60, np.random.default_rng(8), temperature, top_k)
+              for backend in ("numpy", "numba")}
+    np.testing.assert_array_equal(tokens["numba"], tokens["numpy"])
+
+
+@pytest.mark.parametrize("backend", ["numpy"] + (["numba"] if kernels.numba_available() else []))
+def test_out_of_range_primer_is_refused(backend):
+    config = ModelConfig(vocab_size=12, hidden_size=8)
+    model = SequenceModel(config, rng=np.random.default_rng(0), backend=backend)
+    with pytest.raises(ValueError, match="token ids"):
+        generate(model, np.array([[3, 12]]), 4, np.random.default_rng(0))
