@@ -64,6 +64,7 @@ class TrainConfig:
     epochs: int = 100
     batch_size: int = 60
     temperature: float = 1.0
+    batch_norm: bool = False
     dtype: str = "float32"
 
 
@@ -76,7 +77,16 @@ PRESETS = {
     "deepjazz": TrainConfig(hidden_size=128, num_layers=2, dropout=0.2, head="last_step",
                             windows="deepjazz", window_length=20, optimizer="rmsprop",
                             lr=0.001, decay=0.0, epochs=128, batch_size=128, temperature=0.5),
+    # The LoFi generator (after Classical-Piano-Composer): three LSTMs of 512 with
+    # dropout 0.3, BatchNorm, Dense 256 + ReLU, BatchNorm, softmax on the last step of
+    # windows of 100 tokens, RMSprop, batches of 64.
+    "lofi": TrainConfig(hidden_size=512, num_layers=3, dropout=0.3, dense_size=256,
+                        head="last_step", windows="deepjazz", window_length=100, window_step=1,
+                        optimizer="rmsprop", lr=0.001, decay=0.0, epochs=50, batch_size=64,
+                        batch_norm=True),
 }
+# Tokens a notes-encoding sample writes by default (about two minutes of music).
+NOTES_SAMPLE_LENGTH = 500
 
 
 # ----------------------------------------------------------------- helpers
@@ -122,6 +132,30 @@ def load_corpus(args):
         raise MusicError(f"{songs[0].source}: only {len(tokens)} token(s) of melody; "
                          "need at least 2 to learn from")
     return songs, tokens
+
+
+def load_training_tokens(args):
+    """The flat token list of --data under --encoding, and what the checkpoint keeps of it."""
+    if args.encoding == "notes":
+        from music.notes import DEFAULT_NOTE_SOURCES, ENCODING_VERSION, load_note_corpus
+
+        corpus = load_note_corpus(args.data or DEFAULT_NOTE_SOURCES, progress=sys.stderr.isatty())
+        skipped = [label for label, _ in corpus.skipped]
+        if skipped:
+            print(f"skipped {len(skipped)} file(s) that could not be read: {', '.join(skipped)}",
+                  file=sys.stderr)
+        about = {"encoding": "notes", "notes_encoding_version": ENCODING_VERSION,
+                 "sources": list(corpus.files), "skipped": skipped, "music": {"tempo": 120.0}}
+        return corpus.tokens, about, f"{len(corpus.files)} file(s)"
+    from music.solo import chord_bars_of, chord_bars_to_json
+
+    songs, tokens = load_corpus(args)
+    first_song = songs[0]
+    about = {"encoding": "grammar", "sources": [song.source for song in songs],
+             "music": {"tempo": first_song.tempo,
+                       "time_signature": list(first_song.time_signature),
+                       "chords": chord_bars_to_json(chord_bars_of(first_song))}}
+    return tokens, about, f"{len(songs)} piece(s)"
 
 
 def make_windows(config: TrainConfig, ids, rng):
@@ -176,22 +210,30 @@ def find_checkpoint(args) -> Path:
 def load_model(path: Path):
     """The model, optimizer state and metadata of a jazz-lstm checkpoint."""
     from lstm_np.checkpoint import CheckpointError, load_checkpoint
-    from lstm_np.model import ModelConfig, SequenceModel, parameter_shapes
+    from lstm_np.model import ModelConfig, SequenceModel, buffer_shapes
 
     if not path.exists():
         raise CheckpointError(f"{path}: no such checkpoint")
-    metadata = load_checkpoint(path).metadata
+    checkpoint = load_checkpoint(path)
+    metadata = checkpoint.metadata
     try:
         if metadata.get("kind") != "jazz-lstm":
             raise KeyError("kind")
         config = ModelConfig.from_dict(metadata["model"])
-        for key in ("vocabulary", "corpus_ids", "music", "train", "epoch", "seed"):
+        for key in ("vocabulary", "corpus_ids", "music", "train", "epoch", "seed", "encoding"):
             metadata[key]
+        TrainConfig(**metadata["train"])
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise CheckpointError(f"{path}: not a jazz-lstm model checkpoint "
                               f"(metadata: {error})") from None
-    checkpoint = load_checkpoint(path, expected_shapes=parameter_shapes(config))
-    model = SequenceModel(config, params=checkpoint.params)
+    # BatchNorm running statistics travel with the weights but are not trained.
+    buffer_names = set(buffer_shapes(config))
+    params = {name: array for name, array in checkpoint.params.items() if name not in buffer_names}
+    buffers = {name: array for name, array in checkpoint.params.items() if name in buffer_names}
+    try:
+        model = SequenceModel(config, params=params, buffers=buffers)
+    except ValueError as error:
+        raise CheckpointError(f"{path}: {error}") from None
     return model, checkpoint.optimizer_state, metadata
 
 
@@ -208,7 +250,6 @@ def command_train(args) -> int:
     from lstm_np.optim import make_optimizer
     from lstm_np.train import train_epoch
     from music.corpus import Vocabulary, build_vocabulary
-    from music.solo import chord_bars_of, chord_bars_to_json
 
     if args.resume:
         path = find_checkpoint(args)
@@ -234,7 +275,7 @@ def command_train(args) -> int:
         if path.exists():
             raise UsageError(f"{path} already exists; use --resume to continue it "
                              "or --run NAME for a new run")
-        songs, tokens = load_corpus(args)
+        tokens, about, description = load_training_tokens(args)
         vocabulary = Vocabulary(build_vocabulary([tokens]))
         ids = vocabulary.encode(tokens)
         seed = args.seed
@@ -242,19 +283,15 @@ def command_train(args) -> int:
         model = SequenceModel(ModelConfig(
             vocab_size=len(vocabulary), hidden_size=config.hidden_size,
             num_layers=config.num_layers, dropout=config.dropout, dense_size=config.dense_size,
-            head=config.head, dtype=config.dtype), rng=init_rng)
+            head=config.head, batch_norm=config.batch_norm, dtype=config.dtype), rng=init_rng)
         optimizer = make_optimizer(config.optimizer, lr=config.lr, decay=config.decay)
-        first_song = songs[0]
         metadata = {
-            "kind": "jazz-lstm", "encoding": "grammar", "model": model.config.to_dict(),
+            "kind": "jazz-lstm", "model": model.config.to_dict(),
             "vocabulary": list(vocabulary.tokens), "corpus_ids": ids.tolist(),
-            "train": asdict(config), "seed": seed, "epoch": 0, "history": [],
-            "sources": [song.source for song in songs],
-            "music": {"tempo": first_song.tempo, "time_signature": list(first_song.time_signature),
-                      "chords": chord_bars_to_json(chord_bars_of(first_song))},
+            "train": asdict(config), "seed": seed, "epoch": 0, "history": [], **about,
         }
         first_epoch, history = 1, []
-        print(f"training on {len(songs)} piece(s): {len(ids)} tokens, "
+        print(f"training on {description}: {len(ids)} tokens, "
               f"{len(vocabulary)} distinct; run folder {run_dir}/")
 
     inputs, targets = make_windows(config, ids, window_rng)
@@ -272,7 +309,8 @@ def command_train(args) -> int:
                             rng_state=train_rng.bit_generator.state)
             # A copy of the finished epoch: an interrupt mid-epoch leaves the live
             # arrays half-updated, and this is what gets saved then.
-            snapshot = ({name: array.copy() for name, array in model.params.items()},
+            snapshot = ({name: array.copy()
+                         for name, array in {**model.params, **model.buffers}.items()},
                         optimizer.state_dict(), copy.deepcopy(metadata))
             if time.monotonic() - last_save >= SAVE_EVERY_SECONDS or epoch == config.epochs:
                 save_run(path, snapshot)
@@ -309,14 +347,34 @@ def save_run(path: Path, snapshot) -> None:
 
 
 # ------------------------------------------------------------------ sample
-def command_sample(args) -> int:
-    from lstm_np.generate import generate
+def primer_ids(args, metadata, rng):
+    """(1, P) token ids to warm the model: the end of --primer FILE, or a random
+    window of the training corpus (P = the training window length)."""
+    ids = np.asarray(metadata["corpus_ids"], dtype=np.int64)
+    length = min(metadata["train"]["window_length"], len(ids))
+    if not args.primer:
+        start = int(rng.integers(0, len(ids) - length + 1))
+        return ids[None, start:start + length]
+    if metadata["encoding"] == "notes":
+        from music.notes import encode_score_tokens
+        tokens = encode_score_tokens(args.primer)
+    else:
+        from music.grammar import encode_song
+        from music.reading import load_song
+        tokens = [token for bar in encode_song(load_song(args.primer)) for token in bar]
+    index = {token: token_id for token_id, token in enumerate(metadata["vocabulary"])}
+    known = [index[token] for token in tokens if token in index]
+    if not known:
+        raise UsageError(f"{args.primer}: none of its {len(tokens)} tokens is in the model's "
+                         "vocabulary, so it cannot prime this model")
+    return np.asarray([known[-length:]], dtype=np.int64)
+
+
+def grammar_solo(args, metadata, tokens_for, decode_rng):
+    """The Song of a grammar model: tokens dealt into bars and decoded over chords."""
     from music.chords import parse_progression
-    from music.midi_out import song_seconds, write_midi
     from music.solo import build_solo, chord_bars_from_json, tokens_needed
 
-    path = find_checkpoint(args)
-    model, _, metadata = load_model(path)
     music_info = metadata["music"]
     time_signature = tuple(music_info["time_signature"])
     bar_length = Fraction(4 * time_signature[0], time_signature[1])
@@ -326,66 +384,105 @@ def command_sample(args) -> int:
         chord_bars = chord_bars_from_json(music_info["chords"])
     bar_count = args.measures or (len(chord_bars) if args.chords
                                   else min(len(chord_bars), MAX_DEFAULT_BARS))
+    tokens = tokens_for(tokens_needed(bar_count, bar_length, metadata["vocabulary"]))
+    song = build_solo(tokens, chord_bars, bar_count, decode_rng,
+                      tempo=args.tempo or music_info["tempo"], time_signature=time_signature)
+    return song, {}, f"{bar_count} bars, {len(song.melody_notes)} notes"
+
+
+def notes_piece(args, metadata, tokens_for):
+    """The Song of a notes model: its tokens played one after another."""
+    from music.note_tokens import MIDI_OPTIONS, tokens_to_song
+
+    length = args.length or NOTES_SAMPLE_LENGTH
+    song = tokens_to_song(tokens_for(length), tempo=args.tempo or metadata["music"]["tempo"])
+    chords = sum(len(measure.chords) for measure in song.measures)
+    return song, MIDI_OPTIONS, f"{length} tokens: {len(song.melody_notes)} notes, {chords} chords"
+
+
+def command_sample(args) -> int:
+    from lstm_np.generate import generate
+    from music.midi_out import song_seconds, write_midi
+
+    path = find_checkpoint(args)
+    model, _, metadata = load_model(path)
+    encoding = metadata["encoding"]
+    if encoding == "notes" and (args.chords or args.measures):
+        raise UsageError(f"{path} is a notes-encoding model: --chords and --measures apply to "
+                         "the grammar encoding (use --length for the number of tokens)")
+    if encoding == "grammar" and args.length:
+        raise UsageError(f"{path} is a grammar model: --length applies to the notes encoding "
+                         "(use --measures for the number of bars)")
     temperature = metadata["train"]["temperature"] if args.temperature is None else args.temperature
-    tempo = args.tempo or music_info["tempo"]
-
-    seed = args.seed
     token_rng, decode_rng = [np.random.default_rng(child)
-                             for child in np.random.SeedSequence(seed).spawn(2)]
-    ids = np.asarray(metadata["corpus_ids"], dtype=np.int64)
-    primer_length = min(metadata["train"]["window_length"], len(ids))
-    start = int(token_rng.integers(0, len(ids) - primer_length + 1))
-    primer = ids[None, start:start + primer_length]
+                             for child in np.random.SeedSequence(args.seed).spawn(2)]
+    primer = primer_ids(args, metadata, token_rng)
     vocabulary = metadata["vocabulary"]
-    length = tokens_needed(bar_count, bar_length, vocabulary)
-    generated = generate(model, primer, length, token_rng, temperature, args.top_k)[0]
-    tokens = [vocabulary[token_id] for token_id in generated]
-    song = build_solo(tokens, chord_bars, bar_count, decode_rng, tempo=tempo,
-                      time_signature=time_signature)
 
+    def tokens_for(length):
+        generated = generate(model, primer, length, token_rng, temperature, args.top_k)[0]
+        return [vocabulary[token_id] for token_id in generated]
+
+    if encoding == "notes":
+        song, midi_options, what = notes_piece(args, metadata, tokens_for)
+    else:
+        song, midi_options, what = grammar_solo(args, metadata, tokens_for, decode_rng)
     out = Path(args.out)
-    written = [write_midi(song, out)]
+    written = [write_midi(song, out, **midi_options)]
     if args.wav:
         from music.synth import render_wav
         written.append(render_wav(song, out.with_suffix(".wav")))
-    notes = song.melody_notes
-    print(f"{bar_count} bars, {len(notes)} notes, {song_seconds(song):.1f} s of music "
-          f"at {tempo:g} bpm (model {path}, seed {seed}, temperature {temperature:g})")
+    print(f"{what}, {song_seconds(song):.1f} s of music at {song.tempo:g} bpm "
+          f"(model {path}, seed {args.seed}, temperature {temperature:g})")
     for file in written:
         print(f"wrote {file}")
     return 0
 
 
 # ------------------------------------------------------------------ corpus
-def command_corpus(args) -> int:
+def grammar_corpus_summary(args):
     songs, tokens = load_corpus(args)
+    pieces = [{"source": song.source, "title": song.title,
+               "melody_part": song.melody_part, "chords_from": song.chord_source,
+               "measures": len(song.measures),
+               "measures_with_chords": sum(1 for m in song.measures if m.chords),
+               "tempo": song.tempo, "time_signature": "/".join(map(str, song.time_signature))}
+              for song in songs]
+    lines = [f"{piece['source']}: \"{piece['title']}\", melody = {piece['melody_part']}, "
+             f"chords from {piece['chords_from']}, {piece['measures']} measures "
+             f"({piece['measures_with_chords']} with chords), {piece['time_signature']} "
+             f"at {piece['tempo']:g} bpm" for piece in pieces]
+    measures = sum(len(song.measures) for song in songs)
+    notes = sum(len(song.melody_notes) for song in songs)
+    lines.append(f"{measures} measures, {notes} notes")
+    return {"encoding": "grammar", "pieces": pieces, "measures": measures,
+            "notes": notes}, tokens, lines
+
+
+def notes_corpus_summary(args):
+    tokens, about, description = load_training_tokens(args)
+    lines = [f"{description} read: {', '.join(about['sources'])}"]
+    if about["skipped"]:
+        lines.append(f"skipped {len(about['skipped'])}: {', '.join(about['skipped'])}")
+    # The notes encoding has no bars: "measures" is null there.
+    return {"encoding": "notes", "files": about["sources"], "skipped": about["skipped"],
+            "measures": None}, tokens, lines
+
+
+def command_corpus(args) -> int:
+    if args.encoding == "notes":
+        summary, tokens, lines = notes_corpus_summary(args)
+    else:
+        summary, tokens, lines = grammar_corpus_summary(args)
     counts = Counter(tokens)
-    summary = {
-        "sources": [song.source for song in songs],
-        "pieces": [{"source": song.source, "title": song.title,
-                    "melody_part": song.melody_part, "chords_from": song.chord_source,
-                    "measures": len(song.measures),
-                    "measures_with_chords": sum(1 for m in song.measures if m.chords),
-                    "tempo": song.tempo,
-                    "time_signature": "/".join(map(str, song.time_signature))}
-                   for song in songs],
-        "measures": sum(len(song.measures) for song in songs),
-        "notes": sum(len(song.melody_notes) for song in songs),
-        "tokens": len(tokens),
-        "vocab_size": len(counts),
-        "most_common": counts.most_common(10),
-    }
+    summary.update(tokens=len(tokens), vocab_size=len(counts),
+                   most_common=counts.most_common(10))
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
-    for piece in summary["pieces"]:
-        print(f"{piece['source']}: \"{piece['title']}\", melody = {piece['melody_part']}, "
-              f"chords from {piece['chords_from']}, {piece['measures']} measures "
-              f"({piece['measures_with_chords']} with chords), {piece['time_signature']} "
-              f"at {piece['tempo']:g} bpm")
-    print(f"{summary['measures']} measures, {summary['notes']} notes, "
-          f"{summary['tokens']} tokens, {summary['vocab_size']} distinct tokens")
-    print("most common tokens:")
+    for line in lines:
+        print(line)
+    print(f"{len(tokens)} tokens, {len(counts)} distinct tokens; most common:")
     for token, count in summary["most_common"]:
         print(f"  {count:6d}  {token}")
     return 0
@@ -402,6 +499,9 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--data", nargs="+", metavar="PATH",
                       help="MIDI/MusicXML/ABC files, folders, or music21:<corpus path> "
                            "(default: three pieces from music21's corpus, see data/README.md)")
+    data.add_argument("--encoding", choices=("grammar", "notes"), default="grammar",
+                      help="grammar (default): chord-relative tokens of a melody over chords; "
+                           "notes: pitch and chord tokens of whole pieces (the LoFi generator)")
     data.add_argument("--melody-part", type=part_choice, metavar="INDEX|NAME",
                       help="the part that carries the melody (default: found automatically)")
     data.add_argument("--chord-parts", type=part_choice, nargs="+", metavar="INDEX|NAME",
@@ -417,7 +517,8 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", parents=[data, run], help="train a model",
                                 description="Train an LSTM on grammar tokens of jazz solos.")
     train.add_argument("--preset", choices=sorted(PRESETS), default="course",
-                       help="hyper-parameters of the course (default) or of deepjazz")
+                       help="hyper-parameters of the course (default), deepjazz or the LoFi "
+                            "generator")
     train.add_argument("--epochs", type=positive_int)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--hidden", type=positive_int, help="LSTM hidden size")
@@ -432,7 +533,12 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--chords", metavar="PROGRESSION",
                         help='chords with bar lines, e.g. "Dm7 G7 | Cmaj7 | Cmaj7" '
                              "(default: the training source's chords)")
-    sample.add_argument("--measures", type=positive_int, help="bars to write")
+    sample.add_argument("--measures", type=positive_int, help="bars to write (grammar models)")
+    sample.add_argument("--length", type=positive_int,
+                        help=f"tokens to write (notes models; default {NOTES_SAMPLE_LENGTH})")
+    sample.add_argument("--primer", metavar="FILE",
+                        help="a music file whose last tokens warm the model up "
+                             "(default: a random window of the training data)")
     sample.add_argument("--temperature", type=non_negative_float,
                         help="0 = greedy argmax as in the course (default: the preset's)")
     sample.add_argument("--top-k", type=int, default=0, help="sample among the k likeliest tokens")

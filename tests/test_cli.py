@@ -1,5 +1,6 @@
 """cli.py end to end, in a subprocess as a user runs it, and its error lines."""
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +13,10 @@ CLI = Path(__file__).resolve().parents[1] / "cli.py"
 SMALL_PIECE = "music21:leadSheet/fosterBrownHair.mxl"
 
 
-def run_cli(*args, cwd):
+def run_cli(*args, cwd, env=None):
+    environment = None if env is None else {**os.environ, **env}
     return subprocess.run([sys.executable, str(CLI), *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=300, env=environment)
 
 
 def assert_clean_error(result, *fragments):
