@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
+import secrets
 from fractions import Fraction
 from pathlib import Path
 
@@ -130,7 +130,10 @@ def write_bytes_atomically(path, data: bytes) -> Path:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    temp_name = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
+    # os.open rather than mkstemp: mkstemp's files are private (0600), but the
+    # user's MIDI and WAV files should get the usual umask-based permissions.
+    handle = os.open(temp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(handle, "wb") as temp_file:
             temp_file.write(data)

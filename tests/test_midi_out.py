@@ -248,3 +248,15 @@ def test_any_melody_on_a_twelfth_grid_round_trips_exactly(gaps_lengths_pitches):
         position += length
     song = Song([Measure(position, notes)])
     assert sounding_notes(read(song_to_midi_bytes(song)).tracks[1]) == sorted(expected)
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    import os
+    from music.midi_out import write_bytes_atomically
+
+    old_umask = os.umask(0o022)
+    try:
+        path = write_bytes_atomically(tmp_path / "song.mid", b"data")
+    finally:
+        os.umask(old_umask)
+    assert path.stat().st_mode & 0o777 == 0o644
