@@ -103,7 +103,9 @@ def input_projection(inputs, W_x, b):
     product is the row gather W_x[ids].  Returns (T, m, 4 n_a).
     """
     if inputs.dtype.kind in "iu":
-        return W_x[inputs] + b
+        # Bias the (n_x, 4 n_a) table, not the (T, m, 4 n_a) result: the same
+        # sums, one pass over a small array and one large array fewer.
+        return np.take(W_x + b, inputs, axis=0)
     T, m, n_x = inputs.shape
     return (inputs.reshape(T * m, n_x) @ W_x + b).reshape(T, m, -1)
 
@@ -142,10 +144,11 @@ def forward_time_major(inputs, h0, c0, W, b, backend: Optional[str] = None):
     gates = np.empty((T, m, 4 * n_a), dtype)
     cell = kernels.cell_forward if backend == "numba" else cell_forward_numpy
     h_prev, c_prev = h0, c0
-    for t in range(T):
-        pre[t] += h_prev @ W_h                       # a_t = x_t W_x + b + h_(t-1) W_h
-        cell(pre[t], c_prev, gates[t], cs[t], tanh_cs[t], hs[t])
-        h_prev, c_prev = hs[t], cs[t]
+    with kernels.blas_threads_for(m * n_a * 4 * n_a):
+        for t in range(T):
+            pre[t] += h_prev @ W_h                   # a_t = x_t W_x + b + h_(t-1) W_h
+            cell(pre[t], c_prev, gates[t], cs[t], tanh_cs[t], hs[t])
+            h_prev, c_prev = hs[t], cs[t]
     cache = Cache(inputs, W, h0, c0, hs, cs, tanh_cs, gates, backend)
     return hs, (hs[-1], cs[-1]), cache
 
@@ -168,11 +171,12 @@ def backward_time_major(dhs, dhT, dcT, cache: Cache):
     dpre = np.empty((T, m, 4 * n_a), dtype)
     cell = kernels.cell_backward if cache.backend == "numba" else cell_backward_numpy
     W_h_T = np.ascontiguousarray(W_h.T)
-    for t in range(T - 1, -1, -1):
-        dh += dhs[t]
-        c_prev = cs[t - 1] if t > 0 else cache.c0
-        cell(dh, dc, c_prev, gates[t], cache.tanh_cs[t], dpre[t])
-        dh = dpre[t] @ W_h_T                          # dh_(t-1) = da_t W_h^T
+    with kernels.blas_threads_for(m * n_a * 4 * n_a):
+        for t in range(T - 1, -1, -1):
+            dh += dhs[t]
+            c_prev = cs[t - 1] if t > 0 else cache.c0
+            cell(dh, dc, c_prev, gates[t], cache.tanh_cs[t], dpre[t])
+            dh = dpre[t] @ W_h_T                      # dh_(t-1) = da_t W_h^T
     # h_(t-1) for every step, to form dW_h in one product.
     h_prev = np.concatenate([cache.h0[None], hs[:-1]], axis=0).reshape(T * m, n_a)
     dpre_rows = dpre.reshape(T * m, 4 * n_a)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lstm_np import kernels
 from lstm_np.optim import clip_by_global_norm
 
 
@@ -27,12 +28,18 @@ def train_epoch(model, optimizer, inputs, targets, rng: np.random.Generator,
     wants; rng shuffles and draws dropout masks; clip_norm > 0 clips the
     global gradient norm.
     """
+    kernels.retain_freed_memory()
     total_loss = total_accuracy = 0.0
-    for rows in iterate_batches(len(inputs), batch_size, rng):
-        loss, accuracy, grads = model.loss_and_grads(inputs[rows], targets[rows], dropout_rng=rng)
-        if clip_norm > 0:
-            clip_by_global_norm(grads, clip_norm)
-        optimizer.step(model.params, grads)
-        total_loss += loss * len(rows)
-        total_accuracy += accuracy * len(rows)
+    n_a = model.config.hidden_size
+    # A model whose recurrent step is too small for two BLAS threads gains
+    # nothing from them anywhere else either, and idle BLAS workers spin.
+    with kernels.blas_threads_for(min(batch_size, len(inputs)) * n_a * 4 * n_a):
+        for rows in iterate_batches(len(inputs), batch_size, rng):
+            loss, accuracy, grads = model.loss_and_grads(inputs[rows], targets[rows],
+                                                         dropout_rng=rng)
+            if clip_norm > 0:
+                clip_by_global_norm(grads, clip_norm)
+            optimizer.step(model.params, grads)
+            total_loss += loss * len(rows)
+            total_accuracy += accuracy * len(rows)
     return total_loss / len(inputs), total_accuracy / len(inputs)
