@@ -48,6 +48,7 @@ math of one step runs either here in NumPy or fused in a Numba kernel
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Optional
 
@@ -56,14 +57,35 @@ import numpy as np
 from lstm_np import kernels
 
 
-def cell_forward_numpy(pre, c_prev, gates, c, tanh_c, h):
+@functools.lru_cache(maxsize=None)
+def _gate_scale(n_a: int, dtype) -> np.ndarray:
+    """[1/2 ... | 1/2 ... | 1 ... | 1/2 ...]: sigmoid(x) = 1/2 + tanh(x/2)/2."""
+    scale = np.full(4 * n_a, 0.5, dtype)
+    scale[2 * n_a:3 * n_a] = 1.0
+    return scale
+
+
+def squash_gates(pre, gates):
+    """gates = tanh(pre * [1/2 | 1/2 | 1 | 1/2]): the transcendental half of a step.
+
+    One vectorised tanh over all four gates (NumPy's SIMD tanh is far faster
+    than a scalar tanh in a compiled loop); the sigmoid gates are finished by
+    an affine map, i = 1/2 + tanh(a_i / 2) / 2, which also never overflows.
+    pre, gates: (m, 4 n_a).
+    """
+    np.multiply(pre, _gate_scale(gates.shape[1] // 4, gates.dtype), out=gates)
+    np.tanh(gates, out=gates)
+
+
+def cell_forward_numpy(pre, recurrent, c_prev, gates, c, tanh_c, h):
     """One step's gate math, written into the preallocated outputs.
 
-    pre (m, 4 n_a) pre-activations; c_prev (m, n_a);
+    pre (m, 4 n_a) the input part x_t W_x + b, recurrent (m, 4 n_a) the part
+    h_(t-1) W_h: a_t is their sum; c_prev (m, n_a);
     outputs: gates (m, 4 n_a) activated [i|f|g|o], c, tanh_c, h (m, n_a).
     """
     n_a = c_prev.shape[1]
-    kernels.squash_gates(pre, gates)
+    squash_gates(pre + recurrent, gates)
     i = gates[:, :n_a]
     f = gates[:, n_a:2 * n_a]
     g = gates[:, 2 * n_a:3 * n_a]
@@ -77,13 +99,15 @@ def cell_forward_numpy(pre, c_prev, gates, c, tanh_c, h):
     np.multiply(o, tanh_c, out=h)                # h_t = o * tanh(c_t)
 
 
-def cell_backward_numpy(dh, dc, c_prev, gates, tanh_c, dpre):
+def cell_backward_numpy(dh_next, dh_above, dc, c_prev, gates, tanh_c, dpre):
     """One step's gate derivatives.
 
-    dh (m, n_a) gradient reaching h_t; dc (m, n_a) gradient reaching c_t from
-    step t+1, overwritten with dc_(t-1); dpre (m, 4 n_a) receives da_t.
+    The gradient reaching h_t is dh_next (from step t+1) + dh_above (from
+    the layer's output), each (m, n_a); dc (m, n_a) gradient reaching c_t
+    from step t+1, overwritten with dc_(t-1); dpre (m, 4 n_a) receives da_t.
     """
-    n_a = dh.shape[1]
+    n_a = dc.shape[1]
+    dh = dh_next + dh_above
     i = gates[:, :n_a]
     f = gates[:, n_a:2 * n_a]
     g = gates[:, 2 * n_a:3 * n_a]
@@ -142,12 +166,13 @@ def forward_time_major(inputs, h0, c0, W, b, backend: Optional[str] = None):
     cs = np.empty((T, m, n_a), dtype)
     tanh_cs = np.empty((T, m, n_a), dtype)
     gates = np.empty((T, m, 4 * n_a), dtype)
+    recurrent = np.empty((m, 4 * n_a), dtype)
     cell = kernels.cell_forward if backend == "numba" else cell_forward_numpy
     h_prev, c_prev = h0, c0
     with kernels.blas_threads_for(m * n_a * 4 * n_a):
         for t in range(T):
-            pre[t] += h_prev @ W_h                   # a_t = x_t W_x + b + h_(t-1) W_h
-            cell(pre[t], c_prev, gates[t], cs[t], tanh_cs[t], hs[t])
+            np.matmul(h_prev, W_h, out=recurrent)   # a_t = (x_t W_x + b) + h_(t-1) W_h
+            cell(pre[t], recurrent, c_prev, gates[t], cs[t], tanh_cs[t], hs[t])
             h_prev, c_prev = hs[t], cs[t]
     cache = Cache(inputs, W, h0, c0, hs, cs, tanh_cs, gates, backend)
     return hs, (hs[-1], cs[-1]), cache
@@ -173,10 +198,9 @@ def backward_time_major(dhs, dhT, dcT, cache: Cache):
     W_h_T = np.ascontiguousarray(W_h.T)
     with kernels.blas_threads_for(m * n_a * 4 * n_a):
         for t in range(T - 1, -1, -1):
-            dh += dhs[t]
             c_prev = cs[t - 1] if t > 0 else cache.c0
-            cell(dh, dc, c_prev, gates[t], cache.tanh_cs[t], dpre[t])
-            dh = dpre[t] @ W_h_T                      # dh_(t-1) = da_t W_h^T
+            cell(dh, dhs[t], dc, c_prev, gates[t], cache.tanh_cs[t], dpre[t])
+            np.matmul(dpre[t], W_h_T, out=dh)         # dh_(t-1) = da_t W_h^T
     # h_(t-1) for every step, to form dW_h in one product.
     h_prev = np.concatenate([cache.h0[None], hs[:-1]], axis=0).reshape(T * m, n_a)
     dpre_rows = dpre.reshape(T * m, 4 * n_a)

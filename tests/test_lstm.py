@@ -137,3 +137,24 @@ def test_shapes_hold_and_outputs_are_finite(m, T, n_x, n_a, dtype, backend, seed
         x.shape, h0.shape, c0.shape, W.shape, b.shape)
     for array in (hs, hT, cT, dx, dh0, dc0, dW, db):
         assert array.dtype == dtype and np.all(np.isfinite(array))
+
+
+@pytest.mark.skipif(not kernels.numba_available(), reason="numba is not installed")
+@pytest.mark.parametrize("dtype, relative, absolute", [(np.float64, 1e-14, 1e-15),
+                                                       (np.float32, 1e-5, 1e-6)])
+def test_compiled_tanh_matches_numpy(dtype, relative, absolute):
+    import numba
+
+    @numba.njit(error_model="numpy")
+    def apply(values, out):
+        for index in range(values.shape[0]):
+            out[index] = kernels.fast_tanh(values[index])
+
+    rng = np.random.default_rng(5)
+    values = np.concatenate([rng.normal(0, 3, 20000), rng.normal(0, 0.01, 5000),
+                             np.linspace(-30, 30, 6001), [0.0, -0.0, 1e-30, -1e-30]]).astype(dtype)
+    out = np.empty_like(values)
+    apply(values, out)
+    reference = np.tanh(values.astype(np.float64))
+    np.testing.assert_allclose(out, reference, rtol=relative, atol=absolute)
+    assert np.all(np.abs(out) <= 1.0)
