@@ -2,6 +2,7 @@
 
     python -m benchmarks.speed --preset course|deepjazz|lofi|sample [--json] [--repeats N]
     python -m benchmarks.speed --loss-curve 100      # float32 vs float64, course preset
+    python -m benchmarks.speed --loss-curve 100 --data ../shared/data/original_metheny.mid
     python -m benchmarks.speed --compile-times       # Numba, cold and warm cache
 
 Contenders: ours with the Numba kernels, ours on the NumPy path, and, when
@@ -257,13 +258,8 @@ def print_result(result):
 
 
 # ----- float32 against float64 ---------------------------------------------
-def loss_curves(epochs: int, seed: int = 0):
-    """The course preset trained in float32 and in float64 from the same start.
-
-    Data: sequences from a random sparse Markov chain, so that the loss
-    actually falls.  Returns (losses32, losses64).
-    """
-    preset = PRESETS["course"]
+def markov_windows(preset: Preset, seed: int):
+    """Windows from a random sparse Markov chain (a loss that actually falls)."""
     vocab = preset.config.vocab_size
     rng = np.random.default_rng(seed)
     transitions = rng.random((vocab, vocab)) ** 8
@@ -274,13 +270,38 @@ def loss_curves(epochs: int, seed: int = 0):
         cumulative = transitions[sequences[:, t]].cumsum(axis=1)
         sequences[:, t + 1] = (cumulative < rng.random((preset.windows, 1))).sum(axis=1)
     sequences = np.minimum(sequences, vocab - 1)
-    inputs, targets = sequences[:, :-1], sequences[:, 1:]
-    params64 = SequenceModel(ModelConfig(**{**preset.config.to_dict(), "dtype": "float64"}),
+    return sequences[:, :-1], sequences[:, 1:], vocab
+
+
+def music_windows(preset: Preset, source: str, seed: int):
+    """The course's windows over the grammar tokens of a music file."""
+    from music.corpus import Vocabulary, build_vocabulary, course_windows
+    from music.grammar import encode_song
+    from music.reading import load_song
+
+    tokens = [token for bar in encode_song(load_song(source)) for token in bar]
+    vocabulary = Vocabulary(build_vocabulary([tokens]))
+    inputs, targets = course_windows(vocabulary.encode(tokens), preset.steps, preset.windows,
+                                     rng=np.random.default_rng(seed))
+    return inputs, targets, len(vocabulary)
+
+
+def loss_curves(epochs: int, seed: int = 0, source: str = ""):
+    """The course preset trained in float32 and in float64 from the same start.
+
+    Data: the grammar tokens of ``source`` (a music file) when given, else
+    a random Markov chain.  Returns (losses32, losses64).
+    """
+    preset = PRESETS["course"]
+    inputs, targets, vocab = (music_windows(preset, source, seed) if source
+                              else markov_windows(preset, seed))
+    shape = {**preset.config.to_dict(), "vocab_size": vocab}
+    params64 = SequenceModel(ModelConfig(**{**shape, "dtype": "float64"}),
                              rng=np.random.default_rng(seed)).params
     curves = []
     for dtype in ("float32", "float64"):
-        config = ModelConfig(**{**preset.config.to_dict(), "dtype": dtype})
-        model = SequenceModel(config, params={k: v.copy() for k, v in params64.items()})
+        model = SequenceModel(ModelConfig(**{**shape, "dtype": dtype}),
+                              params={k: v.copy() for k, v in params64.items()})
         optimizer = Adam(lr=0.01, decay=0.01)
         shuffle = np.random.default_rng(seed + 1)
         curves.append([train_epoch(model, optimizer, inputs, targets, shuffle,
@@ -323,6 +344,8 @@ def main(argv=None):
     parser.add_argument("--no-numpy", action="store_true", help="skip the NumPy path")
     parser.add_argument("--loss-curve", type=int, default=0, metavar="EPOCHS",
                         help="train the course preset in float32 and float64; report the gap")
+    parser.add_argument("--data", default="", metavar="FILE",
+                        help="--loss-curve on this music file's tokens (default: Markov data)")
     parser.add_argument("--compile-times", action="store_true",
                         help="Numba first-use time with a cold and a warm cache")
     parser.add_argument("--json", action="store_true")
@@ -339,12 +362,13 @@ def main(argv=None):
         if not args.json:
             print_result(report["speed"])
     if args.loss_curve:
-        losses32, losses64 = loss_curves(args.loss_curve)
+        losses32, losses64 = loss_curves(args.loss_curve, source=args.data)
         gap = np.abs(losses32 - losses64)
         report["loss_curve"] = {"epochs": args.loss_curve, "max_abs_difference": float(gap.max()),
                                 "first_loss": float(losses64[0]), "last_loss": float(losses64[-1])}
         if not args.json:
-            print(f"course loss curve over {args.loss_curve} epochs (Adam lr 0.01, decay 0.01): "
+            print(f"course loss curve over {args.loss_curve} epochs (Adam lr 0.01, decay 0.01) "
+                  f"on {args.data or 'Markov-chain data'}: "
                   f"float64 {losses64[0]:.4f} -> {losses64[-1]:.4f}; "
                   f"max |float32 - float64| = {gap.max():.2e} (epoch {gap.argmax() + 1})")
     if args.compile_times:

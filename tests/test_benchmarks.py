@@ -30,3 +30,9 @@ def test_float32_and_float64_loss_curves_start_together():
     losses32, losses64 = speed.loss_curves(epochs=3)
     assert losses32.shape == losses64.shape == (3,)
     np.testing.assert_allclose(losses32, losses64, atol=1e-3)
+
+
+def test_loss_curves_run_on_a_music_file():
+    losses32, losses64 = speed.loss_curves(epochs=2, source="music21:leadSheet/fosterBrownHair.mxl")
+    assert losses32.shape == losses64.shape == (2,)
+    assert np.all(np.isfinite(losses32)) and abs(losses32[0] - losses64[0]) < 1e-4
