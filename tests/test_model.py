@@ -142,3 +142,14 @@ def test_any_small_model_gives_finite_losses_and_gradients(vocab, hidden, layers
     expected = parameter_shapes(config)
     for name, grad in grads.items():
         assert grad.shape == expected[name] and np.all(np.isfinite(grad))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dropout_mask_drops_the_rate_and_keeps_the_mean(dtype):
+    from lstm_np.layers import dropout_mask
+
+    mask = dropout_mask(np.random.default_rng(0), (400, 500), 0.3, np.dtype(dtype))
+    assert mask.dtype == dtype
+    assert set(np.unique(mask)) == {0.0, dtype(1 / 0.7)}
+    assert abs((mask == 0).mean() - 0.3) < 0.005
+    assert abs(mask.mean() - 1.0) < 0.01
