@@ -75,8 +75,8 @@ def generate(model, primer, length: int, rng: np.random.Generator,
     batch = primer.shape[0]
     uniforms = rng.random((length, batch))
     if kernels.resolve_backend(model.backend) == "numba":
-        return kernels.generate(model.params, model.config.num_layers, primer, uniforms,
-                                temperature, top_k)
+        return kernels.generate(model.params, model.head_without_batch_norm(),
+                                model.config.num_layers, primer, uniforms, temperature, top_k)
     state = model.initial_state(batch)
     if primer.shape[1] > 1:
         _, state, _ = model.forward(primer[:, :-1], state, all_steps=False)

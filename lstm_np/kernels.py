@@ -429,19 +429,20 @@ def _generate(Ws, bs, hidden_W, hidden_b, out_W, out_b, primer, uniforms,
             generated[row, out] = token
 
 
-def generate(params, num_layers, primer, uniforms, temperature, top_k):
+def generate(params, head, num_layers, primer, uniforms, temperature, top_k):
     """Compiled twin of ``generate.generate``'s NumPy loop: same tokens.
 
-    params: a ``SequenceModel``'s parameter dict; primer (B, P) ids;
-    uniforms (length, B) the draws.  Returns the ids (B, length).
+    params: a ``SequenceModel``'s parameter dict; head: its dense head with
+    any BatchNorm folded in (``SequenceModel.head_without_batch_norm``);
+    primer (B, P) ids; uniforms (length, B) the draws.  Returns the ids (B, length).
     """
     Ws = tuple(params[f"lstm{layer}.W"] for layer in range(num_layers))
     bs = tuple(params[f"lstm{layer}.b"] for layer in range(num_layers))
     dtype = Ws[0].dtype
-    hidden_W = params.get("hidden.W", np.zeros((0, 0), dtype))
-    hidden_b = params.get("hidden.b", np.zeros(0, dtype))
+    hidden_W = head.get("hidden.W", np.zeros((Ws[0].shape[1] // 4, 0), dtype))
+    hidden_b = head.get("hidden.b", np.zeros(0, dtype))
     generated = np.empty((primer.shape[0], uniforms.shape[0]), np.int64)
-    _generate(Ws, bs, hidden_W, hidden_b, params["out.W"], params["out.b"],
+    _generate(Ws, bs, hidden_W, hidden_b, head["out.W"], head["out.b"],
               np.ascontiguousarray(primer, dtype=np.int64), uniforms,
               float(temperature), int(top_k), generated)
     return generated

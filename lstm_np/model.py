@@ -265,6 +265,30 @@ class SequenceModel:
                      feature_mask=feature_mask)
         return logits, final_state, cache
 
+    def head_without_batch_norm(self) -> dict:
+        """The head's dense weights with inference-mode BatchNorm folded in.
+
+        At inference BatchNorm is affine, y = s x + t with
+        s = gamma / sqrt(running_var + eps) and t = beta - running_mean s,
+        so a Dense after it computes y W + b = x (s W) + (t W + b).  Returns
+        {"hidden.W", "hidden.b" (if any), "out.W", "out.b"} for a head with
+        no BatchNorm: what a compiled sampler needs.
+        """
+        head = {name: array for name, array in self.params.items()
+                if name.startswith(("hidden.", "out."))}
+        if not self.config.batch_norm:
+            return head
+        # BatchNorm k feeds the next Dense: bn0 -> hidden (or out), bn1 -> out.
+        targets = ["hidden", "out"] if self.config.dense_size else ["out"]
+        for index, target in enumerate(targets):
+            running_var = self.buffers[f"bn{index}.running_var"].astype(np.float64)
+            scale = self.params[f"bn{index}.gamma"] / np.sqrt(running_var + batchnorm.EPSILON)
+            shift = self.params[f"bn{index}.beta"] - self.buffers[f"bn{index}.running_mean"] * scale
+            weights = head[f"{target}.W"].astype(np.float64)
+            head[f"{target}.b"] = (shift @ weights + head[f"{target}.b"]).astype(self.dtype)
+            head[f"{target}.W"] = (scale[:, None] * weights).astype(self.dtype)
+        return head
+
     def _normalize(self, index, x, training):
         return batchnorm.forward(
             x, self.params[f"bn{index}.gamma"], self.params[f"bn{index}.beta"],

@@ -110,3 +110,29 @@ def test_out_of_range_primer_is_refused(backend):
     model = SequenceModel(config, rng=np.random.default_rng(0), backend=backend)
     with pytest.raises(ValueError, match="token ids"):
         generate(model, np.array([[3, 12]]), 4, np.random.default_rng(0))
+
+
+@pytest.mark.skipif(not kernels.numba_available(), reason="numba is not installed")
+@pytest.mark.parametrize("dense", [0, 6])
+def test_compiled_generation_applies_batch_norm_statistics(dense):
+    config = ModelConfig(vocab_size=12, hidden_size=8, num_layers=2, dense_size=dense,
+                         head="last_step", batch_norm=True, dtype="float64")
+    rng = np.random.default_rng(6)
+    params = {name: value * 3 for name, value in
+              SequenceModel(config, rng=rng).params.items()}
+    for name in params:
+        if name.startswith("bn"):
+            params[name] = rng.normal(1.0 if name.endswith("gamma") else 0.0, 0.5,
+                                      params[name].shape)
+    buffers = {name: (rng.uniform(0.2, 3.0, value.shape) if name.endswith("var")
+                      else rng.normal(0, 1, value.shape))
+               for name, value in SequenceModel(config, rng=rng).buffers.items()}
+    primer = np.array([[1, 2, 3], [9, 10, 11]])
+    tokens = {backend: generate(SequenceModel(config, params=params, buffers=buffers,
+                                              backend=backend),
+                                primer, 60, np.random.default_rng(2), 1.0)
+              for backend in ("numpy", "numba")}
+    np.testing.assert_array_equal(tokens["numba"], tokens["numpy"])
+    plain = generate(SequenceModel(config, params=params, backend="numpy"), primer, 60,
+                     np.random.default_rng(2), 1.0)
+    assert not np.array_equal(plain, tokens["numpy"])  # the statistics matter
