@@ -239,7 +239,7 @@ def load_model(path: Path):
 
 # ------------------------------------------------------------------- train
 def train_config_from_args(args) -> TrainConfig:
-    config = PRESETS[args.preset]
+    config = PRESETS[args.preset or "course"]
     overrides = {"epochs": args.epochs, "hidden_size": args.hidden, "num_layers": args.layers,
                  "lr": args.lr, "batch_size": args.batch_size}
     return replace(config, **{key: value for key, value in overrides.items() if value is not None})
@@ -252,6 +252,14 @@ def command_train(args) -> int:
     from music.corpus import Vocabulary, build_vocabulary
 
     if args.resume:
+        fixed = [option for option, value in (
+            ("--data", args.data), ("--encoding", args.encoding), ("--preset", args.preset),
+            ("--hidden", args.hidden), ("--layers", args.layers), ("--lr", args.lr),
+            ("--batch-size", args.batch_size), ("--melody-part", args.melody_part),
+            ("--chord-parts", args.chord_parts), ("--bars", args.bars)) if value is not None]
+        if fixed:
+            raise UsageError(f"--resume continues a run with its own data and settings; "
+                             f"only --epochs can change, not {', '.join(fixed)}")
         path = find_checkpoint(args)
         run_dir = path.parent
         model, optimizer_state, metadata = load_model(path)
@@ -499,7 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--data", nargs="+", metavar="PATH",
                       help="MIDI/MusicXML/ABC files, folders, or music21:<corpus path> "
                            "(default: three pieces from music21's corpus, see data/README.md)")
-    data.add_argument("--encoding", choices=("grammar", "notes"), default="grammar",
+    data.add_argument("--encoding", choices=("grammar", "notes"),
                       help="grammar (default): chord-relative tokens of a melody over chords; "
                            "notes: pitch and chord tokens of whole pieces (the LoFi generator)")
     data.add_argument("--melody-part", type=part_choice, metavar="INDEX|NAME",
@@ -516,7 +524,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", parents=[data, run], help="train a model",
                                 description="Train an LSTM on grammar tokens of jazz solos.")
-    train.add_argument("--preset", choices=sorted(PRESETS), default="course",
+    train.add_argument("--preset", choices=sorted(PRESETS),
                        help="hyper-parameters of the course (default), deepjazz or the LoFi "
                             "generator")
     train.add_argument("--epochs", type=positive_int)

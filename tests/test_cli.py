@@ -240,3 +240,8 @@ def test_resumed_training_equals_uninterrupted_training(tmp_path):
         assert names
         for name in names:
             np.testing.assert_array_equal(split[name], straight[name], err_msg=name)
+
+
+def test_resume_refuses_settings_it_cannot_change(trained):
+    assert_clean_error(run_cli("train", "--resume", "--run", "small", "--hidden", "32", cwd=trained),
+                       "--hidden")
