@@ -119,19 +119,39 @@ def part_choice(text: str):
     return int(text) if text.isdigit() else text
 
 
+def warn_skipped(label: str, reason: str) -> None:
+    print(f"warning: skipping {reason}", file=sys.stderr, flush=True)
+
+
+def report_skipped(skipped) -> None:
+    if skipped:
+        print(f"skipped {len(skipped)} file(s) that could not be read: {', '.join(skipped)}",
+              file=sys.stderr)
+
+
 def load_corpus(args):
-    """Songs and their grammar tokens (one flat list) for the --data sources."""
+    """Songs, their grammar tokens (one flat list) and the files skipped, for --data.
+
+    A file that cannot be read is named on stderr and left out; only a
+    corpus where nothing can be read is an error.
+    """
     from music.grammar import encode_song
     from music.reading import load_songs
     from music.song import MusicError
 
+    skipped = []
+
+    def skip(label, reason):
+        skipped.append(label)
+        warn_skipped(label, reason)
+
     songs = load_songs(args.data or DEFAULT_DATA, melody_part=args.melody_part,
-                       chord_parts=args.chord_parts, bars=args.bars)
+                       chord_parts=args.chord_parts, bars=args.bars, on_skip=skip)
     tokens = [token for song in songs for bar in encode_song(song) for token in bar]
     if len(tokens) < 2:
         raise MusicError(f"{songs[0].source}: only {len(tokens)} token(s) of melody; "
                          "need at least 2 to learn from")
-    return songs, tokens
+    return songs, tokens, skipped
 
 
 def load_training_tokens(args):
@@ -141,17 +161,17 @@ def load_training_tokens(args):
 
         corpus = load_note_corpus(args.data or DEFAULT_NOTE_SOURCES, progress=sys.stderr.isatty())
         skipped = [label for label, _ in corpus.skipped]
-        if skipped:
-            print(f"skipped {len(skipped)} file(s) that could not be read: {', '.join(skipped)}",
-                  file=sys.stderr)
+        report_skipped(skipped)
         about = {"encoding": "notes", "notes_encoding_version": ENCODING_VERSION,
                  "sources": list(corpus.files), "skipped": skipped, "music": {"tempo": 120.0}}
         return corpus.tokens, about, f"{len(corpus.files)} file(s)"
     from music.solo import chord_bars_of, chord_bars_to_json
 
-    songs, tokens = load_corpus(args)
+    songs, tokens, skipped = load_corpus(args)
+    report_skipped(skipped)
     first_song = songs[0]
     about = {"encoding": "grammar", "sources": [song.source for song in songs],
+             "skipped": skipped,
              "music": {"tempo": first_song.tempo,
                        "time_signature": list(first_song.time_signature),
                        "chords": chord_bars_to_json(chord_bars_of(first_song))}}
@@ -449,7 +469,7 @@ def command_sample(args) -> int:
 
 # ------------------------------------------------------------------ corpus
 def grammar_corpus_summary(args):
-    songs, tokens = load_corpus(args)
+    songs, tokens, skipped = load_corpus(args)
     pieces = [{"source": song.source, "title": song.title,
                "melody_part": song.melody_part, "chords_from": song.chord_source,
                "measures": len(song.measures),
@@ -463,8 +483,10 @@ def grammar_corpus_summary(args):
     measures = sum(len(song.measures) for song in songs)
     notes = sum(len(song.melody_notes) for song in songs)
     lines.append(f"{measures} measures, {notes} notes")
+    if skipped:
+        lines.append(f"skipped {len(skipped)}: {', '.join(skipped)}")
     return {"encoding": "grammar", "pieces": pieces, "measures": measures,
-            "notes": notes}, tokens, lines
+            "notes": notes, "skipped": skipped}, tokens, lines
 
 
 def notes_corpus_summary(args):

@@ -101,17 +101,35 @@ def load_song(source, *, melody_part=None, chord_parts=None, bars=None) -> Song:
     return songs[0]
 
 
-def load_songs(sources, *, melody_part=None, chord_parts=None, bars=None) -> list:
+def load_songs(sources, *, melody_part=None, chord_parts=None, bars=None,
+               on_skip=None) -> list:
     """Read every song of ``sources`` (a list of sources as for
     ``load_song``, or a single one), in order; the options apply to each.
-    The first source or file that gives no song stops the reading with its
-    MusicError, so that a corpus is never silently missing a piece."""
+
+    By default the first source or file that gives no song stops the
+    reading with its MusicError, so that a corpus is never silently missing
+    a piece.  With ``on_skip``, a callable taking (file label, one-line
+    reason), a file found in a folder that gives no song is reported to it
+    and left out instead; a file named on its own still raises, and so does
+    a missing path, a folder with no music files, or a corpus where every
+    file fails.
+    """
     if isinstance(sources, (str, os.PathLike)):
         sources = [sources]
-    songs = []
+    songs, first_failure = [], None
     for source in sources:
+        in_folder = not str(source).startswith(CORPUS_PREFIX) and Path(source).is_dir()
         for label, opener in _expand_source(source):
-            songs.extend(_read_songs(label, opener, melody_part, chord_parts, bars))
+            try:
+                songs.extend(_read_songs(label, opener, melody_part, chord_parts, bars))
+            except MusicError as error:
+                if on_skip is None or not in_folder:
+                    raise
+                reason = str(error).splitlines()[0]
+                first_failure = first_failure or reason
+                on_skip(label, reason)
+    if not songs and first_failure:
+        raise MusicError(f"no file could be read; the first: {first_failure}")
     return songs
 
 

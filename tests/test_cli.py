@@ -245,3 +245,17 @@ def test_resumed_training_equals_uninterrupted_training(tmp_path):
 def test_resume_refuses_settings_it_cannot_change(trained):
     assert_clean_error(run_cli("train", "--resume", "--run", "small", "--hidden", "32", cwd=trained),
                        "--hidden")
+
+
+def test_grammar_training_skips_a_broken_file_in_a_folder(tmp_path):
+    import shutil
+    from music21 import corpus
+
+    folder = tmp_path / "songs"
+    folder.mkdir()
+    shutil.copy(corpus.getWork("leadSheet/fosterBrownHair.mxl"), folder / "foster.mxl")
+    (folder / "broken.mid").write_bytes(b"MThd\x00\x00\x00\x06\x00\x01\x00\x01")
+    result = run_cli("train", "--data", "songs", "--epochs", "1", "--hidden", "8", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "broken.mid" in result.stderr and "skipped 1 file(s)" in result.stderr
+    assert "training on 1 piece(s)" in result.stdout

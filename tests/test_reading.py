@@ -3,6 +3,7 @@
 The MIDI files are built here with mido, so every expected value below is
 written down by hand from the notes that were put in.
 """
+import shutil
 import subprocess
 import sys
 from fractions import Fraction as F
@@ -343,3 +344,24 @@ def test_musicxml_ties_join_within_a_bar_and_split_at_bar_lines(tmp_path):
     # Chord symbols win over the piano part.
     assert [[chord.symbol for chord in measure.chords] for measure in song.measures] == [
         ["Dm7"], ["G7"]]
+
+
+def test_on_skip_reports_and_leaves_out_unreadable_files(tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    good = load_song("music21:leadSheet/fosterBrownHair.mxl")
+    (folder / "b_broken.mid").write_text("not a MIDI file")
+    from music21 import corpus
+    shutil.copy(corpus.getWork("leadSheet/fosterBrownHair.mxl"), folder / "a_good.mxl")
+    skipped = []
+    songs = load_songs([folder], on_skip=lambda label, reason: skipped.append((label, reason)))
+    assert len(songs) == 1 and len(songs[0].measures) == len(good.measures)
+    assert len(skipped) == 1 and skipped[0][0].endswith("b_broken.mid")
+    assert "b_broken.mid" in skipped[0][1]
+    with pytest.raises(MusicError, match="b_broken.mid"):
+        load_songs([folder])
+    with pytest.raises(MusicError, match="b_broken.mid"):
+        load_songs([folder / "b_broken.mid"], on_skip=lambda label, reason: None)
+    (folder / "a_good.mxl").unlink()
+    with pytest.raises(MusicError, match="no file could be read"):
+        load_songs([folder], on_skip=lambda label, reason: None)
