@@ -294,6 +294,8 @@ def scatter_rows(ids, rows, n_rows, backend):
 def _tanh(x):
     # Numba's scalar tanh costs ~15 ns; one exp (~5 ns) in float64 keeps the
     # result within a rounding of NumPy's tanh for float32 and float64 alike.
+    # fast_tanh pays off only in vectorised loops: here, one element at a
+    # time, it made sampling slower (6.9 against 4.1 us per token).
     return 1.0 - 2.0 / (np.exp(2.0 * np.float64(x)) + 1.0)
 
 
