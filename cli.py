@@ -159,7 +159,7 @@ def load_training_tokens(args):
     if args.encoding == "notes":
         from music.notes import DEFAULT_NOTE_SOURCES, ENCODING_VERSION, load_note_corpus
 
-        corpus = load_note_corpus(args.data or DEFAULT_NOTE_SOURCES, progress=sys.stderr.isatty())
+        corpus = load_note_corpus(args.data or DEFAULT_NOTE_SOURCES)
         skipped = [label for label, _ in corpus.skipped]
         report_skipped(skipped)
         about = {"encoding": "notes", "notes_encoding_version": ENCODING_VERSION,
@@ -596,6 +596,12 @@ def main(argv=None) -> int:
     handlers = {"train": command_train, "sample": command_sample, "corpus": command_corpus}
     try:
         return handlers[args.command](args)
+    except KeyboardInterrupt:
+        # Every file is written atomically: an interrupt leaves nothing half-written.
+        if args.debug:
+            raise
+        print("interrupted", file=sys.stderr)
+        return 130
     except (MusicError, CheckpointError, UsageError, OSError) as error:
         if args.debug:
             raise

@@ -259,3 +259,18 @@ def test_grammar_training_skips_a_broken_file_in_a_folder(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "broken.mid" in result.stderr and "skipped 1 file(s)" in result.stderr
     assert "training on 1 piece(s)" in result.stdout
+
+
+def test_ctrl_c_while_reading_ends_quietly(tmp_path):
+    import signal
+
+    env = {**os.environ, "JAZZ_LSTM_CACHE": str(tmp_path / "cache")}
+    process = subprocess.Popen([sys.executable, str(CLI), "corpus", "--encoding", "notes"],
+                               cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    first_line = process.stderr.readline()   # "[1/8] parsing ...": music21 is at work
+    assert "parsing" in first_line
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert stderr.strip().splitlines()[-1] == "interrupted" and "Traceback" not in stderr
