@@ -269,7 +269,7 @@ def command_train(args) -> int:
     from lstm_np.model import ModelConfig, SequenceModel
     from lstm_np.optim import make_optimizer
     from lstm_np.train import train_epoch
-    from music.corpus import Vocabulary, build_vocabulary
+    from music.corpus import Vocabulary
 
     if args.resume:
         fixed = [option for option, value in (
@@ -304,7 +304,7 @@ def command_train(args) -> int:
             raise UsageError(f"{path} already exists; use --resume to continue it "
                              "or --run NAME for a new run")
         tokens, about, description = load_training_tokens(args)
-        vocabulary = Vocabulary(build_vocabulary([tokens]))
+        vocabulary = Vocabulary.from_token_lists([tokens])
         ids = vocabulary.encode(tokens)
         seed = args.seed
         init_rng, window_rng, train_rng = seeded_streams(seed)
