@@ -113,6 +113,17 @@ def test_numba_and_numpy_paths_agree(dtype, tolerance):
                                    err_msg=f"{name}: numba vs numpy")
 
 
+def test_without_numba_the_numpy_path_is_used_quietly(monkeypatch):
+    monkeypatch.setattr(kernels, "numba", None)
+    assert kernels.resolve_backend(None) == "numpy"
+    with pytest.raises(RuntimeError, match="numba is not installed"):
+        kernels.resolve_backend("numba")
+    rng = np.random.default_rng(6)
+    x, h0, c0, W, b = random_problem(rng)
+    hs, _, cache = lstm.forward(x, h0, c0, W, b)
+    assert cache.backend == "numpy" and np.all(np.isfinite(hs))
+
+
 def test_environment_variable_forces_the_numpy_path(monkeypatch):
     monkeypatch.setenv("JAZZ_LSTM_NUMBA", "0")
     assert kernels.resolve_backend(None) == "numpy"
