@@ -58,14 +58,9 @@ def build_solo(tokens, chord_bars, bar_count: int, rng, *, tempo: float,
 
 
 def chord_bars_of(song: Song) -> list:
-    """The chords of every bar of a song (a bar without chords keeps the previous bar's)."""
-    bars, previous = [], []
-    for measure in song.measures:
-        chords = list(measure.chords) or [
-            Chord(0, measure.length, chord.root, chord.pitch_classes, chord.symbol)
-            for chord in previous[-1:]]
-        bars.append(chords)
-        previous = chords or previous
+    """The chords of every bar of a song (``music.reading`` already carries a
+    chord into bars that have none)."""
+    bars = [list(measure.chords) for measure in song.measures]
     if not any(bars):
         raise MusicError(f"{song.source or song.title}: no chords found in any bar")
     return bars
