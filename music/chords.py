@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 
 from music.song import Chord, MusicError
 
@@ -92,7 +92,7 @@ def _music21_symbol(text: str) -> str:
     return symbol
 
 
-@lru_cache(maxsize=None)
+@cache
 def parse_chord_symbol(text: str) -> tuple:
     """``(root_pc, pitch_classes)`` of a jazz chord symbol such as "Bb7".
 
@@ -107,7 +107,7 @@ def parse_chord_symbol(text: str) -> tuple:
         chord_symbol = harmony.ChordSymbol(symbol)
         root_pc = chord_symbol.root().pitchClass
         pitch_classes = tuple(sorted({pitch.pitchClass for pitch in chord_symbol.pitches}))
-    except Exception as error:  # music21 raises several unrelated types
+    except Exception as error:  # noqa: BLE001 -- music21 raises several unrelated types
         raise MusicError(f"cannot read chord symbol {text!r}: {error}") from None
     if root_pc not in pitch_classes or len(pitch_classes) < 2:
         raise MusicError(f"cannot read chord symbol {text!r}: music21 read {symbol!r} "
@@ -115,11 +115,31 @@ def parse_chord_symbol(text: str) -> tuple:
     return root_pc, pitch_classes
 
 
+_LETTER_PITCH_CLASS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+
+
+def _pitch_class(letter: str, accidentals: str) -> int:
+    """Pitch class of a note name such as ("B", "b") or ("F", "♯")."""
+    sharps = sum(mark in "#♯" for mark in accidentals)
+    return (_LETTER_PITCH_CLASS[letter.upper()] + sharps - (len(accidentals) - sharps)) % 12
+
+
+def _slash_bass(text: str, root_pc: int):
+    """The slash bass pitch class of a symbol ("C/E" -> 4), None without one
+    or when it is the root."""
+    match = _SYMBOL.match(text.strip())
+    if match is None or not match.group(4):
+        return None
+    bass = _pitch_class(match.group(4), match.group(5))
+    return None if bass == root_pc else bass
+
+
 def make_chord(text: str, start=0, duration=4) -> Chord:
-    """A Chord for a symbol; start and duration in quarter lengths."""
+    """A Chord for a symbol; start and duration in quarter lengths; a slash
+    bass is both among the pitch classes and recorded as ``bass``."""
     root_pc, pitch_classes = parse_chord_symbol(text)
-    return Chord(start=start, duration=duration, root=root_pc,
-                 pitch_classes=pitch_classes, symbol=text.strip())
+    return Chord(start=start, duration=duration, root=root_pc, pitch_classes=pitch_classes,
+                 symbol=text.strip(), bass=_slash_bass(text, root_pc))
 
 
 def parse_progression(text: str, beats_per_bar=4) -> list:
@@ -135,8 +155,8 @@ def parse_progression(text: str, beats_per_bar=4) -> list:
     if bar_length <= 0:
         raise MusicError(f"beats per bar must be > 0, got {beats_per_bar}")
     body = text.strip()
-    body = body[1:] if body.startswith("|") else body
-    body = body[:-1] if body.endswith("|") else body
+    body = body.removeprefix("|")
+    body = body.removesuffix("|")
     if not body.strip():
         raise MusicError(f"chord progression {text!r} has no chords")
     bars = []
@@ -150,7 +170,7 @@ def parse_progression(text: str, beats_per_bar=4) -> list:
     return bars
 
 
-@lru_cache(maxsize=None)
+@cache
 def _quality_of(root: int, pitch_classes: tuple) -> str:
     intervals = {(pc - root) % 12 for pc in pitch_classes}
     major_third, minor_third = 4 in intervals, 3 in intervals
@@ -174,7 +194,7 @@ def chord_quality(chord: Chord) -> str:
     return _quality_of(chord.root, chord.pitch_classes)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _scale_of(root: int, pitch_classes: tuple) -> frozenset:
     mode = SCALE_INTERVALS[_quality_of(root, pitch_classes)]
     return frozenset((root + step) % 12 for step in mode) | frozenset(pitch_classes)

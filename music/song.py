@@ -12,13 +12,12 @@ Conventions
 * The notes of a measure are sorted by start and never overlap; a gap
   between two notes is silence (encoders treat it as a rest).
 * A chord's ``pitch_classes`` are sorted, distinct, in 0..11, and contain
-  its ``root``.
+  its ``root`` and its slash ``bass`` when it has one.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Optional
 
 
 class MusicError(Exception):
@@ -50,7 +49,7 @@ class Note:
 
     start: Fraction
     duration: Fraction
-    pitch: Optional[int] = None
+    pitch: int | None = None
     velocity: int = 90
 
     def __post_init__(self):
@@ -81,7 +80,10 @@ class Chord:
     start, duration: quarter lengths, start from the start of the measure
     root:            pitch class 0..11
     pitch_classes:   sorted distinct pitch classes 0..11, containing root
+                     and bass
     symbol:          the chord symbol when known ("Dm7"), else ""
+    bass:            pitch class 0..11 of a slash bass ("C/E" -> 4), or None
+                     when the root is the bass
     """
 
     start: Fraction
@@ -89,6 +91,7 @@ class Chord:
     root: int
     pitch_classes: tuple
     symbol: str = ""
+    bass: int | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "start", as_fraction(self.start))
@@ -105,6 +108,8 @@ class Chord:
             raise ValueError(f"chord pitch classes must lie in 0..11, got {self.pitch_classes}")
         if self.root not in pcs:
             raise ValueError(f"chord root {self.root} is not among its pitch classes {pcs}")
+        if self.bass is not None and self.bass not in pcs:
+            raise ValueError(f"chord bass {self.bass} is not among its pitch classes {pcs}")
 
     @property
     def end(self) -> Fraction:
@@ -144,7 +149,7 @@ class Measure:
                     f"measure {self.number}: chord {chord.symbol or chord.pitch_classes} "
                     f"ends at {chord.end}, past the bar length {self.length}")
 
-    def chord_at(self, offset) -> Optional[Chord]:
+    def chord_at(self, offset) -> Chord | None:
         """The chord sounding at ``offset`` (the last one started before it)."""
         current = None
         for chord in self.chords:

@@ -5,8 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from music.chords import (chord_quality, make_chord, parse_chord_symbol, parse_progression,
-                          scale_for)
+from music.chords import (
+    chord_quality,
+    make_chord,
+    parse_chord_symbol,
+    parse_progression,
+    scale_for,
+)
 from music.song import Chord, MusicError
 
 # Pitch classes: C=0 C#=1 D=2 Eb=3 E=4 F=5 F#=6 G=7 Ab=8 A=9 Bb=10 B=11.
@@ -120,4 +125,19 @@ def test_generation_modules_do_not_import_music21():
     code = ("import sys, music.chords, music.grammar, music.prune, music.corpus; "
             "sys.exit('music21' in sys.modules)")
     root = Path(__file__).resolve().parents[1]
-    assert subprocess.run([sys.executable, "-c", code], cwd=root).returncode == 0
+    assert subprocess.run([sys.executable, "-c", code], check=False, cwd=root).returncode == 0
+
+
+@pytest.mark.parametrize("symbol, bass", [
+    ("C/E", 4), ("C/Bb", 10), ("Dm7/G", 7), ("F/A", 9), ("Bb/F#", 6), ("C", None),
+    ("G7", None), ("C/C", None)])
+def test_slash_bass_is_recorded_and_sounds(symbol, bass):
+    chord = make_chord(symbol)
+    assert chord.bass == bass
+    if bass is not None:
+        assert bass in chord.pitch_classes
+
+
+def test_chord_refuses_a_bass_outside_its_pitch_classes():
+    with pytest.raises(ValueError, match="bass 4"):
+        Chord(0, 4, root=0, pitch_classes=(0, 7), bass=4)
