@@ -7,8 +7,11 @@ spellings music21 does not accept are rewritten first: ``b``/``♭`` flats
 (``Bb7`` -> ``B-7``), ``^``/``Δ`` (major seventh), ``-``/``mi``/``min``
 (minor), ``ø`` (half-diminished), ``°`` (diminished), ``maj9``/``maj13``,
 ``6/9``/``69``, ``m(maj7)``, ``7alt``, ``9sus4`` and parenthesised
-alterations such as ``7(b9)``.  A slash bass (``C/E``) adds its pitch class
-to the chord; the root stays the symbol's root.
+alterations such as ``7(b9)`` or ``7(♭9)``.  A slash bass (``C/E``) adds its
+pitch class to the chord and is recorded as ``Chord.bass``; the root stays
+the symbol's root.  ``N.C.`` (no chord) is not a chord: ``parse_progression``
+leaves a gap for it.  (``music.jazzomat`` reads the Weimar Jazz Database's
+own chord syntax without music21.)
 
 Quality is read from the pitch classes relative to the root, first match
 wins: augmented (major third, sharp fifth, no fifth), dominant (major third
@@ -69,7 +72,7 @@ def _music21_accidentals(text: str) -> str:
 
 
 def _music21_suffix(suffix: str) -> str:
-    suffix = suffix.replace(" ", "").replace("°", "o")
+    suffix = suffix.replace(" ", "").replace("°", "o").replace("♭", "b").replace("♯", "#")
     suffix = re.sub(r"[\^Δ](?=\d)", "maj", suffix)
     suffix = re.sub(r"[\^Δ]", "maj7", suffix)
     suffix = re.sub(r"^(-|min|mi(?!n))", "m", suffix)
@@ -142,21 +145,30 @@ def make_chord(text: str, start=0, duration=4) -> Chord:
                  symbol=text.strip(), bass=_slash_bass(text, root_pc))
 
 
+_NO_CHORD = re.compile(r"^N\.?C\.?$", re.IGNORECASE)
+
+
+def is_no_chord(symbol: str) -> bool:
+    """True for the "no chord" symbols N.C., NC and N.C (any case)."""
+    return bool(_NO_CHORD.match(symbol.strip()))
+
+
 def parse_progression(text: str, beats_per_bar=4) -> list:
     """One list of Chords per bar of a progression such as "Dm7 G7 | Cmaj7".
 
     Bars are separated by "|" (one leading and one trailing "|" are
     allowed) and chords inside a bar by spaces; the chords of a bar share
-    it evenly.  beats_per_bar is the bar length in quarter lengths.
-    Raises MusicError for an empty progression, an empty bar or an
-    unreadable symbol.
+    it evenly.  ``N.C.`` (or ``NC``) takes its share of the bar like a
+    chord but leaves it as a gap, where no chord sounds: "Dm7 N.C." is Dm7
+    for the first half bar, nothing for the second; a bar of only N.C. has
+    no chords.  beats_per_bar is the bar length in quarter lengths.
+    Raises MusicError for an empty progression, an empty bar, a progression
+    with no chord besides N.C., or an unreadable symbol.
     """
     bar_length = Fraction(beats_per_bar)
     if bar_length <= 0:
         raise MusicError(f"beats per bar must be > 0, got {beats_per_bar}")
-    body = text.strip()
-    body = body.removeprefix("|")
-    body = body.removesuffix("|")
+    body = text.strip().removeprefix("|").removesuffix("|")
     if not body.strip():
         raise MusicError(f"chord progression {text!r} has no chords")
     bars = []
@@ -166,7 +178,9 @@ def parse_progression(text: str, beats_per_bar=4) -> list:
             raise MusicError(f"bar {number} of chord progression {text!r} is empty")
         share = bar_length / len(symbols)
         bars.append([make_chord(symbol, start=index * share, duration=share)
-                     for index, symbol in enumerate(symbols)])
+                     for index, symbol in enumerate(symbols) if not is_no_chord(symbol)])
+    if not any(bars):
+        raise MusicError(f"chord progression {text!r} has no chords, only N.C.")
     return bars
 
 

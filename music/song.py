@@ -13,6 +13,8 @@ Conventions
   between two notes is silence (encoders treat it as a rest).
 * A chord's ``pitch_classes`` are sorted, distinct, in 0..11, and contain
   its ``root`` and its slash ``bass`` when it has one.
+* A bar's chords may leave gaps: there no chord sounds (N.C.); see
+  ``chord_at``.
 """
 from __future__ import annotations
 
@@ -150,14 +152,25 @@ class Measure:
                     f"ends at {chord.end}, past the bar length {self.length}")
 
     def chord_at(self, offset) -> Chord | None:
-        """The chord sounding at ``offset`` (the last one started before it)."""
-        current = None
-        for chord in self.chords:
-            if chord.start <= offset:
-                current = chord
-        if current is None and self.chords:
-            current = self.chords[0]
-        return current
+        """The chord sounding at ``offset``, or None (see ``chord_at``)."""
+        return chord_at(self.chords, offset)
+
+
+def chord_at(chords, offset) -> Chord | None:
+    """The chord of ``chords`` sounding at ``offset`` (quarter lengths from
+    the bar start): the last one with ``start <= offset < end``.
+
+    None where no chord sounds: a gap in the bar's chord list is "no chord"
+    (N.C.), and so is the time before the bar's first chord starts and after
+    its last chord ends.  Bars read from files and progressions without
+    N.C. have chords that tile the bar, so there every offset in the bar
+    has a chord.
+    """
+    current = None
+    for chord in chords:
+        if chord.start <= offset < chord.end:
+            current = chord
+    return current
 
 
 @dataclass(frozen=True)

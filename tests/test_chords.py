@@ -1,3 +1,4 @@
+import hashlib
 import subprocess
 import sys
 from fractions import Fraction
@@ -7,12 +8,13 @@ import pytest
 
 from music.chords import (
     chord_quality,
+    is_no_chord,
     make_chord,
     parse_chord_symbol,
     parse_progression,
     scale_for,
 )
-from music.song import Chord, MusicError
+from music.song import Chord, Measure, MusicError, chord_at
 
 # Pitch classes: C=0 C#=1 D=2 Eb=3 E=4 F=5 F#=6 G=7 Ab=8 A=9 Bb=10 B=11.
 SYMBOLS = {
@@ -141,3 +143,105 @@ def test_slash_bass_is_recorded_and_sounds(symbol, bass):
 def test_chord_refuses_a_bass_outside_its_pitch_classes():
     with pytest.raises(ValueError, match="bass 4"):
         Chord(0, 4, root=0, pitch_classes=(0, 7), bass=4)
+
+
+@pytest.mark.parametrize("symbol, root, pitch_classes", [
+    ("F7(♭9)", 5, {5, 9, 0, 3, 6}),
+    ("F7(b9)", 5, {5, 9, 0, 3, 6}),
+    ("B♭7(♯11)", 10, {10, 2, 5, 8, 4}),
+    ("E♭maj7", 3, {3, 7, 10, 2}),
+])
+def test_unicode_accidentals_in_root_and_alterations(symbol, root, pitch_classes):
+    assert parse_chord_symbol(symbol) == (root, tuple(sorted(pitch_classes)))
+
+
+@pytest.mark.parametrize("symbol", ["N.C.", "NC", "N.C", "n.c."])
+def test_no_chord_spellings(symbol):
+    assert is_no_chord(symbol)
+
+
+@pytest.mark.parametrize("symbol", ["C", "Nc7", "N.C.7", "CN"])
+def test_chords_are_not_no_chord(symbol):
+    assert not is_no_chord(symbol)
+
+
+def test_parse_progression_no_chord_leaves_a_gap_and_slash_keeps_its_bass():
+    bars = parse_progression("Dm7 N.C. | NC | C/E")
+    assert [[(chord.symbol, chord.start, chord.duration) for chord in bar] for bar in bars] == [
+        [("Dm7", 0, 2)], [], [("C/E", 0, 4)]]
+    assert bars[2][0].bass == 4 and bars[2][0].pitch_classes == (0, 4, 7)
+    assert Measure(4, chords=bars[0]).chord_at(Fraction(3)) is None
+
+
+def test_parse_progression_of_only_no_chord_is_refused():
+    with pytest.raises(MusicError, match="only N.C."):
+        parse_progression("N.C. | NC")
+
+
+C_MAJOR = Chord(1, 1, 0, (0, 4, 7), "C")
+G_MAJOR = Chord(3, 1, 7, (7, 11, 2), "G")
+
+
+@pytest.mark.parametrize("offset, expected", [
+    (0, None),                     # before the bar's first chord: no chord
+    (1, C_MAJOR), (Fraction(3, 2), C_MAJOR),
+    (2, None), (Fraction(5, 2), None),   # the gap between C and G is N.C.
+    (3, G_MAJOR), (Fraction(7, 2), G_MAJOR),
+    (4, None),                     # the bar line
+])
+def test_chord_at_gives_none_in_gaps(offset, expected):
+    assert Measure(4, chords=[C_MAJOR, G_MAJOR]).chord_at(offset) == expected
+    assert chord_at([C_MAJOR, G_MAJOR], offset) == expected
+
+
+def test_chord_at_prefers_the_later_of_overlapping_chords():
+    whole = Chord(0, 4, 0, (0, 4, 7), "C")
+    second_half = Chord(2, 2, 5, (5, 9, 0), "F")
+    measure = Measure(4, chords=[whole, second_half])
+    assert [measure.chord_at(offset) for offset in range(4)] == [whole, whole, second_half,
+                                                                 second_half]
+
+
+def _tiles_every_bar(song) -> bool:
+    """True when each bar's chords follow one another without gap from 0 to
+    the bar length: then "no chord in a gap" never applies to the song."""
+    for measure in song.measures:
+        position = Fraction(0)
+        for chord in measure.chords:
+            if chord.start != position:
+                return False
+            position = chord.end
+        if position != measure.length:
+            return False
+    return True
+
+
+def _token_digest(song) -> str:
+    from music.grammar import encode_song
+
+    return hashlib.sha256(repr(encode_song(song)).encode()).hexdigest()
+
+
+# sha256 of repr(encode_song(song)), recorded with the rule "before the first
+# chord, the first chord; afterwards the last chord started" (commit 5472e1c),
+# before N.C. gaps gave no chord.
+FOSTER_TOKENS_SHA256 = "2254b90e360ebf7a2f694d243dc8a515615977cb78a68f3d707863ab8022bf1f"
+METHENY_TOKENS_SHA256 = "f8293506c37de4748313d36ca22826cfc8ae87c0836914389f90d873324974e9"
+
+
+@pytest.mark.slow
+def test_no_chord_gaps_leave_lead_sheet_tokens_unchanged():
+    from music.reading import load_song
+
+    song = load_song("music21:leadSheet/fosterBrownHair.mxl")
+    assert _tiles_every_bar(song)
+    assert _token_digest(song) == FOSTER_TOKENS_SHA256
+
+
+@pytest.mark.slow
+def test_no_chord_gaps_leave_metheny_tokens_unchanged(metheny_path):
+    from music.reading import load_song
+
+    song = load_song(metheny_path)
+    assert _tiles_every_bar(song)
+    assert _token_digest(song) == METHENY_TOKENS_SHA256
