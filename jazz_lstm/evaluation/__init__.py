@@ -1,0 +1,1 @@
+"""Evaluation of jazz-lstm models: n-gram baselines (``ngram``)."""
