@@ -1,27 +1,34 @@
-"""Numba-compiled kernels for the hot loops of the LSTM, with NumPy twins.
+"""Where the speed lives: the fast cells, BLAS threads, memory, compiled loops.
 
-What is compiled, and why:
+``lstm_np.lstm`` is the reading copy: plain NumPy, one equation a line.  The
+same arithmetic is done here three faster ways, and the tests hold all of
+them equal to the reading copy (1e-10 in float64, 1e-5 in float32):
 
-* ``cell_forward`` / ``cell_backward``: the elementwise gate math of one
-  step (see the equations in ``lstm_np.lstm``).  NumPy evaluates those
-  lines as a dozen separate passes over small arrays, each with its own
-  temporary; the kernels do one pass and write into preallocated buffers.
+* ``cell_forward_numpy`` / ``cell_backward_numpy``: the gate math of one
+  step in NumPy, writing into preallocated buffers (``out=``) so that a
+  step allocates nothing, and with every sigmoid taken through tanh
+  (``squash_gates``): one vectorised tanh for all four gates.
+* ``cell_forward_numba`` / ``cell_backward_numba``: the same in one
+  compiled pass.  NumPy evaluates those lines as a dozen separate passes
+  over small arrays, each with its own temporary; the kernels do one pass.
   The forward kernel's tanh is ``fast_tanh``, built from +, *, / only, so
   that its loops vectorise (Numba's own tanh is a libm call per element and
   was 5x slower than NumPy's SIMD tanh; see the comment at ``_tanh64``).
 * ``scatter_rows``: the backward of the token-id gather, dW_x[id] += da.
   ``np.add.at`` does the same but slower.
-* ``generate``: the whole token-by-token generation loop (batch 1 to a few
-  sequences), where NumPy's per-call overhead dominates the arithmetic.
+* ``generate`` / ``generate_segments``: the whole token-by-token generation
+  loop, where NumPy's per-call overhead dominates the arithmetic.
 
-The NumPy versions of the cell live in ``lstm_np.lstm`` next to the
-equations; the tests check that both paths give the same numbers (1e-10 in
-float64, 1e-5 in float32).
+Around them: ``blas_threads_for`` keeps small products on one BLAS thread,
+and ``tune_malloc_for_training`` (an opt-in for training programs) keeps
+glibc from handing freed buffers back to the OS.
 
 Choosing a path: ``resolve_backend(None)`` gives "numba" unless the
 environment variable JAZZ_LSTM_NUMBA is "0" or numba cannot be imported, in
-which case the NumPy path is used without complaint.  Compiled code is
-cached on disk (``cache=True``), so only the first run pays for compiling.
+which case the fast NumPy path is used without complaint; "reference" runs
+the plain cell of ``lstm_np.lstm`` (slow, for reading and testing).
+Compiled code is cached on disk (``cache=True``), so only the first run pays
+for compiling.
 """
 from __future__ import annotations
 
@@ -51,7 +58,7 @@ except ImportError:  # then BLAS keeps its own thread count
 # of 88 us on one thread; (64, 512) @ (512, 2048) (67 M) does gain from two.
 SINGLE_THREAD_MACS = 1 << 24
 
-BACKENDS = ("numpy", "numba")
+BACKENDS = ("reference", "numpy", "numba")
 
 
 def numba_available() -> bool:
@@ -59,7 +66,7 @@ def numba_available() -> bool:
 
 
 def resolve_backend(backend=None) -> str:
-    """"numpy" or "numba": the one asked for, or the default."""
+    """"reference", "numpy" or "numba": the one asked for, or the default."""
     if backend is None:
         wanted = os.environ.get("JAZZ_LSTM_NUMBA", "1").strip() != "0"
         return "numba" if wanted and numba is not None else "numpy"
@@ -70,7 +77,7 @@ def resolve_backend(backend=None) -> str:
     return backend
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _threadpools():
     return ThreadpoolController()
 
@@ -83,8 +90,8 @@ def blas_threads_for(macs: int):
     return _threadpools().limit(limits=1, user_api="blas")
 
 
-@functools.lru_cache(maxsize=None)
-def retain_freed_memory() -> bool:
+@functools.cache
+def tune_malloc_for_training() -> bool:
     """Have glibc keep freed memory for reuse rather than hand it back to the OS.
 
     A training step allocates and frees the same megabyte-sized arrays batch
@@ -93,8 +100,10 @@ def retain_freed_memory() -> bool:
     page faults cost more than the arithmetic: at the course preset a
     1.8 MB broadcast add took 2.4 ms against 0.17 ms into a reused buffer,
     and one training step 8.3 ms against 5.9 ms with the thresholds below.
-    Process-wide, so done once, when training starts; skipped off glibc or
-    when the user set MALLOC_TRIM_THRESHOLD_ / MALLOC_MMAP_THRESHOLD_.
+    Process-wide and permanent, so it is the calling program's choice (a
+    training command calls it once; a library import never does).  Skipped
+    off glibc or when the user set MALLOC_TRIM_THRESHOLD_ /
+    MALLOC_MMAP_THRESHOLD_.  Returns whether the settings were applied.
     """
     if not sys.platform.startswith("linux") or any(
             name in os.environ for name in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")):
@@ -255,9 +264,13 @@ def _scatter_rows(ids, rows, out):
         out[ids[k]] += rows[k]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _gate_affine(n_a: int, dtype) -> tuple:
-    """(scale, offset), each (4 n_a,): 1/2 and 1/2 for the sigmoid gates, 1 and 0 for g."""
+    """(scale, offset), each (4 n_a,): 1/2 and 1/2 for the sigmoid gates, 1 and 0 for g.
+
+    sigmoid(a) = 1/2 + tanh(a / 2) / 2, so every gate is
+    offset + scale * tanh(scale * a), with one tanh and no exp that could overflow.
+    """
     scale = np.full(4 * n_a, 0.5, dtype)
     scale[2 * n_a:3 * n_a] = 1.0
     offset = np.full(4 * n_a, 0.5, dtype)
@@ -265,14 +278,69 @@ def _gate_affine(n_a: int, dtype) -> tuple:
     return scale, offset
 
 
-def cell_forward(pre, recurrent, c_prev, gates, c, tanh_c, h):
-    """Compiled twin of ``lstm.cell_forward_numpy`` (same arguments), in one pass."""
+def squash_gates(pre, gates):
+    """gates = tanh(pre * [1/2 | 1/2 | 1 | 1/2]): the transcendental half of a step.
+
+    One vectorised tanh over all four gates (NumPy's SIMD tanh is far faster
+    than a scalar tanh in a compiled loop); the sigmoid gates are finished by
+    the affine map i = 1/2 + tanh(a_i / 2) / 2.  pre, gates: (m, 4 n_a).
+    """
+    scale, _ = _gate_affine(gates.shape[1] // 4, gates.dtype)
+    np.multiply(pre, scale, out=gates)
+    np.tanh(gates, out=gates)
+
+
+def cell_forward_numpy(pre, recurrent, c_prev, gates, c, tanh_c, h):
+    """Fast NumPy twin of ``lstm.cell_forward``, written into preallocated outputs.
+
+    pre (m, 4 n_a) the input part x_t W_x + b, recurrent (m, 4 n_a) the part
+    h_(t-1) W_h: a_t is their sum; c_prev (m, n_a);
+    outputs: gates (m, 4 n_a) activated [i|f|g|o], c, tanh_c, h (m, n_a).
+    """
+    n_a = c_prev.shape[1]
+    squash_gates(pre + recurrent, gates)
+    i = gates[:, :n_a]
+    f = gates[:, n_a:2 * n_a]
+    g = gates[:, 2 * n_a:3 * n_a]
+    o = gates[:, 3 * n_a:]
+    for sigmoid_gate in (i, f, o):
+        sigmoid_gate *= 0.5
+        sigmoid_gate += 0.5
+    np.multiply(f, c_prev, out=c)
+    c += i * g                                   # c_t = f * c_(t-1) + i * g
+    np.tanh(c, out=tanh_c)
+    np.multiply(o, tanh_c, out=h)                # h_t = o * tanh(c_t)
+
+
+def cell_backward_numpy(dh_next, dh_above, dc, c_prev, gates, tanh_c, dpre):
+    """Fast NumPy twin of ``lstm.cell_backward``, in place.
+
+    The gradient reaching h_t is dh_next (from step t+1) + dh_above (from
+    the layer's output), each (m, n_a); dc (m, n_a) gradient reaching c_t
+    from step t+1, overwritten with dc_(t-1); dpre (m, 4 n_a) receives da_t.
+    """
+    n_a = dc.shape[1]
+    dh = dh_next + dh_above
+    i = gates[:, :n_a]
+    f = gates[:, n_a:2 * n_a]
+    g = gates[:, 2 * n_a:3 * n_a]
+    o = gates[:, 3 * n_a:]
+    dc_total = dc + dh * o * (1.0 - tanh_c * tanh_c)
+    dpre[:, :n_a] = dc_total * g * i * (1.0 - i)                # di * sigmoid'
+    dpre[:, n_a:2 * n_a] = dc_total * c_prev * f * (1.0 - f)    # df * sigmoid'
+    dpre[:, 2 * n_a:3 * n_a] = dc_total * i * (1.0 - g * g)     # dg * tanh'
+    dpre[:, 3 * n_a:] = dh * tanh_c * o * (1.0 - o)             # do * sigmoid'
+    dc[...] = dc_total * f
+
+
+def cell_forward_numba(pre, recurrent, c_prev, gates, c, tanh_c, h):
+    """Compiled twin of ``cell_forward_numpy`` (same arguments), in one pass."""
     _cell_forward(pre, recurrent, c_prev, gates, c, tanh_c, h,
                   *_gate_affine(c.shape[1], c.dtype))
 
 
-def cell_backward(dh_next, dh_above, dc, c_prev, gates, tanh_c, dpre):
-    """Compiled twin of ``lstm.cell_backward_numpy`` (same arguments)."""
+def cell_backward_numba(dh_next, dh_above, dc, c_prev, gates, tanh_c, dpre):
+    """Compiled twin of ``cell_backward_numpy`` (same arguments)."""
     _cell_backward(dh_next, dh_above, dc, c_prev, gates, tanh_c, dpre, dc.dtype.type(1.0))
 
 

@@ -42,82 +42,69 @@ and after the loop, each in one product over all steps::
 
 Inside the package arrays are time-major, (T, m, .), so that the slice of one
 step is contiguous; ``forward`` and ``backward`` take and return batch-major
-arrays, (m, T, .), as the rest of the world expects.  The elementwise gate
-math of one step runs either here in NumPy or fused in a Numba kernel
-(``lstm_np.kernels``); both give the same numbers.
+arrays, (m, T, .), as the rest of the world expects.
+
+Reading order: ``sigmoid``, ``cell_forward`` and ``cell_backward`` are the
+equations above, one line each, in plain NumPy; then the loops over time.
+The loops run the gate math of a step with the cell of the chosen backend:
+"reference" runs ``cell_forward`` / ``cell_backward`` below; "numpy" and
+"numba" run faster twins of the same arithmetic (``lstm_np.kernels``, which
+says what each trick buys); the tests hold all three equal.
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
 from lstm_np import kernels
 
 
-@functools.lru_cache(maxsize=None)
-def _gate_scale(n_a: int, dtype) -> np.ndarray:
-    """[1/2 ... | 1/2 ... | 1 ... | 1/2 ...]: sigmoid(x) = 1/2 + tanh(x/2)/2."""
-    scale = np.full(4 * n_a, 0.5, dtype)
-    scale[2 * n_a:3 * n_a] = 1.0
-    return scale
+def sigmoid(x):
+    """sigmoid(x) = 1 / (1 + exp(-x))."""
+    with np.errstate(over="ignore"):   # exp(-x) = inf for x << 0: 1 / inf = 0, the right limit
+        return 1 / (1 + np.exp(-x))
 
 
-def squash_gates(pre, gates):
-    """gates = tanh(pre * [1/2 | 1/2 | 1 | 1/2]): the transcendental half of a step.
+def cell_forward(a, c_prev):
+    """One step's gate math, from the pre-activations a = x_t W_x + h_(t-1) W_h + b.
 
-    One vectorised tanh over all four gates (NumPy's SIMD tanh is far faster
-    than a scalar tanh in a compiled loop); the sigmoid gates are finished by
-    an affine map, i = 1/2 + tanh(a_i / 2) / 2, which also never overflows.
-    pre, gates: (m, 4 n_a).
-    """
-    np.multiply(pre, _gate_scale(gates.shape[1] // 4, gates.dtype), out=gates)
-    np.tanh(gates, out=gates)
-
-
-def cell_forward_numpy(pre, recurrent, c_prev, gates, c, tanh_c, h):
-    """One step's gate math, written into the preallocated outputs.
-
-    pre (m, 4 n_a) the input part x_t W_x + b, recurrent (m, 4 n_a) the part
-    h_(t-1) W_h: a_t is their sum; c_prev (m, n_a);
-    outputs: gates (m, 4 n_a) activated [i|f|g|o], c, tanh_c, h (m, n_a).
+    a (m, 4 n_a), c_prev (m, n_a).  Returns the gates i, f, g, o, the cell
+    c, tanh(c) and the hidden state h, each (m, n_a).
     """
     n_a = c_prev.shape[1]
-    squash_gates(pre + recurrent, gates)
-    i = gates[:, :n_a]
-    f = gates[:, n_a:2 * n_a]
-    g = gates[:, 2 * n_a:3 * n_a]
-    o = gates[:, 3 * n_a:]
-    for sigmoid_gate in (i, f, o):
-        sigmoid_gate *= 0.5
-        sigmoid_gate += 0.5
-    np.multiply(f, c_prev, out=c)
-    c += i * g                                   # c_t = f * c_(t-1) + i * g
-    np.tanh(c, out=tanh_c)
-    np.multiply(o, tanh_c, out=h)                # h_t = o * tanh(c_t)
+    i = sigmoid(a[:, 0 * n_a:1 * n_a])     # input gate: how much new to write
+    f = sigmoid(a[:, 1 * n_a:2 * n_a])     # forget gate: how much old to keep
+    g = np.tanh(a[:, 2 * n_a:3 * n_a])     # candidate: what to write
+    o = sigmoid(a[:, 3 * n_a:4 * n_a])     # output gate: how much to show
+    c = f * c_prev + i * g                 # cell state: the memory
+    tanh_c = np.tanh(c)
+    h = o * tanh_c                         # hidden state: the output
+    return i, f, g, o, c, tanh_c, h
 
 
-def cell_backward_numpy(dh_next, dh_above, dc, c_prev, gates, tanh_c, dpre):
-    """One step's gate derivatives.
+def cell_backward(dh, dc, i, f, g, o, c_prev, tanh_c):
+    """One step's derivatives, the forward lines taken in reverse order.
 
-    The gradient reaching h_t is dh_next (from step t+1) + dh_above (from
-    the layer's output), each (m, n_a); dc (m, n_a) gradient reaching c_t
-    from step t+1, overwritten with dc_(t-1); dpre (m, 4 n_a) receives da_t.
+    dh (m, n_a): dloss/dh_t (from the layer's output plus from step t+1);
+    dc (m, n_a): dloss/dc_t from step t+1; the rest saved by ``cell_forward``.
+    Returns da (m, 4 n_a) = dloss/da_t in gate order [i|f|g|o], and
+    dc_prev (m, n_a) = dloss/dc_(t-1).  Each derivative stands beside the
+    forward line it differentiates.
     """
-    n_a = dc.shape[1]
-    dh = dh_next + dh_above
-    i = gates[:, :n_a]
-    f = gates[:, n_a:2 * n_a]
-    g = gates[:, 2 * n_a:3 * n_a]
-    o = gates[:, 3 * n_a:]
-    dc_total = dc + dh * o * (1.0 - tanh_c * tanh_c)
-    dpre[:, :n_a] = dc_total * g * i * (1.0 - i)                # di * sigmoid'
-    dpre[:, n_a:2 * n_a] = dc_total * c_prev * f * (1.0 - f)    # df * sigmoid'
-    dpre[:, 2 * n_a:3 * n_a] = dc_total * i * (1.0 - g * g)     # dg * tanh'
-    dpre[:, 3 * n_a:] = dh * tanh_c * o * (1.0 - o)             # do * sigmoid'
-    dc[...] = dc_total * f
+    do = dh * tanh_c                        # h = o * tanh_c
+    dtanh_c = dh * o                        # h = o * tanh_c
+    dc = dc + dtanh_c * (1 - tanh_c ** 2)   # tanh_c = tanh(c); c also reaches step t+1
+    df = dc * c_prev                        # c = f * c_prev + i * g
+    dc_prev = dc * f                        # c = f * c_prev + i * g
+    di = dc * g                             # c = f * c_prev + i * g
+    dg = dc * i                             # c = f * c_prev + i * g
+    da_o = do * o * (1 - o)                 # o = sigmoid(a_o)
+    da_g = dg * (1 - g ** 2)                # g = tanh(a_g)
+    da_f = df * f * (1 - f)                 # f = sigmoid(a_f)
+    da_i = di * i * (1 - i)                 # i = sigmoid(a_i)
+    da = np.concatenate([da_i, da_f, da_g, da_o], axis=1)
+    return da, dc_prev
 
 
 def input_projection(inputs, W_x, b):
@@ -149,7 +136,7 @@ class Cache:
     backend: str
 
 
-def forward_time_major(inputs, h0, c0, W, b, backend: Optional[str] = None):
+def forward_time_major(inputs, h0, c0, W, b, backend: str | None = None):
     """The LSTM over a whole sequence, time-major.
 
     inputs (T, m, n_x) or ids (T, m); h0, c0 (m, n_a); W (n_x + n_a, 4 n_a);
@@ -167,7 +154,7 @@ def forward_time_major(inputs, h0, c0, W, b, backend: Optional[str] = None):
     tanh_cs = np.empty((T, m, n_a), dtype)
     gates = np.empty((T, m, 4 * n_a), dtype)
     recurrent = np.empty((m, 4 * n_a), dtype)
-    cell = kernels.cell_forward if backend == "numba" else cell_forward_numpy
+    cell, _ = _cells(backend)
     h_prev, c_prev = h0, c0
     with kernels.blas_threads_for(m * n_a * 4 * n_a):
         for t in range(T):
@@ -194,7 +181,7 @@ def backward_time_major(dhs, dhT, dcT, cache: Cache):
     dh = np.zeros((m, n_a), dtype) if dhT is None else np.array(dhT, dtype=dtype)
     dc = np.zeros((m, n_a), dtype) if dcT is None else np.array(dcT, dtype=dtype)
     dpre = np.empty((T, m, 4 * n_a), dtype)
-    cell = kernels.cell_backward if cache.backend == "numba" else cell_backward_numpy
+    _, cell = _cells(cache.backend)
     W_h_T = np.ascontiguousarray(W_h.T)
     with kernels.blas_threads_for(m * n_a * 4 * n_a):
         for t in range(T - 1, -1, -1):
@@ -217,7 +204,7 @@ def backward_time_major(dhs, dhT, dcT, cache: Cache):
     return dinputs, dh, dc, dW, db
 
 
-def forward(x, h0, c0, W, b, backend: Optional[str] = None):
+def forward(x, h0, c0, W, b, backend: str | None = None):
     """The LSTM over a whole sequence, batch-major.
 
     x  : (m, T, n_x) floats, or (m, T) integer token ids
@@ -248,3 +235,25 @@ def backward(dhs, dhT, dcT, cache: Cache):
     dinputs, dh0, dc0, dW, db = backward_time_major(dhs_time_major, dhT, dcT, cache)
     dx = None if dinputs is None else np.swapaxes(dinputs, 0, 1)
     return dx, dh0, dc0, dW, db
+
+
+# ----- the reference cell behind the fast cells' interface -----------------
+def _reference_cell_forward(pre, recurrent, c_prev, gates, c, tanh_c, h):
+    """``cell_forward`` writing into the loop's buffers, as the fast cells do."""
+    i, f, g, o, c[...], tanh_c[...], h[...] = cell_forward(pre + recurrent, c_prev)
+    gates[...] = np.concatenate([i, f, g, o], axis=1)
+
+
+def _reference_cell_backward(dh_next, dh_above, dc, c_prev, gates, tanh_c, dpre):
+    """``cell_backward`` reading and writing the loop's buffers, as the fast cells do."""
+    i, f, g, o = np.split(gates, 4, axis=1)
+    dpre[...], dc[...] = cell_backward(dh_next + dh_above, dc, i, f, g, o, c_prev, tanh_c)
+
+
+def _cells(backend: str) -> tuple:
+    """(forward cell, backward cell) of a resolved backend."""
+    if backend == "reference":
+        return _reference_cell_forward, _reference_cell_backward
+    if backend == "numba":
+        return kernels.cell_forward_numba, kernels.cell_backward_numba
+    return kernels.cell_forward_numpy, kernels.cell_backward_numpy

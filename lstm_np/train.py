@@ -28,7 +28,6 @@ def train_epoch(model, optimizer, inputs, targets, rng: np.random.Generator,
     wants; rng shuffles and draws dropout masks; clip_norm > 0 clips the
     global gradient norm.
     """
-    kernels.retain_freed_memory()
     total_loss = total_accuracy = 0.0
     n_a = model.config.hidden_size
     # A model whose recurrent step is too small for two BLAS threads gains

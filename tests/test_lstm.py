@@ -1,4 +1,7 @@
-"""lstm_np.lstm: forward and BPTT against finite differences; stepwise == batched; paths agree."""
+"""lstm_np.lstm: forward and BPTT against finite differences; stepwise == batched;
+the reference cell, the fast NumPy cell and the Numba cell agree."""
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -6,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 from lstm_np import kernels, lstm
 from tests.gradcheck import elementwise_relative_error, numerical_gradient
 
-BACKENDS = ["numpy"] + (["numba"] if kernels.numba_available() else [])
+BACKENDS = ["reference", "numpy"] + (["numba"] if kernels.numba_available() else [])
 
 
 def random_problem(rng, m=3, T=4, n_x=5, n_a=4, dtype=np.float64):
@@ -72,7 +75,7 @@ def test_backward_matches_finite_differences_in_float64(backend):
 
     _, _, cache = lstm.forward(x, h0, c0, W, b, backend)
     analytic = lstm.backward(weight_hs, weight_hT, weight_cT, cache)
-    for name, array, grad in zip(["x", "h0", "c0", "W", "b"], args, analytic):
+    for name, array, grad in zip(["x", "h0", "c0", "W", "b"], args, analytic, strict=True):
         error = elementwise_relative_error(grad, numerical_gradient(loss, array))
         assert error < 1e-6, f"d{name}: max relative error {error:.2e}"
 
@@ -91,26 +94,53 @@ def test_token_ids_act_as_one_hot_inputs(backend):
     dx, *rest_ids = lstm.backward(dhs, None, None, cache_ids)
     _, *rest_hot = lstm.backward(dhs, None, None, cache_hot)
     assert dx is None
-    for ours, reference in zip(rest_ids, rest_hot):
+    for ours, reference in zip(rest_ids, rest_hot, strict=True):
         np.testing.assert_allclose(ours, reference, rtol=1e-12, atol=1e-13)
 
 
-@pytest.mark.skipif(not kernels.numba_available(), reason="numba is not installed")
+@pytest.mark.parametrize("fast", [backend for backend in BACKENDS if backend != "reference"])
 @pytest.mark.parametrize("dtype, tolerance", [(np.float64, 1e-10), (np.float32, 1e-5)])
-def test_numba_and_numpy_paths_agree(dtype, tolerance):
+def test_fast_paths_agree_with_the_reference_cell(fast, dtype, tolerance):
     rng = np.random.default_rng(4)
     x, h0, c0, W, b = random_problem(rng, m=6, T=9, n_x=7, n_a=8, dtype=dtype)
     dhs = rng.normal(size=(6, 9, 8)).astype(dtype)
     dhT, dcT = (rng.normal(size=(6, 8)).astype(dtype) for _ in range(2))
     results = {}
-    for backend in ("numpy", "numba"):
+    for backend in ("reference", fast):
         hs, (hT, cT), cache = lstm.forward(x, h0, c0, W, b, backend)
         results[backend] = (hs, hT, cT) + lstm.backward(dhs, dhT, dcT, cache)
     names = ["hs", "hT", "cT", "dx", "dh0", "dc0", "dW", "db"]
-    for name, numpy_value, numba_value in zip(names, results["numpy"], results["numba"]):
-        assert numba_value.dtype == dtype
-        np.testing.assert_allclose(numba_value, numpy_value, rtol=tolerance, atol=tolerance,
-                                   err_msg=f"{name}: numba vs numpy")
+    for name, reference, fast_value in zip(names, results["reference"], results[fast],
+                                           strict=True):
+        assert fast_value.dtype == reference.dtype == dtype
+        np.testing.assert_allclose(fast_value, reference, rtol=tolerance, atol=tolerance,
+                                   err_msg=f"{name}: {fast} vs reference")
+
+
+def test_reference_cell_gates_by_hand():
+    # a = 0 everywhere: i = f = o = sigmoid(0) = 1/2, g = tanh(0) = 0, so
+    # c = c_prev / 2 and h = tanh(c) / 2.
+    c_prev = np.array([[2.0, -4.0]])
+    i, f, g, o, c, tanh_c, h = lstm.cell_forward(np.zeros((1, 8)), c_prev)
+    np.testing.assert_array_equal(np.concatenate([i, f, o]), np.full((3, 2), 0.5))
+    np.testing.assert_array_equal(g, [[0.0, 0.0]])
+    np.testing.assert_array_equal(c, [[1.0, -2.0]])
+    np.testing.assert_allclose(h, [[np.tanh(1.0) / 2, np.tanh(-2.0) / 2]], rtol=1e-15)
+    # Backward with dh = 1, dc = 0: do = tanh(c), dc = o (1 - tanh(c)^2),
+    # da_i = dc g i (1 - i) = 0, da_f = dc c_prev / 4, da_g = dc i, da_o = tanh(c) / 4.
+    da, dc_prev = lstm.cell_backward(np.ones((1, 2)), np.zeros((1, 2)), i, f, g, o, c_prev, tanh_c)
+    dc = 0.5 * (1 - np.tanh([[1.0, -2.0]]) ** 2)
+    expected = np.concatenate([np.zeros((1, 2)), dc * c_prev / 4, dc / 2,
+                               np.tanh([[1.0, -2.0]]) / 4], axis=1)
+    np.testing.assert_allclose(da, expected, rtol=1e-14)
+    np.testing.assert_allclose(dc_prev, dc / 2, rtol=1e-14)
+
+
+def test_reference_sigmoid_saturates_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(lstm.sigmoid(np.array([-1000.0, 0.0, 1000.0])),
+                                      [0.0, 0.5, 1.0])
 
 
 def test_without_numba_the_numpy_path_is_used_quietly(monkeypatch):
@@ -169,3 +199,21 @@ def test_compiled_tanh_matches_numpy(dtype, relative, absolute):
     reference = np.tanh(values.astype(np.float64))
     np.testing.assert_allclose(out, reference, rtol=relative, atol=absolute)
     assert np.all(np.abs(out) <= 1.0)
+
+
+def test_malloc_tuning_is_opt_in_and_reports_whether_it_applied(monkeypatch):
+    def refuse():
+        raise AssertionError("train_epoch must not change malloc settings")
+
+    from lstm_np.model import ModelConfig, SequenceModel
+    from lstm_np.optim import Adam
+    from lstm_np.train import train_epoch
+
+    monkeypatch.setattr(kernels, "tune_malloc_for_training", refuse)
+    model = SequenceModel(ModelConfig(vocab_size=4, hidden_size=3), rng=np.random.default_rng(0))
+    ids = np.zeros((2, 3), dtype=np.int64)
+    train_epoch(model, Adam(), ids, ids, np.random.default_rng(0), batch_size=2)
+    monkeypatch.undo()
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "1000")
+    # __wrapped__: the uncached function, as a fresh process would run it.
+    assert kernels.tune_malloc_for_training.__wrapped__() is False
