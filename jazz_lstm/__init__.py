@@ -1,2 +1,19 @@
 """jazz_lstm: the pipeline between ``music`` (files, songs, tokens) and ``lstm_np``
-(token ids, probabilities, gradients), and its public Python API."""
+(token ids, probabilities, gradients), and its public Python API.
+
+    import jazz_lstm
+    run = jazz_lstm.train(data=["music21:leadSheet/fosterBrownHair.mxl"], preset="course",
+                          epochs=20, seed=0, run_dir="runs/demo")
+    solo = run.sample(chords="Dm7 G7 | Cmaj7", bars=8, seed=1)
+    solo.write_midi("solo.mid")
+
+Modules: ``presets`` (training settings), ``corpus`` (files -> tokens),
+``schema`` (checkpoint metadata), ``runs`` (run folders), ``training`` (the
+train / resume loop), ``sampling`` (checkpoint + chords -> song), ``api``
+(these names), ``cli`` (the command line).
+"""
+from jazz_lstm.api import Run, Solo, open_run, resume, train
+from jazz_lstm.presets import PRESETS, TrainConfig
+from jazz_lstm.runs import UsageError
+
+__all__ = ["PRESETS", "Run", "Solo", "TrainConfig", "UsageError", "open_run", "resume", "train"]

@@ -125,7 +125,7 @@ def test_corpus_json_reports_the_counts(tmp_path):
     result = run_cli("corpus", "--data", SMALL_PIECE, "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
-    assert summary["measures"] > 10
+    assert summary["bars"] > 10
     assert summary["tokens"] >= summary["vocab_size"] > 5
 
 

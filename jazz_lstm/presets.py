@@ -1,0 +1,86 @@
+"""Training settings: one dataclass, and the presets named after the models they copy.
+
+Everything a training run needs to know besides its data lives in
+``TrainConfig``; the checkpoint stores it whole, so a run can be resumed and
+sampled with exactly the settings it was trained with.  ``benchmarks`` and the
+command line take their presets from here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+# The default grammar corpus: music21's two lead sheets and a rag (data/README.md).
+DEFAULT_GRAMMAR_DATA = (
+    "music21:leadSheet/berlinAlexandersRagtime.mxl",
+    "music21:leadSheet/fosterBrownHair.mxl",
+    "music21:joplin/maple_leaf_rag.mxl",
+)
+ENCODINGS = ("grammar", "notes")
+WINDOW_SCHEMES = ("course", "deepjazz")
+OPTIMIZERS = ("adam", "rmsprop")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every training setting, with the course's values as defaults.
+
+    windows: "course" draws ``window_count`` random windows of
+    ``window_length`` tokens whose target is the input shifted by one;
+    "deepjazz" takes a window every ``window_step`` tokens whose target is
+    the next token.
+    """
+
+    hidden_size: int = 64
+    num_layers: int = 1
+    dropout: float = 0.0
+    dense_size: int = 0
+    head: str = "every_step"
+    windows: str = "course"
+    window_length: int = 30
+    window_count: int = 60
+    window_step: int = 3
+    optimizer: str = "adam"
+    lr: float = 0.01
+    decay: float = 0.01
+    clip_norm: float = 5.0
+    epochs: int = 100
+    batch_size: int = 60
+    temperature: float = 1.0
+    batch_norm: bool = False
+    dtype: str = "float32"
+
+    def with_overrides(self, **overrides) -> "TrainConfig":
+        """A copy with every override that is not None applied."""
+        return replace(self, **{key: value for key, value in overrides.items()
+                                if value is not None})
+
+    @classmethod
+    def field_names(cls) -> tuple:
+        return tuple(field.name for field in fields(cls))
+
+
+PRESETS = {
+    # The assignment's djmodel: LSTM(64), Dense(78) + softmax at every step,
+    # Adam(lr=0.01, beta_1=0.9, beta_2=0.999, decay=0.01), 60 windows of 30, 100 epochs.
+    "course": TrainConfig(),
+    # deepjazz: LSTM(128) -> Dropout(0.2) -> LSTM(128) -> Dropout(0.2) -> Dense + softmax
+    # on the last step, RMSprop, windows of 20 taken every 3 tokens, 128 epochs.
+    "deepjazz": TrainConfig(hidden_size=128, num_layers=2, dropout=0.2, head="last_step",
+                            windows="deepjazz", window_length=20, optimizer="rmsprop",
+                            lr=0.001, decay=0.0, epochs=128, batch_size=128, temperature=0.5),
+    # The LoFi generator (after Classical-Piano-Composer): three LSTMs of 512 with
+    # dropout 0.3, BatchNorm, Dense 256 + ReLU, BatchNorm, softmax on the last step of
+    # windows of 100 tokens, RMSprop, batches of 64.
+    "lofi": TrainConfig(hidden_size=512, num_layers=3, dropout=0.3, dense_size=256,
+                        head="last_step", windows="deepjazz", window_length=100, window_step=1,
+                        optimizer="rmsprop", lr=0.001, decay=0.0, epochs=50, batch_size=64,
+                        batch_norm=True),
+}
+
+
+def preset_config(name: str | None) -> TrainConfig:
+    """The named preset (None: the course's); ValueError naming the choices otherwise."""
+    name = name or "course"
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(sorted(PRESETS))}")
+    return PRESETS[name]

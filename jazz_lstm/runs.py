@@ -1,0 +1,106 @@
+"""Run folders: ``runs/NAME/model.npz`` (the checkpoint) and ``history.csv``.
+
+The checkpoint holds the weights, the optimiser state and the metadata of
+``jazz_lstm.schema``; history.csv holds one row per finished epoch with its
+wall-clock seconds.  Timings live only in history.csv, so the same seed and
+data give byte-identical checkpoints.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+
+from jazz_lstm.schema import MetadataError, check_metadata
+
+RUNS_ROOT = Path("runs")
+CHECKPOINT_NAME = "model.npz"
+HISTORY_NAME = "history.csv"
+HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "seconds")
+
+
+class UsageError(Exception):
+    """Bad input that is not a file's fault (an option, a missing run)."""
+
+
+def find_checkpoint(run: str | None = None, checkpoint=None, runs_root: Path = RUNS_ROOT) -> Path:
+    """The checkpoint of --checkpoint PATH, of --run NAME, or of the latest run."""
+    if checkpoint and run:
+        raise UsageError("give either --run NAME or --checkpoint PATH, not both")
+    if checkpoint:
+        return Path(checkpoint)
+    if run:
+        return Path(runs_root) / run / CHECKPOINT_NAME
+    candidates = sorted(Path(runs_root).glob(f"*/{CHECKPOINT_NAME}"),
+                        key=lambda path: path.stat().st_mtime)
+    if not candidates:
+        raise UsageError(f"no trained model in {runs_root}/; run `python cli.py train` first "
+                         "or give --checkpoint PATH")
+    return candidates[-1]
+
+
+def checkpoint_path_of(location) -> Path:
+    """A run folder or a model.npz path -> the model.npz path."""
+    location = Path(location)
+    return location / CHECKPOINT_NAME if location.is_dir() else location
+
+
+def load_model(path: Path, *, for_resume: bool = False):
+    """The model, optimizer state and validated metadata of a jazz-lstm checkpoint."""
+    from lstm_np.checkpoint import CheckpointError, load_checkpoint
+    from lstm_np.model import ModelConfig, SequenceModel, buffer_shapes
+
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"{path}: no such checkpoint")
+    checkpoint = load_checkpoint(path)
+    metadata = checkpoint.metadata
+    try:
+        check_metadata(metadata, for_resume=for_resume)
+        config = ModelConfig.from_dict(metadata["model"])
+    except (MetadataError, TypeError, ValueError) as error:
+        raise CheckpointError(f"{path}: not a usable jazz-lstm checkpoint ({error})") from None
+    # BatchNorm running statistics travel with the weights but are not trained.
+    buffer_names = set(buffer_shapes(config))
+    params = {name: array for name, array in checkpoint.params.items() if name not in buffer_names}
+    buffers = {name: array for name, array in checkpoint.params.items() if name in buffer_names}
+    try:
+        model = SequenceModel(config, params=params, buffers=buffers)
+    except ValueError as error:
+        raise CheckpointError(f"{path}: {error}") from None
+    return model, checkpoint.optimizer_state, metadata
+
+
+def history_text(rows) -> str:
+    """history.csv: a header and one row per epoch (epoch, loss, accuracy, seconds)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(HISTORY_COLUMNS)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def read_history(path: Path) -> list:
+    """The rows of a history.csv as dicts of floats (epoch as int); [] when absent or unreadable."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    rows = []
+    for record in csv.DictReader(io.StringIO(text)):
+        try:
+            row = {key: (int(value) if key == "epoch" else float(value))
+                   for key, value in record.items() if key and value not in (None, "")}
+        except ValueError:
+            return []
+        rows.append(row)
+    return rows
+
+
+def seconds_of(history_path: Path, epochs: int) -> list:
+    """Per-epoch seconds of the first ``epochs`` rows of an existing history.csv
+    (blank where it has none), so that a resumed run keeps its timings."""
+    seconds = {row["epoch"]: row.get("seconds") for row in read_history(history_path)}
+    return [seconds.get(epoch) if seconds.get(epoch) is not None
+            and math.isfinite(seconds[epoch]) else "" for epoch in range(1, epochs + 1)]

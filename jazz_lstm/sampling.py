@@ -1,0 +1,134 @@
+"""Sampling: a checkpoint plus chords gives a solo.
+
+The seed is split into two streams, one for the model's token draws and
+one for the grammar decoder's pitch choices, so the same seed and
+checkpoint give the same solo, byte for byte.
+
+* grammar models: tokens are generated, dealt into bars and decoded over
+  the chords (``--chords``, or the chords of the training source);
+* notes models: tokens are played one after another.
+
+The model is primed with a window of the training stream (the training
+window's length, at a random start) or with the end of a primer file.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from jazz_lstm.runs import UsageError
+
+# Bars of the training chords a grammar model plays when given no --bars.
+MAX_DEFAULT_BARS = 32
+# Tokens a notes-encoding sample writes by default (about two minutes of music).
+NOTES_SAMPLE_LENGTH = 500
+
+
+@dataclass(frozen=True)
+class SampleSettings:
+    """What to sample; None means the model's or the preset's default."""
+
+    chords: str | None = None
+    bars: int | None = None
+    length: int | None = None
+    seed: int = 0
+    temperature: float | None = None
+    top_k: int = 0
+    tempo: float | None = None
+    primer: str | None = None
+
+
+@dataclass
+class Sampled:
+    """A sampled piece: the Song, the MIDI options of its encoding, a one-line summary."""
+
+    song: object
+    midi_options: dict = field(default_factory=dict)
+    summary: str = ""
+    temperature: float = 1.0
+
+
+def sample_song(model, metadata: dict, settings: SampleSettings, label: str = "this model") -> Sampled:
+    """Sample from a loaded model; ``label`` names it in error messages."""
+    from lstm_np.generate import generate
+
+    encoding = metadata["encoding"]
+    if encoding == "notes" and (settings.chords or settings.bars):
+        raise UsageError(f"{label} is a notes-encoding model: --chords and --bars apply to "
+                         "the grammar encoding (use --length for the number of tokens)")
+    if encoding == "grammar" and settings.length:
+        raise UsageError(f"{label} is a grammar model: --length applies to the notes encoding "
+                         "(use --bars for the number of bars)")
+    temperature = (metadata["train"]["temperature"] if settings.temperature is None
+                   else settings.temperature)
+    token_rng, decode_rng = [np.random.default_rng(child)
+                             for child in np.random.SeedSequence(settings.seed).spawn(2)]
+    primer = primer_ids(settings.primer, metadata, token_rng)
+    vocabulary = metadata["vocabulary"]
+
+    def tokens_for(length):
+        generated = generate(model, primer, length, token_rng, temperature, settings.top_k)[0]
+        return [vocabulary[token_id] for token_id in generated]
+
+    if encoding == "notes":
+        sampled = _notes_piece(settings, metadata, tokens_for)
+    else:
+        sampled = _grammar_solo(settings, metadata, tokens_for, decode_rng)
+    sampled.temperature = temperature
+    return sampled
+
+
+def primer_ids(primer, metadata: dict, rng) -> np.ndarray:
+    """(1, P) token ids to warm the model: the end of the primer file, or a random
+    window of the training corpus (P = the training window length)."""
+    ids = np.asarray(metadata["corpus_ids"], dtype=np.int64)
+    length = min(metadata["train"]["window_length"], len(ids))
+    if not primer:
+        start = int(rng.integers(0, len(ids) - length + 1))
+        return ids[None, start:start + length]
+    if metadata["encoding"] == "notes":
+        from music.notes import encode_score_tokens
+        tokens = encode_score_tokens(primer)
+    else:
+        from music.grammar import encode_song
+        from music.reading import load_song
+        tokens = [token for bar in encode_song(load_song(primer)) for token in bar]
+    index = {token: token_id for token_id, token in enumerate(metadata["vocabulary"])}
+    known = [index[token] for token in tokens if token in index]
+    if not known:
+        raise UsageError(f"{primer}: none of its {len(tokens)} tokens is in the model's "
+                         "vocabulary, so it cannot prime this model")
+    return np.asarray([known[-length:]], dtype=np.int64)
+
+
+def _grammar_solo(settings: SampleSettings, metadata: dict, tokens_for, decode_rng) -> Sampled:
+    """A grammar model's Song: tokens dealt into bars and decoded over chords."""
+    from music.chords import parse_progression
+    from music.solo import build_solo, chord_bars_from_json, tokens_needed
+
+    music_info = metadata["music"]
+    time_signature = tuple(music_info["time_signature"])
+    bar_length = Fraction(4 * time_signature[0], time_signature[1])
+    if settings.chords is not None:
+        chord_bars = parse_progression(settings.chords, beats_per_bar=bar_length)
+    else:
+        chord_bars = chord_bars_from_json(music_info["chords"])
+    bar_count = settings.bars or (len(chord_bars) if settings.chords is not None
+                                  else min(len(chord_bars), MAX_DEFAULT_BARS))
+    tokens = tokens_for(tokens_needed(bar_count, bar_length, metadata["vocabulary"]))
+    song = build_solo(tokens, chord_bars, bar_count, decode_rng,
+                      tempo=settings.tempo or music_info["tempo"], time_signature=time_signature)
+    return Sampled(song, {}, f"{bar_count} bars, {len(song.melody_notes)} notes")
+
+
+def _notes_piece(settings: SampleSettings, metadata: dict, tokens_for) -> Sampled:
+    """A notes model's Song: its tokens played one after another."""
+    from music.note_tokens import MIDI_OPTIONS, tokens_to_song
+
+    length = settings.length or NOTES_SAMPLE_LENGTH
+    song = tokens_to_song(tokens_for(length), tempo=settings.tempo or metadata["music"]["tempo"])
+    chords = sum(len(measure.chords) for measure in song.measures)
+    return Sampled(song, MIDI_OPTIONS,
+                   f"{length} tokens: {len(song.melody_notes)} notes, {chords} chords")
