@@ -1,10 +1,14 @@
+import csv
 import hashlib
+import re
 import subprocess
 import sys
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from music.chords import (
     chord_quality,
@@ -14,6 +18,7 @@ from music.chords import (
     parse_progression,
     scale_for,
 )
+from music.jazzomat import jazzomat_chord, parse_jazzomat_chord
 from music.song import Chord, Measure, MusicError, chord_at
 
 # Pitch classes: C=0 C#=1 D=2 Eb=3 E=4 F=5 F#=6 G=7 Ab=8 A=9 Bb=10 B=11.
@@ -245,3 +250,109 @@ def test_no_chord_gaps_leave_metheny_tokens_unchanged(metheny_path):
     song = load_song(metheny_path)
     assert _tiles_every_bar(song)
     assert _token_digest(song) == METHENY_TOKENS_SHA256
+
+
+# ------------------------------------------------------ Jazzomat (WJazzD) syntax
+
+# Worked out by hand from the semitone tables in music/jazzomat.py's docstring.
+JAZZOMAT = {
+    "C": (0, {0, 4, 7}, None),
+    "Bb-7": (10, {10, 1, 5, 8}, None),
+    "Gj7": (7, {7, 11, 2, 6}, None),
+    "Cm7b5": (0, {0, 3, 6, 10}, None),
+    "C-7b5": (0, {0, 3, 6, 10}, None),
+    "Eb7alt": (3, {3, 7, 1, 11, 6}, None),      # 7#5#9 on Eb: Eb G B Db F#
+    "F7#11": (5, {5, 9, 0, 3, 11}, None),
+    "F711#": (5, {5, 9, 0, 3, 11}, None),
+    "C/E": (0, {0, 4, 7}, 4),
+    "Bb6": (10, {10, 2, 5, 7}, None),
+    "Eb-": (3, {3, 6, 10}, None),
+    "F+": (5, {5, 9, 1}, None),
+    "Do7": (2, {2, 5, 8, 11}, None),
+    "Co": (0, {0, 3, 6}, None),
+    "A79b": (9, {9, 1, 4, 7, 10}, None),
+    "A7b9": (9, {9, 1, 4, 7, 10}, None),
+    "A79b13": (9, {9, 1, 4, 7, 10, 6}, None),   # b9 and 13, WJazzD's postfix reading
+    "A7913b": (9, {9, 1, 4, 7, 11, 5}, None),   # 9 and b13
+    "C7b9#11": (0, {0, 4, 7, 10, 1, 6}, None),
+    "D79#11#": (2, {2, 6, 9, 0, 5, 8}, None),
+    "Ebj79#11#": (3, {3, 7, 10, 2, 6, 9}, None),
+    "C7911": (0, {0, 4, 7, 10, 2, 5}, None),
+    "F-69": (5, {5, 8, 0, 2, 7}, None),
+    "C-j7": (0, {0, 3, 7, 11}, None),
+    "F+j7": (5, {5, 9, 1, 4}, None),
+    "Absus": (8, {8, 1, 3}, None),
+    "Csus4": (0, {0, 5, 7}, None),
+    "Gsus79": (7, {7, 0, 2, 5, 9}, None),
+    "Csus7913": (0, {0, 5, 7, 10, 2, 9}, None),
+    "C+79#": (0, {0, 4, 8, 10, 3}, None),
+    "C7#5": (0, {0, 4, 8, 10}, None),
+    "Cb7": (11, {11, 3, 6, 9}, None),
+    "Fb-7": (4, {4, 7, 11, 2}, None),
+    "A#-7": (10, {10, 1, 5, 8}, None),
+    "D-7/C": (2, {2, 5, 9, 0}, 0),
+    "Bj7/A#": (11, {11, 3, 6, 10}, 10),
+    "Db-69/Db": (1, {1, 4, 8, 10, 3}, None),    # a bass equal to the root is no slash
+    "Aj7911#/Ab": (9, {9, 1, 4, 8, 11, 3}, 8),
+    "B♭7": (10, {10, 2, 5, 8}, None),
+}
+
+
+@pytest.mark.parametrize("symbol", sorted(JAZZOMAT))
+def test_jazzomat_symbol(symbol):
+    root, pitch_classes, bass = JAZZOMAT[symbol]
+    assert parse_jazzomat_chord(symbol) == (root, tuple(sorted(pitch_classes)), bass)
+
+
+@pytest.mark.parametrize("symbol", ["NC", "N.C.", " NC "])
+def test_jazzomat_no_chord_is_none(symbol):
+    assert parse_jazzomat_chord(symbol) is None
+    assert jazzomat_chord(symbol) is None
+
+
+def test_jazzomat_chord_carries_times_symbol_and_bass():
+    chord = jazzomat_chord("C7/E", start=1, duration=2)
+    assert (chord.start, chord.duration, chord.root, chord.pitch_classes, chord.symbol,
+            chord.bass) == (1, 2, 0, (0, 4, 7, 10), "C7/E", 4)
+
+
+@pytest.mark.parametrize("symbol, reason", [
+    ("H7", "note name"), ("", "note name"), ("c7", "note name"),
+    ("C13#", "#13"), ("C11b", "b11"), ("C5", "b5 or #5"), ("C77", "twice"),
+    ("Cmaj7", "cannot read"), ("C7x", "cannot read"), ("C7b", "without a number"),
+    ("C7b#9", "accidentals in a row"), ("C#b7", "an accidental cannot alter '7'"),
+    ("C/H", "slash bass"), ("C/", "slash bass"), ("C/Ebb", "slash bass"),
+])
+def test_jazzomat_refuses_other_syntax_naming_the_symbol(symbol, reason):
+    with pytest.raises(MusicError, match=re.escape(repr(symbol)) + ".*" + re.escape(reason)):
+        parse_jazzomat_chord(symbol)
+
+
+LETTER_PITCH_CLASSES = {"C": 0, "Db": 1, "D": 2, "Eb": 3, "E": 4, "F": 5, "F#": 6, "G": 7,
+                        "Ab": 8, "A": 9, "Bb": 10, "B": 11}
+JAZZOMAT_ITEMS = ["7", "j7", "6", "9", "9b", "9#", "11", "11#", "13", "13b", "alt"]
+
+
+@given(root=st.sampled_from(sorted(LETTER_PITCH_CLASSES)),
+       quality=st.sampled_from(["", "-", "o", "+", "sus"]),
+       items=st.lists(st.sampled_from(JAZZOMAT_ITEMS), max_size=4,
+                      unique_by=lambda item: item.rstrip("b#")))
+def test_jazzomat_chords_transpose_with_their_root(root, quality, items):
+    suffix = quality + "".join(items)
+    on_c = parse_jazzomat_chord("C" + suffix)
+    shift = LETTER_PITCH_CLASSES[root]
+    assert parse_jazzomat_chord(root + suffix) == (
+        shift, tuple(sorted((pc + shift) % 12 for pc in on_c[1])), None)
+
+
+def test_every_wjazzd_chord_symbol_parses():
+    folder = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "wjazzd"
+    files = sorted(folder.glob("*/*.csv"))
+    if not files:
+        pytest.skip(f"{folder} is absent (it lives in ../shared/data beside the repo)")
+    symbols = set()
+    for file in files:
+        with open(file, newline="") as handle:
+            symbols.update(row["chord"] for row in csv.DictReader(handle))
+    for symbol in sorted(symbols):
+        parse_jazzomat_chord(symbol)  # raises MusicError naming an unreadable one
