@@ -36,25 +36,35 @@ MIN_DURATION = Fraction(1, 8)
 GUITAR_RANGE = (52, 88)  # MIDI E3..E6: the electric guitar's usual solo range
 
 
-def fold_into_range(notes, low=GUITAR_RANGE[0], high=GUITAR_RANGE[1]) -> list:
-    """Move pitches by octaves into low..high (MIDI pitches, inclusive; the
-    range must hold at least 12 pitches so every pitch class fits)."""
+def fold_pitch(pitch: int, low: int, high: int) -> int:
+    """pitch moved by whole octaves into low..high (MIDI pitches, inclusive;
+    the range must hold at least 12 pitches so every pitch class fits)."""
     if high - low < 11:
         raise MusicError(f"pitch range {low}..{high} is narrower than an octave")
+    while pitch < low:
+        pitch += 12
+    while pitch > high:
+        pitch -= 12
+    return pitch
+
+
+def fold_into_range(notes, low=GUITAR_RANGE[0], high=GUITAR_RANGE[1]) -> list:
+    """Move pitches by octaves into low..high (see ``fold_pitch``)."""
+    fold_pitch(low, low, high)  # refuses a range narrower than an octave, even with no notes
     folded = []
     for note in notes:
-        pitch = note.pitch
-        if pitch is not None:
-            while pitch < low:
-                pitch += 12
-            while pitch > high:
-                pitch -= 12
+        if note.pitch is None:
+            folded.append(note)
+            continue
+        pitch = fold_pitch(note.pitch, low, high)
         folded.append(note if pitch == note.pitch else replace(note, pitch=pitch))
     return folded
 
 
-def _on_grid(time: Fraction, grid: Fraction) -> Fraction:
-    return round(time / grid) * grid
+def round_to_grid(time, grid=GRID) -> Fraction:
+    """time (quarter lengths) rounded to the nearest multiple of grid (half
+    a step rounds to the even multiple, as Python's round does)."""
+    return round(Fraction(time) / grid) * grid
 
 
 def snap_to_grid(notes, grid=GRID) -> list:
@@ -64,7 +74,7 @@ def snap_to_grid(notes, grid=GRID) -> list:
         raise MusicError(f"grid must be > 0 quarter lengths, got {grid}")
     snapped = []
     for note in notes:
-        start, end = _on_grid(note.start, grid), _on_grid(note.end, grid)
+        start, end = round_to_grid(note.start, grid), round_to_grid(note.end, grid)
         if end > start:
             snapped.append(replace(note, start=start, duration=end - start))
     return snapped
