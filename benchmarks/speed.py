@@ -27,15 +27,18 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from lstm_np import kernels
 from lstm_np.generate import generate
 from lstm_np.model import ModelConfig, SequenceModel
-from lstm_np.optim import Adam, RMSprop
+from lstm_np.optim import Adam, make_optimizer
 from lstm_np.train import train_epoch
+from jazz_lstm.presets import PRESETS as TRAIN_PRESETS
+from jazz_lstm.presets import TrainConfig
+from jazz_lstm.training import model_config
 
 try:
     import torch
@@ -47,27 +50,39 @@ TORCH_THREADS = 2
 
 @dataclass(frozen=True)
 class Preset:
-    config: ModelConfig
+    """A jazz_lstm preset's model and optimiser on random data of a fixed shape."""
+
+    name: str
+    vocab_size: int
     windows: int
-    steps: int
-    batch_size: int
-    optimizer: str
     repeats: int
     note: str
 
+    @property
+    def train(self) -> TrainConfig:
+        return TRAIN_PRESETS[self.name]
+
+    @property
+    def config(self) -> ModelConfig:
+        return model_config(self.train, self.vocab_size)
+
+    @property
+    def steps(self) -> int:
+        return self.train.window_length
+
+    @property
+    def batch_size(self) -> int:
+        return min(self.train.batch_size, self.windows)
+
 
 PRESETS = {
-    "course": Preset(ModelConfig(vocab_size=78, hidden_size=64), windows=60, steps=30,
-                     batch_size=60, optimizer="adam", repeats=40,
+    "course": Preset("course", vocab_size=78, windows=60, repeats=40,
                      note="one LSTM of 64, softmax at every step, Adam, one batch per epoch"),
-    "deepjazz": Preset(ModelConfig(vocab_size=78, hidden_size=128, num_layers=2, dropout=0.2,
-                                   head="last_step"),
-                       windows=58, steps=20, batch_size=58, optimizer="rmsprop", repeats=30,
+    "deepjazz": Preset("deepjazz", vocab_size=78, windows=58, repeats=30,
                        note="two LSTMs of 128, dropout 0.2, softmax at the last step, RMSprop"),
-    "lofi": Preset(ModelConfig(vocab_size=300, hidden_size=512, num_layers=3, dense_size=256,
-                               head="last_step"),
-                   windows=1024, steps=100, batch_size=64, optimizer="rmsprop", repeats=3,
-                   note="three LSTMs of 512, Dense 256 + ReLU, softmax at the last step, RMSprop"),
+    "lofi": Preset("lofi", vocab_size=300, windows=1024, repeats=3,
+                   note="three LSTMs of 512, dropout 0.3, BatchNorm, Dense 256 + ReLU, "
+                        "BatchNorm, softmax at the last step, RMSprop"),
 }
 SAMPLE_TOKENS = 400
 
@@ -80,16 +95,10 @@ def random_data(preset: Preset, seed: int = 0):
     return inputs, rng.integers(0, vocab, size=target_shape)
 
 
-def make_optimizer(name: str):
-    if name == "adam":
-        return Adam(lr=0.01, decay=0.01)
-    return RMSprop(lr=0.001)
-
-
 # ----- contenders: each a zero-argument callable that runs one unit ------
 def ours_epoch(preset: Preset, backend: str, seed: int = 0):
     model = SequenceModel(preset.config, rng=np.random.default_rng(seed), backend=backend)
-    optimizer = make_optimizer(preset.optimizer)
+    optimizer = make_optimizer(preset.train.optimizer, lr=preset.train.lr, decay=preset.train.decay)
     inputs, targets = random_data(preset, seed)
     rng = np.random.default_rng(seed + 1)
     return lambda: train_epoch(model, optimizer, inputs, targets, rng, preset.batch_size)
@@ -115,17 +124,21 @@ def torch_model(config: ModelConfig):
             self.drop = nn.Dropout(config.dropout)
             features = config.hidden_size
             self.hidden = None
+            norm = nn.BatchNorm1d if config.batch_norm else (lambda width: nn.Identity())
+            self.norm_lstm = norm(config.hidden_size)
             if config.dense_size:
                 self.hidden = nn.Linear(config.hidden_size, config.dense_size)
+                self.norm_hidden = norm(config.dense_size)
                 features = config.dense_size
             self.out = nn.Linear(features, config.vocab_size)
 
         def forward(self, one_hot):
             hs, _ = self.lstm(one_hot)
-            hs = self.drop(hs)
             features = hs if config.head == "every_step" else hs[:, -1]
+            features = features.reshape(-1, config.hidden_size)
+            features = self.drop(self.norm_lstm(features))
             if self.hidden is not None:
-                features = self.drop(torch.relu(self.hidden(features)))
+                features = self.drop(self.norm_hidden(torch.relu(self.hidden(features))))
             return self.out(features)
 
     return Model()
@@ -135,10 +148,11 @@ def torch_epoch(preset: Preset, seed: int = 0):
     torch.manual_seed(seed)
     config = preset.config
     model = torch_model(config).train()
-    if preset.optimizer == "adam":
-        optimizer = torch.optim.Adam(model.parameters(), lr=0.01, eps=1e-7)
+    train = preset.train
+    if train.optimizer == "adam":
+        optimizer = torch.optim.Adam(model.parameters(), lr=train.lr, eps=1e-7)
     else:
-        optimizer = torch.optim.RMSprop(model.parameters(), lr=0.001, alpha=0.9, eps=1e-7)
+        optimizer = torch.optim.RMSprop(model.parameters(), lr=train.lr, alpha=0.9, eps=1e-7)
     inputs, targets = random_data(preset, seed)
     one_hot = torch.nn.functional.one_hot(torch.from_numpy(inputs), config.vocab_size).float()
     targets = torch.from_numpy(targets)
@@ -214,7 +228,7 @@ def bench_preset(name: str, repeats, windows, with_numpy: bool):
     else:
         preset = PRESETS[name]
         if windows:
-            preset = Preset(**{**preset.__dict__, "windows": windows})
+            preset = replace(preset, windows=windows)
         contenders = {"ours numba": ours_epoch(preset, "numba")}
         if with_numpy:
             contenders["ours numpy"] = ours_epoch(preset, "numpy")
@@ -295,14 +309,14 @@ def loss_curves(epochs: int, seed: int = 0, source: str = ""):
     preset = PRESETS["course"]
     inputs, targets, vocab = (music_windows(preset, source, seed) if source
                               else markov_windows(preset, seed))
-    shape = {**preset.config.to_dict(), "vocab_size": vocab}
+    shape = model_config(preset.train, vocab).to_dict()
     params64 = SequenceModel(ModelConfig(**{**shape, "dtype": "float64"}),
                              rng=np.random.default_rng(seed)).params
     curves = []
     for dtype in ("float32", "float64"):
         model = SequenceModel(ModelConfig(**{**shape, "dtype": dtype}),
                               params={k: v.copy() for k, v in params64.items()})
-        optimizer = Adam(lr=0.01, decay=0.01)
+        optimizer = Adam(lr=preset.train.lr, decay=preset.train.decay)
         shuffle = np.random.default_rng(seed + 1)
         curves.append([train_epoch(model, optimizer, inputs, targets, shuffle,
                                    preset.batch_size)[0] for _ in range(epochs)])

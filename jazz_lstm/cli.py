@@ -81,6 +81,10 @@ def progress_style():
 # ------------------------------------------------------------------- train
 def command_train(args) -> int:
     from jazz_lstm.training import TrainingInterrupted, fit, new_session, resumed_session
+    from lstm_np.kernels import tune_malloc_for_training
+
+    # A training process reuses the same large blocks every batch (see the function).
+    tune_malloc_for_training()
 
     if args.resume:
         fixed = [option for option, value in (
