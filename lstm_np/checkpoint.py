@@ -1,41 +1,77 @@
 """Checkpoints: parameters, optimiser state and metadata in one .npz file.
 
-Layout of the (uncompressed) .npz archive:
+Layout of the (uncompressed) .npz archive, in this order:
 
-* ``param/<name>``  one array per model parameter, dtype kept;
-* ``optim/<name>``  one array per optimiser state entry (``Optimizer.state_dict()``);
-* ``header``        UTF-8 JSON as a 1-D uint8 array:
-  ``{"format_version": FORMAT_VERSION, "metadata": {...}}``, where metadata is
-  the caller's JSON-serialisable dict (model config, vocabulary, epoch, seed...).
+* ``header.npy``        UTF-8 JSON as a 1-D uint8 array:
+  ``{"format_version": FORMAT_VERSION, "metadata": {...}}``, keys sorted, where
+  metadata is the caller's JSON dict (model config, vocabulary, epoch, seed...);
+* ``param/<name>.npy``  one float array per model parameter, dtype kept;
+* ``optim/<name>.npy``  one numeric array per optimiser state entry
+  (``Optimizer.state_dict()``).
 
-Nothing is pickled, and files are read with ``allow_pickle=False``, so loading
-a checkpoint never runs code from the file.
+``checkpoint_bytes`` makes the file's bytes: the same arguments always give
+the same bytes (every zip entry is dated 1980-01-01, the header's keys are
+sorted).  Nothing is pickled, and loading never runs code from the file.
 
-Writes are atomic: the archive goes to a temporary file beside the target,
-is flushed and fsynced, then renamed over the target with ``os.replace``.  A
-write interrupted at any point leaves the previous checkpoint intact.
+Loading is bounded: a file is checked against the limits below before
+anything big is read or allocated, so a hostile or damaged file costs at
+most about its own (limited) size in memory and is refused with
+``CheckpointError``:
+
+* the file, and the sum of its entries once unpacked: MAX_CHECKPOINT_BYTES;
+* one entry once unpacked: MAX_ENTRY_BYTES (the metadata: MAX_METADATA_BYTES);
+* MAX_ENTRIES entries, a zip central directory of MAX_DIRECTORY_BYTES;
+* entries stored or deflated only; a deflated entry over RATIO_FREE_BYTES may
+  unpack to at most MAX_COMPRESSION_RATIO times its packed size;
+* an array's .npy header must announce exactly the bytes the entry holds;
+* metadata nested at most MAX_METADATA_DEPTH levels, no NaN or infinity;
+* parameters are float16/32/64, optimiser state bool/int/float, all finite.
+
+Writing refuses what loading would refuse, so a saved checkpoint always loads.
 """
 from __future__ import annotations
 
+import io
 import json
+import math
 import os
 import secrets
+import struct
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.lib import format as npy_format
 
 FORMAT_VERSION = 1
+
+MAX_CHECKPOINT_BYTES = 1 << 30  # 1 GiB: a 3-layer, 512-unit model with Adam is ~0.1 GiB
+MAX_ENTRY_BYTES = 512 << 20
+MAX_METADATA_BYTES = 64 << 20  # the corpus ids of all 410 Weimar solos take a few MiB
+MAX_ENTRIES = 4096
+MAX_DIRECTORY_BYTES = 4 << 20
+MAX_COMPRESSION_RATIO = 100
+RATIO_FREE_BYTES = 1 << 20
+MAX_METADATA_DEPTH = 64
+MAX_ARRAY_DIMENSIONS = 32
+MAX_NPY_HEADER_BYTES = 10_000  # numpy's own default bound on the .npy header text
 
 PARAM_PREFIX = "param/"
 OPTIM_PREFIX = "optim/"
 HEADER_KEY = "header"
+NPY_SUFFIX = ".npy"
 _ZIP_MAGIC = b"PK\x03\x04"
+_END_OF_DIRECTORY = struct.Struct("<4s4H2LH")  # the zip "end of central directory" record
+_END_MAGIC = b"PK\x05\x06"
+_FIXED_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can hold
+_PARAM_KINDS = "f"
+_READ_CHUNK_BYTES = 1 << 20
+_OPTIM_KINDS = "biuf"
 
-# What a damaged archive can raise from np.load or from reading one member.
-_READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError)
+# What a damaged archive can raise while its directory or an entry is read.
+_READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, NotImplementedError)
 
 
 class CheckpointError(Exception):
@@ -46,9 +82,9 @@ class CheckpointError(Exception):
 class Checkpoint:
     """A loaded checkpoint.
 
-    params:          {name: array}, as saved (dtypes kept).
-    optimizer_state: {name: array}, as given by ``Optimizer.state_dict()``.
-    metadata:        the JSON dict passed to ``save_checkpoint``.
+    params:          {name: float array}, as saved (dtypes kept).
+    optimizer_state: {name: numeric array}, as given by ``Optimizer.state_dict()``.
+    metadata:        the JSON dict given when saving.
     """
 
     params: dict[str, np.ndarray]
@@ -56,25 +92,47 @@ class Checkpoint:
     metadata: dict
 
 
+def checkpoint_bytes(params: Mapping[str, np.ndarray], optimizer_state: Mapping[str, np.ndarray],
+                     metadata: Mapping) -> bytes:
+    """The bytes of a checkpoint file (write them with an atomic file writer).
+
+    params:          {name: float16/32/64 array of any shape, all finite}.
+    optimizer_state: {name: bool/int/float array of any shape, floats finite}; may be empty.
+    metadata:        JSON-serialisable dict, nested at most MAX_METADATA_DEPTH levels.
+    Raises CheckpointError naming the entry when anything breaks the rules
+    that ``load_checkpoint`` enforces, limits included.
+    """
+    buffer = io.BytesIO()
+    total = 0
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for key, array in _entries(params, optimizer_state, metadata):
+            entry = io.BytesIO()
+            npy_format.write_array(entry, array, allow_pickle=False)
+            data = entry.getvalue()
+            total += len(data)
+            _check_entry_size(key, len(data))
+            if total > MAX_CHECKPOINT_BYTES:
+                raise CheckpointError(f"checkpoint would exceed {MAX_CHECKPOINT_BYTES} bytes")
+            info = zipfile.ZipInfo(key + NPY_SUFFIX, date_time=_FIXED_DATE)
+            info.external_attr = 0o644 << 16  # rw-r--r-- for unzip tools
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
 def save_checkpoint(path: str | os.PathLike, params: Mapping[str, np.ndarray],
                     optimizer_state: Mapping[str, np.ndarray], metadata: Mapping) -> Path:
-    """Write a checkpoint atomically to exactly ``path`` (no suffix is added) and return it.
+    """Write ``checkpoint_bytes(...)`` atomically to exactly ``path`` and return it.
 
-    params:          {name: numeric array of any shape}.
-    optimizer_state: {name: numeric array of any shape}; may be empty.
-    metadata:        JSON-serialisable dict.
-    Creates the parent folder.  Raises CheckpointError naming the file when the
-    metadata is not JSON or an array holds Python objects.
+    Kept for callers that predate ``checkpoint_bytes``; new code writes those
+    bytes with ``jazz_lstm.files.write_file_atomically``, which also refuses
+    device, FIFO and symlink targets.  Creates the parent folder; raises
+    CheckpointError naming the file for what ``checkpoint_bytes`` refuses.
     """
     path = Path(path)
-    arrays = {HEADER_KEY: _encode_header(path, metadata)}
-    for prefix, group in ((PARAM_PREFIX, params), (OPTIM_PREFIX, optimizer_state)):
-        for name, value in group.items():
-            array = np.asarray(value)
-            if array.dtype.hasobject:
-                raise CheckpointError(f"{path}: cannot save {prefix}{name}: it holds Python objects")
-            arrays[prefix + name] = array
-
+    try:
+        data = checkpoint_bytes(params, optimizer_state, metadata)
+    except CheckpointError as error:
+        raise CheckpointError(f"{path}: {error}") from None
     path.parent.mkdir(parents=True, exist_ok=True)
     # A random name beside the target: same file system, so os.replace is atomic.
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
@@ -82,76 +140,212 @@ def save_checkpoint(path: str | os.PathLike, params: Mapping[str, np.ndarray],
         # os.open (not mkstemp) so the file gets the usual umask-based permissions.
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(descriptor, "wb") as file:
-            # Through a file object, np.savez writes to our name instead of appending ".npz".
-            np.savez(file, **arrays)
+            file.write(data)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    _fsync_folder(path.parent)
     return path
 
 
 def load_checkpoint(path: str | os.PathLike,
                     expected_shapes: Mapping[str, tuple[int, ...]] | None = None) -> Checkpoint:
-    """Read a checkpoint written by ``save_checkpoint``.
+    """Read a checkpoint made by ``checkpoint_bytes``, within the module's limits.
 
     expected_shapes: {parameter name: shape}; when given, the checkpoint must
     hold exactly these parameters with exactly these shapes.
     Raises CheckpointError, with one line naming the file and the problem, for
     a missing file, a file that is not a checkpoint, a damaged (e.g. truncated)
-    file, pickled objects, another format version, or parameters that do not
-    match expected_shapes.
+    file, pickled objects, another format version, anything over a limit,
+    non-float or non-finite weights, or parameters that do not match
+    expected_shapes.
     """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
     try:
         with open(path, "rb") as file:
-            magic = file.read(len(_ZIP_MAGIC))
-    except OSError as error:
-        raise CheckpointError(f"{path}: cannot read ({_one_line(error)})") from error
-    # Checked first because np.load would take any other bytes for a pickle.
-    if magic != _ZIP_MAGIC:
-        raise CheckpointError(f"{path}: not a checkpoint (not an .npz archive)")
-    try:
-        archive = np.load(path, allow_pickle=False)
+            entries = _read_entries(path, file)
     except _READ_ERRORS as error:
         raise CheckpointError(f"{path}: damaged or truncated checkpoint ({_one_line(error)})") from error
-    with archive:
-        if HEADER_KEY not in archive.files:
-            raise CheckpointError(f"{path}: not a jazz-lstm checkpoint (no '{HEADER_KEY}' entry)")
-        metadata = _decode_header(path, _read_member(path, archive, HEADER_KEY))
-        params, optimizer_state = {}, {}
-        for key in archive.files:
-            if key.startswith(PARAM_PREFIX):
-                params[key[len(PARAM_PREFIX):]] = _read_member(path, archive, key)
-            elif key.startswith(OPTIM_PREFIX):
-                optimizer_state[key[len(OPTIM_PREFIX):]] = _read_member(path, archive, key)
-            elif key != HEADER_KEY:
-                raise CheckpointError(f"{path}: unexpected entry {key!r}; not a jazz-lstm checkpoint")
+    if HEADER_KEY not in entries:
+        raise CheckpointError(f"{path}: not a jazz-lstm checkpoint (no '{HEADER_KEY}' entry)")
+    metadata = _decode_header(path, entries.pop(HEADER_KEY))
+    params, optimizer_state = {}, {}
+    for key, array in entries.items():
+        group, kinds = (params, _PARAM_KINDS) if key.startswith(PARAM_PREFIX) else (
+            optimizer_state, _OPTIM_KINDS)
+        _check_values(key, array, kinds, path)
+        group[key.partition("/")[2]] = array
     if expected_shapes is not None:
         _check_shapes(path, params, expected_shapes)
     return Checkpoint(params=params, optimizer_state=optimizer_state, metadata=metadata)
 
 
-def _encode_header(path: Path, metadata: Mapping) -> np.ndarray:
+# ------------------------------------------------------------------ writing
+def _entries(params, optimizer_state, metadata):
+    """(key, array) for every entry, header first, each checked as loading would check it."""
+    yield HEADER_KEY, _encode_header(metadata)
+    for prefix, group, kinds in ((PARAM_PREFIX, params, _PARAM_KINDS),
+                                 (OPTIM_PREFIX, optimizer_state, _OPTIM_KINDS)):
+        for name, value in group.items():
+            key = prefix + name
+            array = np.asarray(value)
+            if array.dtype.hasobject:
+                raise CheckpointError(f"cannot save {key}: it holds Python objects")
+            _check_values(key, array, kinds)
+            yield key, array
+
+
+def _encode_header(metadata: Mapping) -> np.ndarray:
+    document = {"format_version": FORMAT_VERSION, "metadata": dict(metadata)}
     try:
-        text = json.dumps({"format_version": FORMAT_VERSION, "metadata": dict(metadata)},
-                          ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise CheckpointError(f"{path}: metadata is not JSON-serialisable ({error})") from error
-    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+        _check_depth(document)
+        text = json.dumps(document, ensure_ascii=False, allow_nan=False, sort_keys=True)
+    except (TypeError, ValueError, RecursionError) as error:
+        raise CheckpointError(f"metadata is not JSON-serialisable ({_one_line(error)})") from error
+    data = text.encode("utf-8")
+    if len(data) > MAX_METADATA_BYTES:
+        raise CheckpointError(f"metadata takes {len(data)} bytes, more than {MAX_METADATA_BYTES}")
+    return np.frombuffer(data, dtype=np.uint8)
+
+
+# ------------------------------------------------------------------ reading
+def _read_entries(path: Path, file) -> dict[str, np.ndarray]:
+    """{key: array} of every entry, header included, each within the limits."""
+    if file.read(len(_ZIP_MAGIC)) != _ZIP_MAGIC:
+        # Checked first because np.load would take any other bytes for a pickle.
+        raise CheckpointError(f"{path}: not a checkpoint (not an .npz archive)")
+    size = os.fstat(file.fileno()).st_size
+    if size > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(f"{path}: {size} bytes, more than the limit of {MAX_CHECKPOINT_BYTES}")
+    _check_directory(path, file, size)
+    with zipfile.ZipFile(file) as archive:
+        infos = archive.infolist()
+        keys = [_entry_key(path, info) for info in infos]
+        if len(set(keys)) != len(keys):
+            raise CheckpointError(f"{path}: an entry name appears twice; not a jazz-lstm checkpoint")
+        total = 0
+        for info in infos:
+            _check_packing(path, info)
+            total += info.file_size
+        if total > MAX_CHECKPOINT_BYTES:
+            raise CheckpointError(f"{path}: entries unpack to {total} bytes, "
+                                  f"more than the limit of {MAX_CHECKPOINT_BYTES}")
+        return {key: _read_array(path, archive, info, key) for key, info in zip(keys, infos)}
+
+
+def _check_directory(path: Path, file, size: int) -> None:
+    """Bound the zip directory before zipfile reads it all into memory.
+
+    The end record sits in the last 22 bytes, or up to 64 KiB earlier after a
+    comment; like zipfile, try the comment-less place first, then the last match.
+    """
+    tail_length = min(size, _END_OF_DIRECTORY.size + 0xFFFF)
+    file.seek(size - tail_length)
+    tail = file.read(tail_length)
+    start = len(tail) - _END_OF_DIRECTORY.size
+    if not tail.startswith(_END_MAGIC, start):
+        start = tail.rfind(_END_MAGIC)
+    if start < 0 or len(tail) - start < _END_OF_DIRECTORY.size:
+        raise CheckpointError(f"{path}: damaged or truncated checkpoint (no zip directory)")
+    record = _END_OF_DIRECTORY.unpack_from(tail, start)
+    entries, directory_bytes = record[4], record[5]
+    if entries > MAX_ENTRIES:
+        raise CheckpointError(f"{path}: {entries} entries, more than the limit of {MAX_ENTRIES}")
+    if directory_bytes > MAX_DIRECTORY_BYTES:
+        raise CheckpointError(f"{path}: a zip directory of {directory_bytes} bytes, "
+                              f"more than the limit of {MAX_DIRECTORY_BYTES}")
+    file.seek(0)
+
+
+def _entry_key(path: Path, info: zipfile.ZipInfo) -> str:
+    name = info.filename
+    key = name[:-len(NPY_SUFFIX)]
+    if not name.endswith(NPY_SUFFIX) or not (
+            key == HEADER_KEY or key.startswith((PARAM_PREFIX, OPTIM_PREFIX))):
+        raise CheckpointError(f"{path}: unexpected entry {name!r}; not a jazz-lstm checkpoint")
+    return key
+
+
+def _check_packing(path: Path, info: zipfile.ZipInfo) -> None:
+    """Refuse, from the directory alone, an entry too big to unpack or packed suspiciously."""
+    name = info.filename
+    if info.flag_bits & 0x1:
+        raise CheckpointError(f"{path}: entry {name!r} is encrypted")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        # bzip2 and lzma would unpack a whole block at once, beyond any read size.
+        raise CheckpointError(f"{path}: entry {name!r} uses zip compression method "
+                              f"{info.compress_type}; only stored or deflated entries are read")
+    limit = MAX_METADATA_BYTES if name == HEADER_KEY + NPY_SUFFIX else MAX_ENTRY_BYTES
+    if info.file_size > limit:
+        raise CheckpointError(f"{path}: entry {name!r} unpacks to {info.file_size} bytes, "
+                              f"more than the limit of {limit}")
+    if (info.file_size > RATIO_FREE_BYTES
+            and info.file_size > MAX_COMPRESSION_RATIO * info.compress_size):
+        raise CheckpointError(f"{path}: entry {name!r} unpacks from {info.compress_size} to "
+                              f"{info.file_size} bytes, more than {MAX_COMPRESSION_RATIO} times; "
+                              "refusing a likely zip bomb")
+
+
+def _read_array(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str) -> np.ndarray:
+    """One entry's array, allocated only once its .npy header matches the entry's size."""
+    try:
+        with archive.open(info) as stream:
+            version = npy_format.read_magic(stream)
+            if version == (1, 0):
+                header = npy_format.read_array_header_1_0(stream, MAX_NPY_HEADER_BYTES)
+            elif version == (2, 0):
+                header = npy_format.read_array_header_2_0(stream, MAX_NPY_HEADER_BYTES)
+            else:
+                raise CheckpointError(f"{path}: entry {key!r} has .npy format version {version}")
+            shape, fortran_order, dtype = header
+            array = _allocate(path, key, shape, dtype, info.file_size - stream.tell())
+            _read_exactly(stream, memoryview(array.view(np.uint8)))
+            if stream.read(1):  # also makes zipfile compare the CRC of every byte
+                raise CheckpointError(f"{path}: entry {key!r} is longer than its header says")
+    except _READ_ERRORS as error:
+        raise CheckpointError(f"{path}: entry {key!r} is damaged ({_one_line(error)})") from error
+    # Fortran order stores the transpose's C order.
+    return array.reshape(shape[::-1]).T if fortran_order else array.reshape(shape)
+
+
+def _allocate(path: Path, key: str, shape: tuple, dtype: np.dtype, data_bytes: int) -> np.ndarray:
+    if dtype.hasobject:
+        raise CheckpointError(f"{path}: entry {key!r} holds pickled Python objects; refusing to load it")
+    if dtype.kind not in "biuf" or dtype.fields is not None or dtype.subdtype is not None:
+        raise CheckpointError(f"{path}: entry {key!r} has dtype {dtype}, not a plain number type")
+    if len(shape) > MAX_ARRAY_DIMENSIONS or any(size < 0 for size in shape):
+        raise CheckpointError(f"{path}: entry {key!r} has impossible shape {shape}")
+    announced = math.prod(shape) * dtype.itemsize
+    if announced != data_bytes:
+        raise CheckpointError(f"{path}: entry {key!r} announces shape {shape} of {dtype} "
+                              f"({announced} bytes) but holds {data_bytes} bytes")
+    return np.empty(math.prod(shape), dtype=dtype)
+
+
+def _read_exactly(stream, target: memoryview) -> None:
+    """Fill target from stream in bounded reads (one huge read would hold a second copy)."""
+    filled = 0
+    while filled < len(target):
+        count = stream.readinto(target[filled:filled + _READ_CHUNK_BYTES])
+        if not count:
+            raise EOFError("entry ends early")
+        filled += count
 
 
 def _decode_header(path: Path, header: np.ndarray) -> dict:
     if header.dtype != np.uint8 or header.ndim != 1:
         raise CheckpointError(f"{path}: header is not a 1-D uint8 array; not a jazz-lstm checkpoint")
     try:
-        document = json.loads(header.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        document = json.loads(header.tobytes().decode("utf-8"), parse_constant=_refuse_constant)
+        _check_depth(document)
+    except RecursionError:
+        raise CheckpointError(
+            f"{path}: metadata nested more than {MAX_METADATA_DEPTH} levels deep") from None
+    except (UnicodeDecodeError, ValueError) as error:
         raise CheckpointError(f"{path}: header is not UTF-8 JSON ({_one_line(error)})") from error
     if not isinstance(document, dict) or not isinstance(document.get("metadata"), dict):
         raise CheckpointError(f"{path}: header lacks the metadata object; not a jazz-lstm checkpoint")
@@ -162,16 +356,40 @@ def _decode_header(path: Path, header: np.ndarray) -> dict:
     return document["metadata"]
 
 
-def _read_member(path: Path, archive: np.lib.npyio.NpzFile, key: str) -> np.ndarray:
-    try:
-        return archive[key]
-    except ValueError as error:
-        if "allow_pickle" in str(error):
-            raise CheckpointError(
-                f"{path}: entry {key!r} holds pickled Python objects; refusing to load it") from error
-        raise CheckpointError(f"{path}: entry {key!r} is damaged ({_one_line(error)})") from error
-    except _READ_ERRORS as error:
-        raise CheckpointError(f"{path}: entry {key!r} is damaged ({_one_line(error)})") from error
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not allowed in metadata")
+
+
+# ------------------------------------------------------------------ rules both ways
+def _check_depth(document) -> None:
+    """Raise RecursionError when lists and dicts nest more than MAX_METADATA_DEPTH levels.
+
+    Walks with an explicit stack, so the check itself never recurses.
+    """
+    stack = [(document, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list, tuple)):
+            if depth >= MAX_METADATA_DEPTH:
+                raise RecursionError(f"metadata nested more than {MAX_METADATA_DEPTH} levels deep")
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+
+
+def _check_entry_size(key: str, size: int) -> None:
+    limit = MAX_METADATA_BYTES if key == HEADER_KEY else MAX_ENTRY_BYTES
+    if size > limit:
+        raise CheckpointError(f"entry {key} takes {size} bytes, more than the limit of {limit}")
+
+
+def _check_values(key: str, array: np.ndarray, kinds: str, path: Path | None = None) -> None:
+    """Parameters must be float16/32/64, optimiser state plain numbers; floats all finite."""
+    where = f"{path}: " if path is not None else ""
+    if array.dtype.kind not in kinds or array.dtype.itemsize > 8:
+        wanted = "float16/32/64" if kinds == _PARAM_KINDS else "bool, integer or float16/32/64"
+        raise CheckpointError(f"{where}entry {key!r} has dtype {array.dtype}; it must be {wanted}")
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise CheckpointError(f"{where}entry {key!r} holds NaN or infinite values")
 
 
 def _check_shapes(path: Path, params: Mapping[str, np.ndarray],
@@ -186,20 +404,6 @@ def _check_shapes(path: Path, params: Mapping[str, np.ndarray],
         if params[name].shape != tuple(shape):
             raise CheckpointError(
                 f"{path}: parameter {name!r} has shape {params[name].shape}, expected {tuple(shape)}")
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable; not every platform can open a folder for this."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
 
 
 def _one_line(error: BaseException) -> str:
