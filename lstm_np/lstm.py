@@ -25,6 +25,13 @@ steps in one product before the loop (``input_projection``).  When the input
 is token ids, x_t is one-hot and x_t W_x is the row W_x[id]: a gather, not a
 multiply.
 
+Mixed input: token ids with a dense feature vector f_t (F,) beside each,
+x_t = [onehot(id_t), f_t].  Then n_x = V + F and the input rows of W split
+into the token rows and the feature rows::
+
+    W_tok  = W[:V]         (V, 4 n_a)     W_feat = W[V:V + F]   (F, 4 n_a)
+    x_t W_x = W_tok[id_t] + f_t W_feat
+
 Backward, for t = T..1, given dh_t (from the output and from step t+1) and
 dc_t (from step t+1)::
 
@@ -39,6 +46,9 @@ and after the loop, each in one product over all steps::
 
     dW_h = sum_t h_(t-1)^T da_t     dW_x = sum_t x_t^T da_t     db = sum_t sum_batch da_t
     dx_t = da_t W_x^T
+
+which for mixed input reads dW_tok[id] += da_t (a scatter-add of rows),
+dW_feat = sum_t f_t^T da_t and df_t = da_t W_feat^T.
 
 Inside the package arrays are time-major, (T, m, .), so that the slice of one
 step is contiguous; ``forward`` and ``backward`` take and return batch-major
@@ -107,18 +117,29 @@ def cell_backward(dh, dc, i, f, g, o, c_prev, tanh_c):
     return da, dc_prev
 
 
-def input_projection(inputs, W_x, b):
+def input_projection(inputs, W_x, b, features=None):
     """x_t W_x + b for every step at once, time-major.
 
     inputs: float (T, m, n_x), or integer token ids (T, m) whose one-hot
-    product is the row gather W_x[ids].  Returns (T, m, 4 n_a).
+    product is the row gather W_x[ids]; features: None, or with ids
+    (T, m, F) floats for the last F rows of W_x (mixed input).
+    Returns (T, m, 4 n_a).
     """
-    if inputs.dtype.kind in "iu":
-        # Bias the (n_x, 4 n_a) table, not the (T, m, 4 n_a) result: the same
-        # sums, one pass over a small array and one large array fewer.
-        return np.take(W_x + b, inputs, axis=0)
-    T, m, n_x = inputs.shape
-    return (inputs.reshape(T * m, n_x) @ W_x + b).reshape(T, m, -1)
+    if inputs.dtype.kind not in "iu":
+        T, m, n_x = inputs.shape
+        return (inputs.reshape(T * m, n_x) @ W_x + b).reshape(T, m, -1)
+    token_rows = W_x.shape[0] - _feature_size(features)
+    # Bias the (V, 4 n_a) table, not the (T, m, 4 n_a) result: the same
+    # sums, one pass over a small array and one large array fewer.
+    pre = np.take(W_x[:token_rows] + b, inputs, axis=0)
+    if features is not None:
+        T, m, F = features.shape
+        pre += (features.reshape(T * m, F) @ W_x[token_rows:]).reshape(pre.shape)
+    return pre
+
+
+def _feature_size(features) -> int:
+    return 0 if features is None else features.shape[-1]
 
 
 @dataclass
@@ -126,6 +147,7 @@ class Cache:
     """What backward needs from forward (time-major arrays)."""
 
     inputs: np.ndarray      # (T, m, n_x) floats or (T, m) token ids
+    features: np.ndarray | None   # (T, m, F) beside token ids, or None
     W: np.ndarray           # (n_x + n_a, 4 n_a)
     h0: np.ndarray          # (m, n_a)
     c0: np.ndarray          # (m, n_a)
@@ -136,17 +158,18 @@ class Cache:
     backend: str
 
 
-def forward_time_major(inputs, h0, c0, W, b, backend: str | None = None):
+def forward_time_major(inputs, h0, c0, W, b, backend: str | None = None, features=None):
     """The LSTM over a whole sequence, time-major.
 
-    inputs (T, m, n_x) or ids (T, m); h0, c0 (m, n_a); W (n_x + n_a, 4 n_a);
+    inputs (T, m, n_x) or ids (T, m); features None or, with ids, (T, m, F);
+    h0, c0 (m, n_a); W (n_x + n_a, 4 n_a) with n_x = V + F for mixed input;
     b (4 n_a,).  Returns hs (T, m, n_a), (h_T, c_T), cache.
     """
     backend = kernels.resolve_backend(backend)
     n_a = h0.shape[1]
     n_x = W.shape[0] - n_a
     W_x, W_h = W[:n_x], W[n_x:]
-    pre = input_projection(inputs, W_x, b)           # (T, m, 4 n_a), filled per step below
+    pre = input_projection(inputs, W_x, b, features)  # (T, m, 4 n_a), filled per step below
     T, m = pre.shape[:2]
     dtype = W.dtype
     hs = np.empty((T, m, n_a), dtype)
@@ -161,17 +184,19 @@ def forward_time_major(inputs, h0, c0, W, b, backend: str | None = None):
             np.matmul(h_prev, W_h, out=recurrent)   # a_t = (x_t W_x + b) + h_(t-1) W_h
             cell(pre[t], recurrent, c_prev, gates[t], cs[t], tanh_cs[t], hs[t])
             h_prev, c_prev = hs[t], cs[t]
-    cache = Cache(inputs, W, h0, c0, hs, cs, tanh_cs, gates, backend)
+    cache = Cache(inputs, features, W, h0, c0, hs, cs, tanh_cs, gates, backend)
     return hs, (hs[-1], cs[-1]), cache
 
 
-def backward_time_major(dhs, dhT, dcT, cache: Cache):
+def backward_time_major(dhs, dhT, dcT, cache: Cache, input_grad: bool = True):
     """Backpropagation through time, time-major.
 
     dhs (T, m, n_a) gradient of the loss w.r.t. every h_t coming from above;
-    dhT, dcT (m, n_a) gradients w.r.t. the final state (or None for zero).
-    Returns dinputs (T, m, n_x) or None for token ids, dh0, dc0 (m, n_a),
-    dW (n_x + n_a, 4 n_a), db (4 n_a,).
+    dhT, dcT (m, n_a) gradients w.r.t. the final state (or None for zero);
+    input_grad: False skips the input gradient (a first layer has no use for it).
+    Returns dinputs: (T, m, n_x) for float input, (T, m, F) the features'
+    for mixed input, None for token ids alone or without input_grad;
+    dh0, dc0 (m, n_a), dW (n_x + n_a, 4 n_a), db (4 n_a,).
     """
     hs, cs, gates, W = cache.hs, cache.cs, cache.gates, cache.W
     T, m, n_a = hs.shape
@@ -194,31 +219,42 @@ def backward_time_major(dhs, dhT, dcT, cache: Cache):
     dW = np.empty_like(W)
     dW[n_x:] = h_prev.T @ dpre_rows
     db = dpre_rows.sum(axis=0)
-    inputs = cache.inputs
+    inputs, features = cache.inputs, cache.features
     if inputs.dtype.kind in "iu":
-        dW[:n_x] = kernels.scatter_rows(inputs.reshape(-1), dpre_rows, n_x, cache.backend)
-        dinputs = None
+        token_rows = n_x - _feature_size(features)
+        dW[:token_rows] = kernels.scatter_rows(inputs.reshape(-1), dpre_rows, token_rows,
+                                               cache.backend)
+        dense, W_dense = features, W_x[token_rows:]
     else:
-        dW[:n_x] = inputs.reshape(T * m, n_x).T @ dpre_rows
-        dinputs = (dpre_rows @ W_x.T).reshape(T, m, n_x)
+        dense, W_dense = inputs, W_x
+    dinputs = None
+    if dense is not None:
+        width = dense.shape[2]
+        dW[n_x - width:n_x] = dense.reshape(T * m, width).T @ dpre_rows
+        if input_grad:
+            dinputs = (dpre_rows @ W_dense.T).reshape(T, m, width)
     return dinputs, dh, dc, dW, db
 
 
-def forward(x, h0, c0, W, b, backend: str | None = None):
+def forward(x, h0, c0, W, b, backend: str | None = None, features=None):
     """The LSTM over a whole sequence, batch-major.
 
-    x  : (m, T, n_x) floats, or (m, T) integer token ids
+    x  : (m, T, n_x) floats, or (m, T) integer token ids in [0, V)
+    features : None, or with token ids (m, T, F) floats (mixed input)
     h0 : (m, n_a)  initial hidden state     c0 : (m, n_a)  initial cell state
-    W  : (n_x + n_a, 4 n_a)                 b  : (4 n_a,)
-    backend: "numpy", "numba" or None (the default: Numba unless
-    JAZZ_LSTM_NUMBA=0 or numba is missing).
+    W  : (n_x + n_a, 4 n_a), n_x = V + F for mixed input     b : (4 n_a,)
+    backend: "reference", "numpy", "numba" or None (the default: Numba
+    unless JAZZ_LSTM_NUMBA=0 or numba is missing).
 
     Returns hs (m, T, n_a), (h_T, c_T) each (m, n_a), and the cache for
     ``backward``.
     """
-    inputs = np.swapaxes(x, 0, 1)
-    inputs = np.ascontiguousarray(inputs)
-    hs, final_state, cache = forward_time_major(inputs, h0, c0, W, b, backend)
+    inputs = np.ascontiguousarray(np.swapaxes(x, 0, 1))
+    if features is not None:
+        if inputs.dtype.kind not in "iu":
+            raise ValueError("features go beside token ids; with float inputs put them in x")
+        features = np.ascontiguousarray(np.swapaxes(features, 0, 1), dtype=W.dtype)
+    hs, final_state, cache = forward_time_major(inputs, h0, c0, W, b, backend, features)
     return np.swapaxes(hs, 0, 1), final_state, cache
 
 
@@ -228,8 +264,9 @@ def backward(dhs, dhT, dcT, cache: Cache):
     dhs : (m, T, n_a) gradient w.r.t. every hidden output
     dhT, dcT : (m, n_a) gradients w.r.t. the final state (None for zero)
 
-    Returns dx (m, T, n_x) (None when the input was token ids), dh0 (m, n_a),
-    dc0 (m, n_a), dW (n_x + n_a, 4 n_a), db (4 n_a,).
+    Returns dx: (m, T, n_x) for float input, (m, T, F) the features' for
+    mixed input, None for token ids alone; dh0 (m, n_a), dc0 (m, n_a),
+    dW (n_x + n_a, 4 n_a), db (4 n_a,).
     """
     dhs_time_major = np.ascontiguousarray(np.swapaxes(dhs, 0, 1))
     dinputs, dh0, dc0, dW, db = backward_time_major(dhs_time_major, dhT, dcT, cache)

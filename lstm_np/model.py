@@ -1,7 +1,8 @@
 """The sequence model: token ids -> stacked LSTMs -> (Dense + ReLU) -> Dense -> softmax.
 
-    ids (m, T)
+    ids (m, T)  [+ features (m, T, F) when feature_size F > 0]
       -> LSTM layer 0, input projection by row gather      hs_0 (T, m, n_a)
+         (+ a dense product for the features)
       -> dropout -> LSTM layer 1 -> ... -> dropout          hs_L (T, m, n_a)
       -> head features: every step, rows (T m, n_a)  [the course's model]
                         or the last step, (m, n_a)   [deepjazz's model]
@@ -16,8 +17,15 @@ its running statistics otherwise (``lstm_np.batchnorm``).
 
 Parameter names: ``lstm{l}.W`` (n_in + n_a, 4 n_a), ``lstm{l}.b`` (4 n_a,),
 ``hidden.W`` (n_a, dense_size), ``hidden.b``, ``out.W`` (n_features,
-vocab_size), ``out.b``.  For layer 0, n_in = vocab_size: the one-hot input
-rows of W are the token embeddings.  With batch_norm: ``bn0.gamma``,
+vocab_size), ``out.b``.  For layer 0, n_in = vocab_size + feature_size and
+the rows of W are [token rows | feature rows | recurrent rows]::
+
+    lstm0.W[:V]            (V, 4 n_a)    W_tok: the token embeddings
+    lstm0.W[V:V + F]       (F, 4 n_a)    W_feat: acts on the features f_t
+    lstm0.W[V + F:]        (n_a, 4 n_a)  W_h: acts on h_(t-1)
+
+so that layer 0's input term is W_tok[id_t] + f_t W_feat (+ b).  With
+F = 0 the feature block is empty and costs nothing.  With batch_norm: ``bn0.gamma``,
 ``bn0.beta`` (n_a,) and, with a hidden Dense, ``bn1.gamma``, ``bn1.beta``
 (dense_size,); their running statistics ``bn{k}.running_mean`` and
 ``bn{k}.running_var`` are buffers (``SequenceModel.buffers``), not
@@ -28,8 +36,6 @@ Inside, arrays are time-major (T, m, .) as in ``lstm_np.lstm``.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from typing import Optional
-
 import numpy as np
 
 from lstm_np import batchnorm, init, layers, lstm
@@ -51,6 +57,7 @@ class ModelConfig:
                  "last_step" (one prediction per window)
     batch_norm:  BatchNorm after the LSTM stack and after the hidden Dense
     dtype:       "float32" (training default) or "float64" (gradient checks)
+    feature_size: floats heard beside every input token (0 = tokens only)
     """
 
     vocab_size: int
@@ -61,6 +68,7 @@ class ModelConfig:
     head: str = "every_step"
     dtype: str = "float32"
     batch_norm: bool = False
+    feature_size: int = 0
 
     def __post_init__(self):
         if self.vocab_size < 2:
@@ -74,12 +82,15 @@ class ModelConfig:
             raise ValueError(f"head must be one of {HEADS}, got {self.head!r}")
         if self.dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
+        if isinstance(self.feature_size, bool) or not isinstance(self.feature_size, int) \
+                or self.feature_size < 0:
+            raise ValueError(f"feature_size must be an integer >= 0, got {self.feature_size!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict) -> "ModelConfig":
+    def from_dict(cls, values: dict) -> ModelConfig:
         known = {field.name for field in fields(cls)}
         unknown = set(values) - known
         if unknown:
@@ -92,7 +103,7 @@ def parameter_shapes(config: ModelConfig) -> dict:
     n_a = config.hidden_size
     shapes = {}
     for layer in range(config.num_layers):
-        n_in = config.vocab_size if layer == 0 else n_a
+        n_in = config.vocab_size + config.feature_size if layer == 0 else n_a
         shapes[f"lstm{layer}.W"] = (n_in + n_a, 4 * n_a)
         shapes[f"lstm{layer}.b"] = (4 * n_a,)
     features = n_a
@@ -162,9 +173,9 @@ class SequenceModel:
     ``backend`` picks the LSTM kernels ("numpy", "numba", None = default).
     """
 
-    def __init__(self, config: ModelConfig, params: Optional[dict] = None,
-                 rng: Optional[np.random.Generator] = None, backend: Optional[str] = None,
-                 buffers: Optional[dict] = None):
+    def __init__(self, config: ModelConfig, params: dict | None = None,
+                 rng: np.random.Generator | None = None, backend: str | None = None,
+                 buffers: dict | None = None):
         self.config = config
         self.backend = backend
         self.dtype = np.dtype(config.dtype)
@@ -195,10 +206,11 @@ class SequenceModel:
                 for _ in range(self.config.num_layers)]
 
     # ----- forward / backward --------------------------------------------
-    def forward(self, ids, state=None, dropout_rng=None, all_steps=None):
+    def forward(self, ids, state=None, dropout_rng=None, all_steps=None, features=None):
         """Logits for a batch of token-id sequences.
 
-        ids (m, T) integers in [0, vocab_size); state: list of (h, c) per
+        ids (m, T) integers in [0, vocab_size); features (m, T, feature_size)
+        floats heard beside the ids, required iff feature_size > 0; state: list of (h, c) per
         layer (None: zeros); dropout_rng: a Generator turns dropout on
         (training), None turns it off (inference).  all_steps: return logits
         at every step (default: as the config's head says).
@@ -216,6 +228,7 @@ class SequenceModel:
         if all_steps is None:
             all_steps = config.head == "every_step"
         m, T = ids.shape
+        features = self._time_major_features(features, m, T)
         if state is None:
             state = self.initial_state(m)
         training = dropout_rng is not None
@@ -226,7 +239,7 @@ class SequenceModel:
             h0, c0 = state[layer]
             hs, final, cache = lstm.forward_time_major(
                 inputs, h0, c0, self.params[f"lstm{layer}.W"], self.params[f"lstm{layer}.b"],
-                self.backend)
+                self.backend, features if layer == 0 else None)
             layer_caches.append(cache)
             final_state.append(final)
             # With batch_norm the last layer's dropout comes after the BatchNorm.
@@ -259,11 +272,29 @@ class SequenceModel:
             if hidden_mask is not None:
                 head_input = head_input * hidden_mask
         logits = layers.dense_forward(head_input, self.params["out.W"], self.params["out.b"])
-        cache = dict(layer_caches=layer_caches, masks=masks, all_steps=all_steps,
-                     features=features, hidden=hidden, hidden_mask=hidden_mask,
-                     head_input=head_input, shape=(m, T), norm_caches=norm_caches,
-                     feature_mask=feature_mask)
+        cache = {"layer_caches": layer_caches, "masks": masks, "all_steps": all_steps,
+                 "features": features, "hidden": hidden, "hidden_mask": hidden_mask,
+                 "head_input": head_input, "shape": (m, T), "norm_caches": norm_caches,
+                 "feature_mask": feature_mask}
         return logits, final_state, cache
+
+    def _time_major_features(self, features, m, T):
+        """The features checked against the config and ids, as (T, m, F) in the model's dtype."""
+        size = self.config.feature_size
+        if size == 0:
+            if features is not None:
+                raise ValueError("features were given but this model's feature_size is 0")
+            return None
+        if features is None:
+            raise ValueError(f"this model hears {size} features per step: "
+                             f"features (m, T, {size}) are required")
+        features = np.asarray(features)
+        if features.shape != (m, T, size) or features.dtype.kind not in "iuf":
+            raise ValueError(f"features must be numbers shaped (m, T, feature_size) = "
+                             f"{(m, T, size)}, got {features.dtype} {features.shape}")
+        if not np.all(np.isfinite(features)):
+            raise ValueError("features must be finite (found NaN or infinity)")
+        return np.ascontiguousarray(np.swapaxes(features, 0, 1), dtype=self.dtype)
 
     def head_without_batch_norm(self) -> dict:
         """The head's dense weights with inference-mode BatchNorm folded in.
@@ -334,29 +365,31 @@ class SequenceModel:
                 dhs = dhs * cache["masks"][layer]
             dhT, dcT = (None, None) if dfinal_state is None else dfinal_state[layer]
             dinputs, dh0, dc0, grads[f"lstm{layer}.W"], grads[f"lstm{layer}.b"] = \
-                lstm.backward_time_major(dhs, dhT, dcT, cache["layer_caches"][layer])
+                lstm.backward_time_major(dhs, dhT, dcT, cache["layer_caches"][layer],
+                                         input_grad=layer > 0)
             dstate[layer] = (dh0, dc0)
             dhs = dinputs
         return grads, dstate
 
-    def loss_and_grads(self, ids, targets, weights=None, dropout_rng=None):
+    def loss_and_grads(self, ids, targets, weights=None, dropout_rng=None, features=None):
         """Mean softmax cross-entropy of a batch, its accuracy, and the gradients.
 
         ids (m, T); targets (m, T) for the every-step head or (m,) for the
-        last-step head; weights like targets, 1 = counted, 0 = padding.
+        last-step head; weights like targets, 1 = counted, 0 = padding;
+        features (m, T, feature_size) as ``forward`` wants them.
         Returns loss, accuracy (fraction of counted targets predicted by
         argmax), grads dict.
         """
-        logits, _, cache = self.forward(ids, dropout_rng=dropout_rng)
+        logits, _, cache = self.forward(ids, dropout_rng=dropout_rng, features=features)
         flat_targets, flat_weights = self._flatten_targets(targets, weights, cache["all_steps"])
         loss, dlogits, correct, counted = layers.softmax_cross_entropy(
             logits, flat_targets, flat_weights)
         grads, _ = self.backward(dlogits, cache)
         return loss, correct / counted, grads
 
-    def evaluate(self, ids, targets, weights=None):
+    def evaluate(self, ids, targets, weights=None, features=None):
         """Loss and accuracy without dropout or gradients."""
-        logits, _, cache = self.forward(ids)
+        logits, _, cache = self.forward(ids, features=features)
         flat_targets, flat_weights = self._flatten_targets(targets, weights, cache["all_steps"])
         loss, _, correct, counted = layers.softmax_cross_entropy(logits, flat_targets, flat_weights)
         return loss, correct / counted

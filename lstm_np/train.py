@@ -21,12 +21,13 @@ def iterate_batches(count: int, batch_size: int, rng: np.random.Generator):
 
 
 def train_epoch(model, optimizer, inputs, targets, rng: np.random.Generator,
-                batch_size: int, clip_norm: float = 0.0):
+                batch_size: int, clip_norm: float = 0.0, features=None):
     """Run one epoch; return (mean loss, mean accuracy), weighted by batch size.
 
     inputs (N, T) token ids; targets (N, T) or (N,) as the model's head
     wants; rng shuffles and draws dropout masks; clip_norm > 0 clips the
-    global gradient norm.
+    global gradient norm; features (N, T, feature_size) beside the inputs
+    when the model hears features, else None.
     """
     total_loss = total_accuracy = 0.0
     n_a = model.config.hidden_size
@@ -34,8 +35,9 @@ def train_epoch(model, optimizer, inputs, targets, rng: np.random.Generator,
     # nothing from them anywhere else either, and idle BLAS workers spin.
     with kernels.blas_threads_for(min(batch_size, len(inputs)) * n_a * 4 * n_a):
         for rows in iterate_batches(len(inputs), batch_size, rng):
+            batch_features = None if features is None else features[rows]
             loss, accuracy, grads = model.loss_and_grads(inputs[rows], targets[rows],
-                                                         dropout_rng=rng)
+                                                         dropout_rng=rng, features=batch_features)
             if clip_norm > 0:
                 clip_by_global_norm(grads, clip_norm)
             optimizer.step(model.params, grads)
