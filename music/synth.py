@@ -2,48 +2,79 @@
 
 Two engines:
 
-* ``numpy`` (always available): a small additive synthesizer.  Melody notes
-  are plucked tones, six harmonics whose amplitudes fall as 1/n and which die
-  away exponentially, the higher ones faster, like a guitar string.  Chord
-  notes (voiced as in the MIDI file, see ``music.midi_out.chord_voicing``)
-  are soft sustained tones, a fundamental plus a quiet octave, at a quarter
-  of the melody's level.  Every note fades in over ``ATTACK_SECONDS`` and out
-  over ``RELEASE_SECONDS`` after its written end, so nothing clicks.  The mix
-  is scaled so its peak is ``PEAK_LEVEL`` of full scale and written as 16-bit
-  mono.  The file lasts the song plus a tail of ``RELEASE_SECONDS`` for the
-  last note's release.
-* ``fluidsynth``: the song's MIDI file played through the ``fluidsynth``
-  program with a General MIDI SoundFont (what fluidsynth writes: usually
-  16-bit stereo).
+* ``numpy`` (always available): a small additive synthesizer playing every
+  Part of ``music.band.arrange`` (so the band, swing and dynamics options
+  sound as in the MIDI file), one voice per part:
+
+  - melody: plucked tones, six harmonics whose amplitudes fall as 1/n and
+    which die away exponentially, the higher ones faster, like a guitar
+    string (silent after ``RING_DECAYS`` decay times);
+  - chords (held chords or the pianist): soft sustained tones, a
+    fundamental plus a quiet octave, at ``CHORD_LEVEL``;
+  - bass: a plucked low tone, fundamental, octave and twelfth, dying away
+    more slowly than the melody;
+  - drums: noise bursts: the ride cymbal is high-passed noise plus three
+    inharmonic partials ringing for about a second, the hi-hat pedal a short
+    high-passed click; any other drum a short burst.  The noise is drawn once
+    per drum from a fixed seed, so every render is identical.
+
+  Loudness follows each sound's velocity.  Every note fades in over
+  ``ATTACK_SECONDS`` and out over ``RELEASE_SECONDS`` after its written end,
+  so nothing clicks.  The mix is scaled so its peak is ``PEAK_LEVEL`` of full
+  scale and written as 16-bit mono; the file lasts the song plus a tail of
+  ``RELEASE_SECONDS``.  Memory is bounded: the mix is one float32 buffer
+  (4 bytes a sample), notes are computed ``CHUNK_SAMPLES`` at a time, and a
+  song longer than ``MAX_SECONDS`` (30 minutes: about 160 MB at 22050 Hz) is
+  refused with a MusicError.
+* ``fluidsynth``: the song's MIDI file (same options) played through the
+  ``fluidsynth`` program with a General MIDI SoundFont (what fluidsynth
+  writes: usually 16-bit stereo).  On Debian or Ubuntu:
+  ``apt-get install fluidsynth timgm6mb-soundfont``.
 
 Pitch: A4 (MIDI 69) is 440 Hz, equal temperament.
 """
 from __future__ import annotations
 
 import io
+import math
 import os
 import shutil
 import subprocess
 import tempfile
 import wave
+from functools import lru_cache
 from pathlib import Path
+from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 
-from music.midi_out import (chord_voicing, measure_starts, quarter_seconds,
-                            song_seconds, write_bytes_atomically, write_midi)
+from music.band import arrange
+from music.midi_out import quarter_seconds, song_seconds, write_bytes_atomically, write_midi
 from music.song import MusicError, Song
 
 ATTACK_SECONDS = 0.005
 RELEASE_SECONDS = 0.06
 PEAK_LEVEL = 0.9
+MAX_SECONDS = 30 * 60
+CHUNK_SAMPLES = 1 << 16
+RING_DECAYS = 7  # a decaying tone is cut after this many decay times (e^-7: -61 dB)
 MELODY_HARMONICS = 6
 MELODY_DECAY_SECONDS = 0.8  # time for the fundamental to fall to 1/e
-CHORD_LEVEL = 0.25
+CHORD_LEVEL = 0.55
 CHORD_OCTAVE_LEVEL = 0.2
+BASS_LEVEL = 0.9
+BASS_DECAY_SECONDS = 1.2
+BASS_OVERTONES = ((1, 1.0), (2, 0.35), (3, 0.12))  # (harmonic, amplitude)
+DRUM_LEVEL = 0.25
+RIDE, PEDAL_HI_HAT = 51, 44
+RIDE_DECAY_SECONDS = 0.35
+RIDE_PARTIALS_HZ = (3150.0, 4720.0, 6230.0)
+HI_HAT_DECAY_SECONDS = 0.03
+OTHER_DRUM_DECAY_SECONDS = 0.1
 SOUNDFONT_ENV = "JAZZ_LSTM_SOUNDFONT"
 SOUNDFONT_PLACES = (
     Path("/usr/share/sounds/sf2/FluidR3_GM.sf2"),
+    Path("/usr/share/sounds/sf2/TimGM6mb.sf2"),
     Path("/usr/share/soundfonts/default.sf2"),
     Path("/usr/share/soundfonts/FluidR3_GM.sf2"),
     Path("/usr/share/sounds/sf2/default-GM.sf2"),
@@ -58,7 +89,7 @@ def pitch_to_hertz(pitch: float) -> float:
 
 def render_wav(song: Song, path, *, sample_rate: int = 22050,
                tempo: float | None = None, engine: str = "auto",
-               soundfont=None) -> Path:
+               soundfont=None, **arrangement) -> Path:
     """Render the Song as a WAV file at ``path`` and return the path.
 
     sample_rate: samples per second
@@ -67,6 +98,8 @@ def render_wav(song: Song, path, *, sample_rate: int = 22050,
                  program and a SoundFont are found, else numpy)
     soundfont:   path of a .sf2 file for fluidsynth; ``None`` looks in
                  $JAZZ_LSTM_SOUNDFONT, then the usual system places
+    arrangement: the keyword options of ``music.band.arrange`` (band, swing,
+                 dynamics, seed, programs, chord_velocity), as for the MIDI file
 
     Creates missing parent folders; the file appears complete or not at all.
     """
@@ -78,12 +111,13 @@ def render_wav(song: Song, path, *, sample_rate: int = 22050,
         program = shutil.which("fluidsynth")
         font = find_soundfont(soundfont)
         if program and font:
-            return _render_with_fluidsynth(song, Path(path), program, font, sample_rate, tempo)
+            return _render_with_fluidsynth(song, Path(path), program, font, sample_rate, tempo,
+                                           arrangement)
         if engine == "fluidsynth":
             missing = "the fluidsynth program" if not program else "a General MIDI SoundFont"
             raise MusicError(f"engine 'fluidsynth' needs {missing}, which was not found "
                              f"(install it, or set ${SOUNDFONT_ENV} to a .sf2 file)")
-    samples = render_samples(song, sample_rate=sample_rate, tempo=tempo)
+    samples = render_samples(song, sample_rate=sample_rate, tempo=tempo, **arrangement)
     return write_bytes_atomically(path, _wav_bytes(samples, sample_rate))
 
 
@@ -102,74 +136,137 @@ def find_soundfont(soundfont=None) -> Path | None:
 
 
 def render_samples(song: Song, *, sample_rate: int = 22050,
-                   tempo: float | None = None) -> np.ndarray:
-    """The numpy engine's mono mix as float64 samples in -PEAK_LEVEL..PEAK_LEVEL.
+                   tempo: float | None = None, **arrangement) -> np.ndarray:
+    """The numpy engine's mono mix as float32 samples in -PEAK_LEVEL..PEAK_LEVEL.
 
     sample_rate: samples per second
     tempo:       quarter notes per minute; ``None`` uses ``song.tempo``
+    arrangement: the keyword options of ``music.band.arrange``
+    Raises MusicError for a song longer than MAX_SECONDS.
     """
+    seconds = song_seconds(song, tempo)
+    if seconds > MAX_SECONDS:
+        raise MusicError(f"{song.title or 'the song'} lasts {seconds / 60:.1f} minutes; the "
+                         f"built-in synthesizer renders at most {MAX_SECONDS // 60} minutes")
+    parts = arrange(song, **arrangement)
     seconds_per_quarter = quarter_seconds(song, tempo)
-    total = int(np.ceil((song_seconds(song, tempo) + RELEASE_SECONDS) * sample_rate))
-    mix = np.zeros(total)
-    for measure_start, measure in zip(measure_starts(song), song.measures):
-        for note in measure.notes:
-            if note.is_rest:
-                continue
-            start = float(measure_start + note.start) * seconds_per_quarter
-            length = float(note.duration) * seconds_per_quarter
-            tone = _plucked_tone(pitch_to_hertz(note.pitch), length, sample_rate)
-            _add(mix, tone * (note.velocity / 127.0), start, sample_rate)
-        for chord in measure.chords:
-            start = float(measure_start + chord.start) * seconds_per_quarter
-            length = float(chord.duration) * seconds_per_quarter
-            for pitch in chord_voicing(chord):
-                tone = _sustained_tone(pitch_to_hertz(pitch), length, sample_rate)
-                _add(mix, tone * CHORD_LEVEL, start, sample_rate)
-    peak = np.max(np.abs(mix)) if total else 0.0
+    mix = np.zeros(math.ceil((seconds + RELEASE_SECONDS) * sample_rate), dtype=np.float32)
+    for part in parts:
+        voice = VOICES[part.voice]
+        for sound in part.sounds:
+            _add_note(mix, voice, sound.pitch,
+                      start=float(sound.start) * seconds_per_quarter,
+                      held=float(sound.end - sound.start) * seconds_per_quarter,
+                      gain=voice.level * sound.velocity / 127.0, sample_rate=sample_rate)
+    peak = float(np.max(np.abs(mix))) if len(mix) else 0.0
     if peak > 0:
-        mix *= PEAK_LEVEL / peak
+        mix *= np.float32(PEAK_LEVEL / peak)
     return mix
 
 
-def _add(mix: np.ndarray, tone: np.ndarray, start_seconds: float, sample_rate: int) -> None:
-    first = int(round(start_seconds * sample_rate))
-    last = min(first + len(tone), len(mix))
-    mix[first:last] += tone[:last - first]
+class Voice(NamedTuple):
+    """How one part sounds.
+
+    tone:  f(sample indices from the note's start, MIDI pitch, sample rate) -> samples
+    level: loudness at velocity 127
+    ring:  seconds after which the tone is cut (it has died away), None to hold
+    """
+
+    tone: Callable
+    level: float
+    ring: Optional[float]
 
 
-def _envelope(length_seconds: float, sample_rate: int) -> tuple:
-    """Sample times and an attack/hold/release envelope for one note."""
-    held = int(round(length_seconds * sample_rate))
-    count = held + int(round(RELEASE_SECONDS * sample_rate))
-    times = np.arange(count) / sample_rate
-    envelope = np.ones(count)
-    attack = min(int(round(ATTACK_SECONDS * sample_rate)), held)
-    envelope[:attack] = np.linspace(0.0, 1.0, attack, endpoint=False)
-    envelope[held:] = np.linspace(1.0, 0.0, count - held)
-    return times, envelope
+def _add_note(mix: np.ndarray, voice: Voice, pitch: int, *, start: float, held: float,
+              gain: float, sample_rate: int) -> None:
+    """Add one note to ``mix``, CHUNK_SAMPLES at a time (bounded memory)."""
+    if voice.ring is not None:
+        held = min(held, voice.ring)
+    first = int(round(start * sample_rate))
+    held_samples = int(round(held * sample_rate))
+    release = int(round(RELEASE_SECONDS * sample_rate))
+    attack = min(int(round(ATTACK_SECONDS * sample_rate)), held_samples)
+    count = min(held_samples + release, len(mix) - first)
+    for offset in range(0, max(count, 0), CHUNK_SAMPLES):
+        index = np.arange(offset, min(offset + CHUNK_SAMPLES, count))
+        envelope = np.ones(len(index))
+        if attack:
+            envelope = np.minimum(envelope, index / attack)
+        envelope = np.minimum(envelope, (held_samples + release - index) / release)
+        samples = voice.tone(index, pitch, sample_rate) * envelope * gain
+        mix[first + offset:first + offset + len(index)] += samples.astype(np.float32)
 
 
-def _plucked_tone(hertz: float, length_seconds: float, sample_rate: int) -> np.ndarray:
-    times, envelope = _envelope(length_seconds, sample_rate)
-    tone = np.zeros_like(times)
+def _plucked_tone(index: np.ndarray, pitch: int, sample_rate: int) -> np.ndarray:
+    times = index / sample_rate
+    hertz = pitch_to_hertz(pitch)
+    tone = np.zeros(len(index))
     for harmonic in range(1, MELODY_HARMONICS + 1):
         if harmonic * hertz >= sample_rate / 2:
             break  # above Nyquist the partial would alias into a wrong pitch
         decay = np.exp(-times * harmonic / MELODY_DECAY_SECONDS)
         tone += np.sin(2 * np.pi * harmonic * hertz * times) * decay / harmonic
-    return tone * envelope
+    return tone
 
 
-def _sustained_tone(hertz: float, length_seconds: float, sample_rate: int) -> np.ndarray:
-    times, envelope = _envelope(length_seconds, sample_rate)
+def _sustained_tone(index: np.ndarray, pitch: int, sample_rate: int) -> np.ndarray:
+    times = index / sample_rate
+    hertz = pitch_to_hertz(pitch)
     tone = np.sin(2 * np.pi * hertz * times)
     if 2 * hertz < sample_rate / 2:
         tone += CHORD_OCTAVE_LEVEL * np.sin(4 * np.pi * hertz * times)
-    return tone * envelope
+    return tone
+
+
+def _bass_tone(index: np.ndarray, pitch: int, sample_rate: int) -> np.ndarray:
+    times = index / sample_rate
+    hertz = pitch_to_hertz(pitch)
+    tone = np.zeros(len(index))
+    for harmonic, amplitude in BASS_OVERTONES:
+        if harmonic * hertz < sample_rate / 2:
+            decay = np.exp(-times * harmonic / BASS_DECAY_SECONDS)
+            tone += amplitude * np.sin(2 * np.pi * harmonic * hertz * times) * decay
+    return tone
+
+
+def _drum_tone(index: np.ndarray, pitch: int, sample_rate: int) -> np.ndarray:
+    times = index / sample_rate
+    noise = _noise(pitch, _drum_samples(sample_rate))
+    # First difference: a simple high-pass, cymbals have little low end.
+    hiss = noise[index + 1] - noise[index]
+    if pitch == RIDE:
+        bell = sum(np.sin(2 * np.pi * hertz * times) for hertz in RIDE_PARTIALS_HZ
+                   if hertz < sample_rate / 2)
+        return (0.5 * hiss + 0.3 * bell) * np.exp(-times / RIDE_DECAY_SECONDS)
+    decay = HI_HAT_DECAY_SECONDS if pitch == PEDAL_HI_HAT else OTHER_DRUM_DECAY_SECONDS
+    return 0.5 * hiss * np.exp(-times / decay)
+
+
+def _drum_samples(sample_rate: int) -> int:
+    """Samples a drum stroke can last: its ring plus the release, plus one."""
+    return int(round((VOICES["drums"].ring + RELEASE_SECONDS) * sample_rate)) + 2
+
+
+@lru_cache(maxsize=16)
+def _noise(pitch: int, count: int) -> np.ndarray:
+    """Gaussian noise fixed by the drum's pitch, so renders never differ."""
+    return np.random.default_rng(pitch).standard_normal(count)
+
+
+VOICES = {
+    "melody": Voice(_plucked_tone, 1.0, RING_DECAYS * MELODY_DECAY_SECONDS),
+    "chords": Voice(_sustained_tone, CHORD_LEVEL, None),
+    "bass": Voice(_bass_tone, BASS_LEVEL, RING_DECAYS * BASS_DECAY_SECONDS),
+    "drums": Voice(_drum_tone, DRUM_LEVEL, RING_DECAYS * RIDE_DECAY_SECONDS),
+}
 
 
 def _wav_bytes(samples: np.ndarray, sample_rate: int) -> bytes:
-    pcm = np.round(np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
+    """16-bit mono WAV bytes, converted CHUNK_SAMPLES at a time."""
+    pcm = np.empty(len(samples), dtype="<i2")
+    for offset in range(0, len(samples), CHUNK_SAMPLES):
+        chunk = samples[offset:offset + CHUNK_SAMPLES]
+        pcm[offset:offset + len(chunk)] = np.round(np.clip(chunk, -1.0, 1.0) * 32767)
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as wav:
         wav.setnchannels(1)
@@ -180,11 +277,11 @@ def _wav_bytes(samples: np.ndarray, sample_rate: int) -> bytes:
 
 
 def _render_with_fluidsynth(song: Song, target: Path, program: str, soundfont: Path,
-                            sample_rate: int, tempo: float | None) -> Path:
+                            sample_rate: int, tempo: float | None, arrangement: dict) -> Path:
     """Play the song's MIDI through fluidsynth into ``target``, atomically."""
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{target.name}.") as work:
-        midi_path = write_midi(song, Path(work) / "song.mid", tempo=tempo)
+        midi_path = write_midi(song, Path(work) / "song.mid", tempo=tempo, **arrangement)
         rendered = Path(work) / "song.wav"
         command = [program, "-ni", "-r", str(sample_rate), "-T", "wav", "-O", "s16",
                    "-F", str(rendered), str(soundfont), str(midi_path)]
