@@ -7,11 +7,12 @@ whose onset and end lie on the grid, pitch for pitch.
 
 Grid
 ----
-Time is counted in integer grid units of ``GRID`` = 1/12 quarter: the
-finest grid holding sixteenths (3 units) and eighth and sixteenth triplets
-(4 and 2 units).  Encoding rounds onsets and ends to it, so what is lost is
-finer than that: 32nds, quintuplets, swing and timing nuance off the grid;
-a note that rounds to nothing vanishes.  The classic grammar's grid,
+Time is counted in integer grid units of ``GRID`` = 1/12 quarter
+(``music.prune.SCORE_GRID``): the finest grid holding sixteenths (3 units)
+and eighth and sixteenth triplets (4 and 2 units).  Encoding rounds onsets
+and ends to it, so what is lost is finer than that: 32nds, quintuplets,
+swing and timing nuance off the grid; a note that rounds to nothing
+vanishes.  The classic grammar's grid,
 ``music.prune.GRID`` (1/24), is twice as fine because it also keeps 32nds.
 
 Token format
@@ -74,10 +75,10 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import NamedTuple, Optional
 
+from music.prune import SCORE_GRID as GRID
 from music.prune import fold_pitch, round_to_grid
-from music.song import Measure, MusicError, Note
+from music.song import Measure, MusicError, Note, chord_at
 
-GRID = Fraction(1, 12)
 DURATIONS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 16, 18, 24, 32, 36, 48)
 REFERENCE_PITCH = 67
 BAR_LINE = "|"
@@ -245,7 +246,7 @@ def encode_song(song) -> list:
             if start == 0 and pitch == held_pitch:
                 tokens.extend(tie_token(units) for units in parts)
             else:
-                chord = measure.chord_at(Fraction(start) * GRID)
+                chord = measure.chord_at(start * GRID)
                 root = 0 if chord is None else chord.root
                 tokens.append(note_token((pitch - root) % 12, motion_between(reference, pitch),
                                          parts[0], no_chord=chord is None))
@@ -323,7 +324,6 @@ def decode_song(tokens, chord_bars, bar_length, previous_pitch: Optional[int] = 
     measures = []
     for index, (bar_tokens, length) in enumerate(zip(token_bars, lengths)):
         chords = chord_bars[index % len(chord_bars)]
-        harmony = Measure(length=length, chords=chords)
         bar = _BarWriter(units_of(length))
         for text in bar_tokens:
             token = parse_token(text)
@@ -333,7 +333,7 @@ def decode_song(tokens, chord_bars, bar_length, previous_pitch: Optional[int] = 
                 pitch = bar.notes[-1][2] if bar.notes else held_pitch
                 bar.add(token.units, pitch, joins=True)
             else:
-                chord = None if token.no_chord else harmony.chord_at(Fraction(bar.cursor) * GRID)
+                chord = None if token.no_chord else chord_at(chords, bar.cursor * GRID)
                 root = 0 if chord is None else chord.root
                 pitch = fold_pitch(pitch_from(reference, (root + token.interval) % 12,
                                               token.motion), *MIDI_RANGE)

@@ -52,8 +52,8 @@ from functools import lru_cache
 from typing import NamedTuple, Optional
 
 from music.chords import scale_for
-from music.prune import GRID, prune_measure
-from music.song import Chord, Measure, MusicError, Note
+from music.prune import GRID, prune_measure, round_to_grid
+from music.song import Chord, Measure, MusicError, Note, chord_at
 
 ROLES = ("C", "S", "A", "X")
 REST = "R"
@@ -72,10 +72,6 @@ class Token(NamedTuple):
     duration: Fraction
     low: Optional[int] = None
     high: Optional[int] = None
-
-
-def _on_grid(time) -> Fraction:
-    return round(Fraction(time) / GRID) * GRID
 
 
 def _duration_text(duration: Fraction) -> str:
@@ -112,7 +108,7 @@ def parse_token(token: str) -> Token:
         raise MusicError(f"bad grammar token {token!r}: expected like 'S,0.500,<-2,+2>' "
                          f"or 'R,0.500'")
     is_rest = match.re is _REST_TOKEN
-    duration = _on_grid(Fraction(match.group(1 if is_rest else 2)))
+    duration = round_to_grid(Fraction(match.group(1 if is_rest else 2)))
     if duration <= 0:
         raise MusicError(f"bad grammar token {token!r}: duration is below the "
                          f"{GRID} quarter grid")
@@ -155,15 +151,6 @@ def role_of(pitch: int, chord: Optional[Chord]) -> str:
     return _roles_under(chord)[pitch % 12]
 
 
-def _chord_at(chords, offset: Fraction) -> Optional[Chord]:
-    # Same rule as Measure.chord_at, without building a Measure.
-    current = chords[0] if chords else None
-    for chord in chords:
-        if chord.start <= offset:
-            current = chord
-    return current
-
-
 def encode(measure: Measure, previous_pitch: Optional[int] = None) -> list:
     """The tokens of one bar.
 
@@ -175,8 +162,8 @@ def encode(measure: Measure, previous_pitch: Optional[int] = None) -> list:
     rest_length = Fraction(0)
     cursor = Fraction(0)
     for note in measure.notes:
-        start = _on_grid(note.start)
-        end = min(_on_grid(note.end), measure.length)
+        start = round_to_grid(note.start)
+        end = min(round_to_grid(note.end), measure.length)
         if end <= start:
             continue
         rest_length += start - cursor
@@ -258,7 +245,7 @@ def decode(tokens, chords, rng, previous_pitch: Optional[int] = None,
         if token.role == REST:
             notes.append(Note(start=cursor, duration=token.duration))
         else:
-            chord = _chord_at(chords, cursor)
+            chord = chord_at(chords, cursor)
             pitch = _pick_pitch(token, _roles_under(chord), chord, reference, rng)
             notes.append(Note(start=cursor, duration=token.duration, pitch=pitch))
             reference = pitch

@@ -23,6 +23,12 @@ mutates its input.  ``prune_measure`` chains them in this order:
    followed by a rest, becomes one longer note.
 
 All times are Fraction quarter lengths measured from the start of the bar.
+
+The package's two time grids live here, each once: ``SCORE_GRID`` (1/12
+quarter: sixteenths and eighth and sixteenth triplets, the grid music21
+quantises MIDI to and the exact grammar counts in) and ``GRID``, half of
+it (1/24 quarter: also 32nds; the classic grammar's durations and the
+default of ``snap_to_grid``).
 """
 from __future__ import annotations
 
@@ -31,7 +37,8 @@ from fractions import Fraction
 
 from music.song import MusicError, Note
 
-GRID = Fraction(1, 24)
+SCORE_GRID = Fraction(1, 12)
+GRID = SCORE_GRID / 2
 MIN_DURATION = Fraction(1, 8)
 GUITAR_RANGE = (52, 88)  # MIDI E3..E6: the electric guitar's usual solo range
 
