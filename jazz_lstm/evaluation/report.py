@@ -1,0 +1,228 @@
+"""The evaluation report: four sections, a table and a JSON form.
+
+Sections (each a dict keyed by a source name, in insertion order):
+
+prediction   name -> {"nats_per_token", "counted", "accuracy"} on the
+             held-out pieces: the caller's models first (e.g. "lstm"), then
+             the tuned baselines "unigram", "bigram", "trigram", "interpolated".
+similarity   name -> {"mean_oa", "features": {feature: {"oa", "kl"}}}: each
+             generated source against the real segments, then "real-vs-real"
+             (a seeded half of the real segments against the other half: the
+             overlap real data reaches, the ceiling to read the others by).
+copying      name -> {"share_8", "share_16", "longest_run"} of each generated
+             source's token pieces against the training pieces.
+roles        name -> {"chord", "scale", "approach", "other"}: shares of all the
+             notes of "real" and of each generated source (pooled over segments).
+
+At most MAX_REAL_SEGMENTS real segments are compared (a seeded sample when
+there are more) so that the pairwise distances stay cheap.  The summary
+line reads the primary model (the first name of the prediction and
+similarity sections) against the "bigram" baseline.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from jazz_lstm.evaluation.copying import copying
+from jazz_lstm.evaluation.features import ROLE_FEATURES, segment_features
+from jazz_lstm.evaluation.ngram import cross_entropy, fit_baselines, oov_rate
+from jazz_lstm.evaluation.overlap import compare_sets, split_halves
+
+MAX_REAL_SEGMENTS = 200
+REAL_VS_REAL = "real-vs-real"
+ROLE_NAMES = ("chord", "scale", "approach", "other")
+BASELINE = "bigram"
+
+
+@dataclass(frozen=True)
+class Report:
+    """The four sections (module docstring) and the held-out OOV rate."""
+
+    prediction: dict = field(default_factory=dict)
+    oov_rate: float = 0.0
+    similarity: dict = field(default_factory=dict)
+    copying: dict = field(default_factory=dict)
+    roles: dict = field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        """One line: held-out CE, mean OA and the primary source's roles."""
+        return "; ".join(part for part in (_prediction_summary(self.prediction),
+                                           _similarity_summary(self.similarity),
+                                           _role_summary(self.roles)) if part)
+
+
+def _score_entry(scores) -> dict:
+    nats_per_token, counted, accuracy = scores
+    return {"nats_per_token": float(nats_per_token), "counted": int(counted),
+            "accuracy": float(accuracy)}
+
+
+def prediction_section(training_pieces, held_out_pieces, vocabulary_size: int,
+                       model_scores=None) -> dict:
+    """model_scores: name -> (nats_per_token, counted, accuracy) of the
+    caller's models on the same held-out pieces; the baselines are fitted
+    here on the training pieces."""
+    section = {name: _score_entry(scores) for name, scores in (model_scores or {}).items()}
+    for model in fit_baselines(training_pieces, vocabulary_size):
+        section[model.name] = _score_entry(cross_entropy(model, held_out_pieces))
+    return section
+
+
+def _real_sample(real_segments, seed: int) -> list:
+    real_segments = list(real_segments)
+    if len(real_segments) <= MAX_REAL_SEGMENTS:
+        return real_segments
+    chosen = np.sort(np.random.default_rng(seed).permutation(len(real_segments))
+                     [:MAX_REAL_SEGMENTS])
+    return [real_segments[index] for index in chosen]
+
+
+def _comparison_entry(comparison) -> dict:
+    return {"mean_oa": comparison.mean_oa,
+            "features": {name: {"oa": result.overlapping_area, "kl": result.kl_divergence}
+                         for name, result in comparison.features.items()}}
+
+
+def similarity_section(real_segments, generated_segments: dict, seed: int = 0) -> dict:
+    """generated_segments: name -> list of segments (lists of Measures).
+    Needs at least 3 real segments (2 in the first half)."""
+    real = [segment_features(segment) for segment in _real_sample(real_segments, seed)]
+    if len(real) < 3:
+        raise ValueError(f"comparing with real segments needs at least 3 of them, got {len(real)}")
+    section = {name: _comparison_entry(compare_sets(
+        real, [segment_features(segment) for segment in segments]))
+        for name, segments in generated_segments.items()}
+    section[REAL_VS_REAL] = _comparison_entry(compare_sets(*split_halves(real, seed)))
+    return section
+
+
+def copying_section(training_pieces, generated_pieces: dict) -> dict:
+    """generated_pieces: name -> list of generated token-id pieces."""
+    section = {}
+    for name, pieces in generated_pieces.items():
+        result = copying(pieces, training_pieces, (8, 16))
+        section[name] = {"share_8": result.shares[8], "share_16": result.shares[16],
+                         "longest_run": result.longest_run}
+    return section
+
+
+def role_shares(segments) -> dict:
+    """{"chord", "scale", "approach", "other"}: shares of all notes of the segments."""
+    measures = [measure for segment in segments for measure in segment]
+    if not measures:
+        raise ValueError("role shares need at least one segment with one bar")
+    features = segment_features(measures)
+    return {role: features[name] for role, name in zip(ROLE_NAMES, ROLE_FEATURES)}
+
+
+def role_section(real_segments, generated_segments: dict) -> dict:
+    section = {"real": role_shares(real_segments)}
+    section.update({name: role_shares(segments) for name, segments in generated_segments.items()})
+    return section
+
+
+def build_report(*, training_pieces, held_out_pieces, vocabulary_size: int, real_segments,
+                 generated_segments: dict, generated_pieces: dict, model_scores=None,
+                 seed: int = 0) -> Report:
+    """Every section.  generated_segments and generated_pieces are keyed by
+    source name (e.g. "lstm", "bigram"; the first is the primary); the same
+    seed gives the same report."""
+    return Report(
+        prediction=prediction_section(training_pieces, held_out_pieces, vocabulary_size,
+                                      model_scores),
+        oov_rate=oov_rate(held_out_pieces, vocabulary_size),
+        similarity=similarity_section(real_segments, generated_segments, seed),
+        copying=copying_section(training_pieces, generated_pieces),
+        roles=role_section(real_segments, generated_segments))
+
+
+BASELINE_NAMES = ("unigram", "bigram", "trigram", "interpolated")
+
+
+def _primary(section: dict, others) -> str | None:
+    """The first name of a section that is not among others."""
+    return next((name for name in section if name not in others), None)
+
+
+def _prediction_summary(prediction: dict) -> str:
+    baselines = {name: entry["nats_per_token"] for name, entry in prediction.items()
+                 if name in BASELINE_NAMES}
+    references = [f"{BASELINE} {baselines[BASELINE]:.2f}"] if BASELINE in baselines else []
+    if baselines:
+        references.append(f"best n-gram {min(baselines.values()):.2f}")
+    primary = _primary(prediction, BASELINE_NAMES)
+    if primary is None:
+        return f"held-out n-gram CE {', '.join(references)}" if references else ""
+    text = f"held-out CE {prediction[primary]['nats_per_token']:.2f}"
+    return text + (f" ({', '.join(references)})" if references else "")
+
+
+def _similarity_summary(similarity: dict) -> str:
+    primary = _primary(similarity, (REAL_VS_REAL,))
+    references = [f"{name} {similarity[name]['mean_oa']:.2f}"
+                  for name in (BASELINE, REAL_VS_REAL) if name in similarity and name != primary]
+    if primary is None:
+        return f"mean OA {', '.join(references)}" if references else ""
+    text = f"mean OA {similarity[primary]['mean_oa']:.2f}"
+    return text + (f" ({', '.join(references)})" if references else "")
+
+
+def _role_summary(roles: dict) -> str:
+    primary = _primary(roles, ("real",))
+    if primary is None:
+        return ""
+    percentages = "/".join(f"{100 * roles[primary][role]:.0f}" for role in ROLE_NAMES)
+    return f"{'/'.join(ROLE_NAMES)} {percentages}%"
+
+
+def _rows(header, rows) -> list:
+    """Lines of a left-aligned first column and right-aligned others."""
+    table = [list(header)] + [list(row) for row in rows]
+    widths = [max(len(row[column]) for row in table) for column in range(len(header))]
+    return ["  " + "  ".join(cell.ljust(width) if column == 0 else cell.rjust(width)
+                             for column, (cell, width) in enumerate(zip(row, widths)))
+            for row in table]
+
+
+def format_table(report: Report) -> str:
+    """The report as readable plain text, one block per section."""
+    lines = []
+    if report.prediction:
+        counted = next(iter(report.prediction.values()))["counted"]
+        lines.append(f"prediction on held-out tokens ({counted} scored, "
+                     f"{100 * report.oov_rate:.1f}% out of vocabulary)")
+        lines += _rows(("model", "nats/token", "accuracy"),
+                       [(name, f"{entry['nats_per_token']:.3f}", f"{entry['accuracy']:.3f}")
+                        for name, entry in report.prediction.items()])
+    if report.similarity:
+        names = list(report.similarity)
+        features = list(report.similarity[names[0]]["features"])
+        lines.append("generated vs real: overlapping area (1 = as close as real segments are "
+                     "to one another)")
+        rows = [[feature] + [f"{report.similarity[name]['features'][feature]['oa']:.2f}"
+                             for name in names] for feature in features]
+        rows.append(["mean"] + [f"{report.similarity[name]['mean_oa']:.2f}" for name in names])
+        lines += _rows(["feature"] + names, rows)
+    if report.copying:
+        lines.append("copying: generated token n-grams found verbatim in the training pieces")
+        lines += _rows(("source", "8-grams", "16-grams", "longest run"),
+                       [(name, f"{entry['share_8']:.1%}", f"{entry['share_16']:.1%}",
+                         str(entry["longest_run"])) for name, entry in report.copying.items()])
+    if report.roles:
+        lines.append("note roles against the sounding chord")
+        lines += _rows(("source",) + ROLE_NAMES,
+                       [(name,) + tuple(f"{shares[role]:.1%}" for role in ROLE_NAMES)
+                        for name, shares in report.roles.items()])
+    lines.append(f"summary: {report.summary}")
+    return "\n".join(lines)
+
+
+def to_json(report: Report) -> dict:
+    """Plain JSON types: {"prediction", "oov_rate", "similarity", "copying",
+    "roles", "summary"}, the sections as in the module docstring."""
+    return {"prediction": report.prediction, "oov_rate": float(report.oov_rate),
+            "similarity": report.similarity, "copying": report.copying,
+            "roles": report.roles, "summary": report.summary}
