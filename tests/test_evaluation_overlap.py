@@ -86,11 +86,12 @@ def features_of(make, count, seed):
 
 
 def test_a_set_against_itself_overlaps_almost_fully():
-    # Inter-set distances then hold the intra ones twice plus n zero self-distances.
+    # Inter-set distances then hold the intra ones twice plus n zero
+    # self-distances, so the OA falls a little short of 1 (0.98 here); tolerance 0.05.
     real = features_of(stepwise_segment, 30, seed=1)
     comparison = compare_sets(real, real)
     assert list(comparison.features) == list(FEATURE_NAMES)
-    assert comparison.mean_oa > 0.9
+    assert comparison.mean_oa == pytest.approx(1.0, abs=0.05)
 
 
 def test_a_set_like_the_real_one_overlaps_more_than_a_different_one():

@@ -10,7 +10,11 @@ similarity   name -> {"mean_oa", "features": {feature: {"oa", "kl"}}}: each
              (a seeded half of the real segments against the other half: the
              overlap real data reaches, the ceiling to read the others by).
 copying      name -> {"share_8", "share_16", "longest_run"} of each generated
-             source's token pieces against the training pieces.
+             source's token pieces against the training pieces (``copying``).
+
+The held-out cross-entropy of the caller's models must follow the n-gram
+rules (``ngram``): ids outside the training vocabulary are context only and
+never scored, and contexts start afresh in every piece.
 roles        name -> {"chord", "scale", "approach", "other"}: shares of all the
              notes of "real" and of each generated source (pooled over segments).
 
@@ -25,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from jazz_lstm.evaluation.copying import copying
+from jazz_lstm.evaluation.copying import COPY_LENGTHS, copying
 from jazz_lstm.evaluation.features import ROLE_FEATURES, segment_features
 from jazz_lstm.evaluation.ngram import cross_entropy, fit_baselines, oov_rate
 from jazz_lstm.evaluation.overlap import compare_sets, split_halves
@@ -103,8 +107,8 @@ def copying_section(training_pieces, generated_pieces: dict) -> dict:
     """generated_pieces: name -> list of generated token-id pieces."""
     section = {}
     for name, pieces in generated_pieces.items():
-        result = copying(pieces, training_pieces, (8, 16))
-        section[name] = {"share_8": result.shares[8], "share_16": result.shares[16],
+        result = copying(pieces, training_pieces, COPY_LENGTHS)
+        section[name] = {**{f"share_{length}": share for length, share in result.shares.items()},
                          "longest_run": result.longest_run}
     return section
 
