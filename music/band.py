@@ -61,6 +61,9 @@ def arrange(song, *, band: str = "none", swing=1, dynamics: bool = False, seed: 
     ratio = checked_swing(swing)
     check_range("seed", seed, 0, 2 ** 63 - 1)
     check_range("chord_velocity", chord_velocity, 1, 127)
+    for name, program in (("melody_program", melody_program), ("chord_program", chord_program),
+                          ("bass_program", bass_program)):
+        check_range(name, program, 0, 127)
     if not isinstance(dynamics, bool):
         raise MusicError(f"dynamics must be True or False, got {dynamics!r}")
 

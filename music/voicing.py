@@ -29,8 +29,10 @@ octave are chosen so the top note stays under ``ceiling`` (the melody's
 lowest note nearby) with the bottom note at ``COMP_LOWEST`` or above, and
 among those the one that moves the least from the previous voicing (the
 sum of the distances between the voices, bottom to bottom and so on);
-without a previous voicing, the one nearest ``COMP_CENTRE``.  When nothing
-fits under the ceiling, the lowest voicing is taken.
+without a previous voicing, the one nearest ``COMP_CENTRE``.  When no
+three-note voicing fits under the ceiling, the bottom two notes alone (a
+shell voicing: 3-7 or 7-3) are tried the same way; when none of those fits
+either, the lowest shell is taken.
 """
 from __future__ import annotations
 
@@ -39,7 +41,9 @@ from music.song import Chord
 
 BASS_OCTAVE_START = 48  # C3, the octave just below middle C
 UPPER_OCTAVE_START = 60  # C4, middle C
-COMP_LOWEST = 50  # D3: closer thirds lower down turn to mud
+# B-flat 2: both shapes have a tritone, fourth or fifth at the bottom, clear down
+# to about here (a third this low would turn to mud).
+COMP_LOWEST = 46
 COMP_CENTRE = 60
 
 # quality -> (3rd, 7th candidates, 9th candidates, 13th candidates), first present wins;
@@ -101,13 +105,15 @@ def rootless_voicing(chord: Chord, ceiling: int, previous=None) -> tuple:
     ceiling:  the top note must lie below this MIDI pitch when it can
     previous: the pitches of the voicing before, or None
     """
-    candidates = []
+    voicings = []
     for shape in rootless_shapes(chord):
         first = COMP_LOWEST + (shape[0] - COMP_LOWEST) % 12
-        candidates += [stack(shape, first + octave) for octave in (0, 12, 24)]
-    fitting = [voicing for voicing in candidates if voicing[-1] < ceiling]
+        voicings += [stack(shape, first + octave) for octave in (0, 12, 24)]
+    shells = [voicing[:2] for voicing in voicings]
+    fitting = ([voicing for voicing in voicings if voicing[-1] < ceiling]
+               or [shell for shell in shells if shell[-1] < ceiling])
     if not fitting:
-        return min(candidates, key=lambda voicing: (voicing[-1], voicing))
+        return min(shells, key=lambda shell: (shell[-1], shell))
 
     def distance(voicing):
         if previous is None:

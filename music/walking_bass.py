@@ -18,7 +18,9 @@ repeated when another choice exists.
 
 Each pitch class is placed at the pitch nearest the previous note (the
 lower on a tie, ``BASS_START`` for the first) inside ``BASS_LOWEST`` ..
-``BASS_HIGHEST``, so an approach tone resolves by the step it promised.
+``BASS_HIGHEST``.  An approach tone is placed next to where its target will
+fall (moved by an octave when that leaves the range), so it resolves by the
+step it promised.
 Choices are drawn with the caller's random generator, so a seed fixes the
 line.  Beats without a chord (N.C.) are silent.  Each note lasts its beat.
 """
@@ -69,9 +71,9 @@ def _pitch_choices(beat, before, after, previous) -> list:
     if before is None or harmony(before) != harmony(chord):
         return [_place(bass_pitch_class(chord), previous)]
     if after is not None and harmony(after) != harmony(chord):
-        target = bass_pitch_class(after)
+        target = _place(bass_pitch_class(after), previous)
         steps = [-1, 1, 7] + ([2] if (target + 2) % 12 in scale_for(chord) else [])
-        return [_place((target + step) % 12, previous) for step in sorted(steps)]
+        return [_in_range(target + step) for step in sorted(steps)]
     if beat.pulse.strong:
         fifth = (chord.root + 7) % 12
         classes = [chord.root] + ([fifth] if fifth in chord.pitch_classes else [])
@@ -80,6 +82,15 @@ def _pitch_choices(beat, before, after, previous) -> list:
     walking = [pitch for pitch in nearby
                if previous is None or 0 < abs(pitch - previous) <= WALKING_STEP]
     return sorted(set(walking or nearby))
+
+
+def _in_range(pitch: int) -> int:
+    """``pitch`` moved by octaves into the bass range."""
+    while pitch > BASS_HIGHEST:
+        pitch -= 12
+    while pitch < BASS_LOWEST:
+        pitch += 12
+    return pitch
 
 
 def _place(pitch_class: int, previous) -> int:
