@@ -46,6 +46,12 @@ def test_summary_without_a_model_names_only_the_baselines():
     assert report.summary == "held-out n-gram CE bigram 3.70, best n-gram 3.50"
 
 
+def test_summary_with_only_the_real_reference():
+    report = Report(similarity={"real-vs-real": similarity(0.91)})
+    assert report.summary == "mean OA real-vs-real 0.91"
+    assert Report().summary == ""
+
+
 def test_table_shows_every_section():
     table = format_table(hand_report())
     assert "prediction on held-out tokens (100 scored, 0.5% out of vocabulary)" in table

@@ -151,6 +151,14 @@ def _primary(section: dict, others) -> str | None:
     return next((name for name in section if name not in others), None)
 
 
+def _figure(label: str, value, references) -> str:
+    """"label value (reference, ...)", or "label reference, ..." without a value."""
+    listed = ", ".join(references)
+    if value is None:
+        return f"{label} {listed}" if references else ""
+    return f"{label} {value:.2f}" + (f" ({listed})" if references else "")
+
+
 def _prediction_summary(prediction: dict) -> str:
     baselines = {name: entry["nats_per_token"] for name, entry in prediction.items()
                  if name in BASELINE_NAMES}
@@ -159,19 +167,16 @@ def _prediction_summary(prediction: dict) -> str:
         references.append(f"best n-gram {min(baselines.values()):.2f}")
     primary = _primary(prediction, BASELINE_NAMES)
     if primary is None:
-        return f"held-out n-gram CE {', '.join(references)}" if references else ""
-    text = f"held-out CE {prediction[primary]['nats_per_token']:.2f}"
-    return text + (f" ({', '.join(references)})" if references else "")
+        return _figure("held-out n-gram CE", None, references)
+    return _figure("held-out CE", prediction[primary]["nats_per_token"], references)
 
 
 def _similarity_summary(similarity: dict) -> str:
     primary = _primary(similarity, (REAL_VS_REAL,))
     references = [f"{name} {similarity[name]['mean_oa']:.2f}"
                   for name in (BASELINE, REAL_VS_REAL) if name in similarity and name != primary]
-    if primary is None:
-        return f"mean OA {', '.join(references)}" if references else ""
-    text = f"mean OA {similarity[primary]['mean_oa']:.2f}"
-    return text + (f" ({', '.join(references)})" if references else "")
+    return _figure("mean OA", None if primary is None else similarity[primary]["mean_oa"],
+                   references)
 
 
 def _role_summary(roles: dict) -> str:
