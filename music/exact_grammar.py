@@ -76,7 +76,7 @@ from functools import lru_cache
 from typing import NamedTuple, Optional
 
 from music.prune import SCORE_GRID as GRID
-from music.prune import fold_pitch, round_to_grid
+from music.prune import fold_pitch, grid_steps
 from music.song import Measure, MusicError, Note, chord_at
 
 DURATIONS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 16, 18, 24, 32, 36, 48)
@@ -222,8 +222,8 @@ def _sounding_spans(measure: Measure) -> list:
     for note in measure.notes:
         if note.is_rest:
             continue
-        start = units_of(round_to_grid(note.start, GRID))
-        end = min(units_of(round_to_grid(note.end, GRID)), bar_units)
+        start = grid_steps(note.start, GRID)
+        end = min(grid_steps(note.end, GRID), bar_units)
         if end > start:
             spans.append((start, end, note.pitch))
     return spans

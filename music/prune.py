@@ -68,10 +68,15 @@ def fold_into_range(notes, low=GUITAR_RANGE[0], high=GUITAR_RANGE[1]) -> list:
     return folded
 
 
+def grid_steps(time, grid=GRID) -> int:
+    """The whole number of grid steps nearest to time (quarter lengths; half
+    a step rounds to the even number, as Python's round does)."""
+    return round(Fraction(time) / grid)
+
+
 def round_to_grid(time, grid=GRID) -> Fraction:
-    """time (quarter lengths) rounded to the nearest multiple of grid (half
-    a step rounds to the even multiple, as Python's round does)."""
-    return round(Fraction(time) / grid) * grid
+    """time (quarter lengths) rounded to the nearest multiple of grid."""
+    return grid_steps(time, grid) * grid
 
 
 def snap_to_grid(notes, grid=GRID) -> list:

@@ -2,8 +2,9 @@ from fractions import Fraction as F
 
 import pytest
 
-from music.prune import (absorb_short_notes, fit_to_bar, fold_into_range, merge_repeats,
-                         prune_measure, remove_overlaps, snap_to_grid)
+from music.prune import (GRID, SCORE_GRID, absorb_short_notes, fit_to_bar, fold_into_range,
+                         fold_pitch, grid_steps, merge_repeats, prune_measure, remove_overlaps,
+                         round_to_grid, snap_to_grid)
 from music.song import MusicError, Note
 
 
@@ -16,6 +17,22 @@ def test_fold_into_range_moves_by_octaves_and_keeps_rests():
     notes = [Note(0, 1, 40), Note(1, 1, 100), Note(2, 1, 60), Note(3, 1, None)]
     assert spans(fold_into_range(notes, 52, 88)) == [
         (0, 1, 52), (1, 1, 88), (2, 1, 60), (3, 1, None)]
+
+
+def test_fold_pitch_by_hand():
+    assert [fold_pitch(pitch, 0, 127) for pitch in (-1, 0, 127, 128, 144, -25)] == [
+        11, 0, 127, 116, 120, 11]
+    with pytest.raises(MusicError, match="narrower than an octave"):
+        fold_pitch(60, 60, 70)
+
+
+def test_grids_and_rounding_by_hand():
+    assert SCORE_GRID == F(1, 12) and GRID == F(1, 24)
+    assert grid_steps(F(1, 10), SCORE_GRID) == 1     # 1.2 steps
+    assert grid_steps(F(1, 24), SCORE_GRID) == 0     # half a step: to the even 0
+    assert grid_steps(F(3, 24), SCORE_GRID) == 2     # 1.5 steps: to the even 2
+    assert round_to_grid(F(201, 100)) == 2           # the default grid is 1/24
+    assert round_to_grid(0.34) == F(1, 3)
 
 
 def test_fold_into_range_rejects_range_narrower_than_an_octave():
