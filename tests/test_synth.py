@@ -1,10 +1,12 @@
 """WAV output: the NumPy synthesizer and the fluidsynth command line (with a fake fluidsynth)."""
 import json
 import os
+import shutil
 import stat
 import sys
 import wave
 from fractions import Fraction as F
+from pathlib import Path
 
 import mido
 import numpy as np
@@ -283,3 +285,90 @@ def test_fluidsynth_failure_reports_its_message_and_keeps_the_old_file(
     assert target.read_bytes() == b"previous take"
     assert sorted(os.listdir(tmp_path)) == sorted(
         ["solo.wav", "bin", "fonts", "fluidsynth-arguments.json", "fluidsynth-arguments.json.mid"])
+
+
+# ---- the band in the numpy synthesizer ------------------------------------
+
+def chords_only_song(bars=2, tempo=120):
+    """Bars of Cmaj7 and no melody: whatever sounds is the band."""
+    return Song([Measure(4, chords=[Chord(0, 4, 0, (0, 4, 7, 11))]) for _ in range(bars)],
+                tempo=tempo)
+
+
+def band_energy(samples, low_hz, high_hz):
+    spectrum = np.abs(np.fft.rfft(samples.astype(float))) ** 2
+    frequencies = np.fft.rfftfreq(len(samples), d=1 / RATE)
+    return spectrum[(frequencies >= low_hz) & (frequencies < high_hz)].sum() / spectrum.sum()
+
+
+def test_trio_adds_a_bass_and_cymbals_to_the_mix(tmp_path):
+    _, comp = read_wav(render_wav(chords_only_song(), tmp_path / "c.wav", engine="numpy",
+                                  band="comp"))
+    _, trio = read_wav(render_wav(chords_only_song(), tmp_path / "t.wav", engine="numpy",
+                                  band="trio"))
+    # the walking bass lives below 120 Hz (E1..D3 fundamentals), the comping above
+    assert band_energy(comp, 20, 120) < 0.01 < band_energy(trio, 20, 120)
+    # the ride and hi-hat noise reaches far above anything the piano plays
+    assert band_energy(comp, 5000, RATE / 2) < 1e-4 < band_energy(trio, 5000, RATE / 2)
+
+
+def test_the_wav_is_swung_like_the_midi(tmp_path):
+    # one off-beat eighth: at 120 bpm the beat lasts 0.5 s; swing 2 puts it at 2/3 of it
+    song = Song([Measure(1, [Note(F(1, 2), F(1, 2), 69)])], tempo=120)
+    for swing, onset_seconds in ((1, 0.25), (2, 1 / 3)):
+        _, samples = read_wav(render_wav(song, tmp_path / "s.wav", engine="numpy", swing=swing))
+        first_sound = np.flatnonzero(samples)[0] / RATE
+        assert first_sound == pytest.approx(onset_seconds, abs=1.5 / RATE)
+
+
+def test_band_renders_are_byte_identical(tmp_path):
+    first = render_wav(chords_only_song(), tmp_path / "1.wav", engine="numpy", band="trio",
+                       seed=4).read_bytes()
+    second = render_wav(chords_only_song(), tmp_path / "2.wav", engine="numpy", band="trio",
+                        seed=4).read_bytes()
+    assert first == second
+
+
+def test_notes_are_rendered_in_chunks_without_seams(monkeypatch):
+    whole = synth.render_samples(busy_song(), band="trio")
+    monkeypatch.setattr(synth, "CHUNK_SAMPLES", 1000)
+    chunked = synth.render_samples(busy_song(), band="trio")
+    assert whole.dtype == np.float32
+    np.testing.assert_array_equal(whole, chunked)
+
+
+def test_songs_longer_than_the_limit_are_refused_before_any_work(tmp_path, monkeypatch):
+    # 4000 quarters at 120 bpm: 2000 s, past the 30-minute limit
+    long_song = Song([Measure(4000, [Note(0, 4000, 60)])], tempo=120, title="marathon")
+    monkeypatch.setattr(np, "zeros", None)  # allocating the mix would now fail loudly
+    with pytest.raises(MusicError, match="marathon lasts 33.3 minutes.*at most 30 minutes"):
+        render_wav(long_song, tmp_path / "long.wav", engine="numpy")
+    assert not (tmp_path / "long.wav").exists()
+
+
+def test_a_long_held_note_stops_ringing(tmp_path):
+    # a plucked note written 20 s long dies away; after RING_DECAYS decay times it is cut
+    song = Song([Measure(40, [Note(0, 40, 69)])], tempo=120)
+    _, samples = read_wav(render_wav(song, tmp_path / "a.wav", engine="numpy", sample_rate=8000))
+    ring = synth.RING_DECAYS * synth.MELODY_DECAY_SECONDS + synth.RELEASE_SECONDS
+    assert not samples[int((ring + 0.01) * 8000):].any()
+    assert samples[:8000].any()
+
+
+# ---- the real fluidsynth, where it is installed ---------------------------
+
+REAL_SOUNDFONT = next((place for place in synth.SOUNDFONT_PLACES if place.is_file()), None)
+
+
+@pytest.mark.skipif(shutil.which("fluidsynth") is None or REAL_SOUNDFONT is None,
+                    reason="fluidsynth or a General MIDI SoundFont is not installed "
+                           "(apt-get install fluidsynth timgm6mb-soundfont)")
+def test_real_fluidsynth_plays_the_trio(tmp_path):
+    small = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
+    font = small if small.is_file() else REAL_SOUNDFONT
+    song = chords_only_song(bars=1)   # 2 s at 120 bpm
+    params, samples = read_wav(render_wav(song, tmp_path / "trio.wav", engine="fluidsynth",
+                                          soundfont=font, band="trio"))
+    assert params.nchannels == 2 and params.framerate == RATE
+    assert params.nframes >= 2 * RATE
+    assert np.abs(samples[: 2 * RATE * 2]).max() > 1000   # the band is heard
