@@ -103,19 +103,19 @@ def checkpoint_bytes(params: Mapping[str, np.ndarray], optimizer_state: Mapping[
     that ``load_checkpoint`` enforces, limits included.
     """
     buffer = io.BytesIO()
-    total = 0
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
         for key, array in _entries(params, optimizer_state, metadata):
             entry = io.BytesIO()
             npy_format.write_array(entry, array, allow_pickle=False)
             data = entry.getvalue()
-            total += len(data)
             _check_entry_size(key, len(data))
-            if total > MAX_CHECKPOINT_BYTES:
-                raise CheckpointError(f"checkpoint would exceed {MAX_CHECKPOINT_BYTES} bytes")
             info = zipfile.ZipInfo(key + NPY_SUFFIX, date_time=_FIXED_DATE)
             info.external_attr = 0o644 << 16  # rw-r--r-- for unzip tools
             archive.writestr(info, data)
+    # Stored entries: the file is at least as big as its entries unpacked.
+    if buffer.tell() > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(f"checkpoint would take {buffer.tell()} bytes, "
+                              f"more than the limit of {MAX_CHECKPOINT_BYTES}")
     return buffer.getvalue()
 
 
@@ -206,10 +206,7 @@ def _encode_header(metadata: Mapping) -> np.ndarray:
         text = json.dumps(document, ensure_ascii=False, allow_nan=False, sort_keys=True)
     except (TypeError, ValueError, RecursionError) as error:
         raise CheckpointError(f"metadata is not JSON-serialisable ({_one_line(error)})") from error
-    data = text.encode("utf-8")
-    if len(data) > MAX_METADATA_BYTES:
-        raise CheckpointError(f"metadata takes {len(data)} bytes, more than {MAX_METADATA_BYTES}")
-    return np.frombuffer(data, dtype=np.uint8)
+    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
 
 
 # ------------------------------------------------------------------ reading

@@ -250,9 +250,23 @@ def test_metadata_depth_limit_when_writing():
 def test_size_limits_when_writing(monkeypatch):
     monkeypatch.setattr(checkpoint, "MAX_ENTRY_BYTES", 1000)
     assert "entry param/w takes 1128 bytes" in refused_to_write({"w": np.zeros(125)})
-    monkeypatch.setattr(checkpoint, "MAX_CHECKPOINT_BYTES", 1500)
+    monkeypatch.setattr(checkpoint, "MAX_METADATA_BYTES", 100)
+    # 128 bytes of .npy header + 97 of '{"format_version": 1, "metadata": {"text": "x...x"}}'
+    assert "entry header takes 225 bytes" in refused_to_write({}, {}, {"text": "x" * 50})
+
+
+def test_a_checkpoint_at_the_size_limit_saves_and_loads_one_byte_under_neither(tmp_path, monkeypatch):
     params = {"a": np.zeros(100), "b": np.zeros(100)}
-    assert "would exceed 1500 bytes" in refused_to_write(params)
+    data = checkpoint_bytes(params, {}, {})
+    path = tmp_path / "model.npz"
+    path.write_bytes(data)
+    monkeypatch.setattr(checkpoint, "MAX_CHECKPOINT_BYTES", len(data))
+    assert checkpoint_bytes(params, {}, {}) == data
+    assert load_checkpoint(path).params.keys() == params.keys()
+    monkeypatch.setattr(checkpoint, "MAX_CHECKPOINT_BYTES", len(data) - 1)
+    assert f"would take {len(data)} bytes, more than the limit of {len(data) - 1}" in (
+        refused_to_write(params))
+    assert f"{len(data)} bytes, more than the limit of {len(data) - 1}" in refused(path)
 
 
 # ------------------------------------------------------------ refused when reading
