@@ -1,0 +1,482 @@
+"""Weimar Jazz Database (WJazzD) solos, as exported by MeloSpyGUI, to Songs.
+
+Files
+-----
+A solo is a melody CSV, one row per note (``onset, duration`` in seconds;
+``period`` beats per bar; ``bar, beat, tatum, division`` the metrical
+position: tatum ``tatum`` of ``division`` equal tatums of beat ``beat`` of
+bar ``bar``; ``beat_duration`` seconds; ``signature`` such as 4/4, quoted
+in various ways; ``pitch`` MIDI; ``chord`` Jazzomat chord symbol), and
+optionally a beat track CSV (one row per beat, rests included: ``bar,
+beat, period, signature, chord``).  A folder is the database root holding
+``melody/`` and ``beats/``, or the ``melody/`` folder itself; the beat
+track of ``melody/NAME.csv`` is ``beats/NAME_beattrack.csv``.
+
+Time grid
+---------
+Everything is placed on a grid of 1/12 quarter (``GRID``) from the
+METRICAL columns, never from the seconds of the onsets:
+
+* onset in the bar = ``(beat - 1 + (tatum - 1) / division)`` beats, rounded
+  to the nearest grid step (halves up); a beat is ``4 / denominator``
+  quarters of the row's signature (a quarter in x/4).
+* duration = ``duration / beat_duration`` beats (seconds over the local
+  beat length), rounded to the grid, at least one step, then cut at the
+  next note's onset and at the end of the last bar.
+
+What the grid keeps: straight eighths and sixteenths, eighth and
+sixteenth triplets (1/12 quarter is a sixteenth triplet), so the tatum
+grids MeloSpy annotates most (divisions 1, 2, 3, 4, 6, 12) land exactly.
+What it loses: quintuplets, septuplets and finer divisions are rounded to
+the nearest twelfth of a quarter; swing and every other expressive timing
+(the seconds) is gone, as are loudness, phrase, form and idea columns.
+Notes that collide on the grid (the same rounded onset) keep the earlier
+one by ``onset`` seconds; the later is dropped.
+
+Bars and Song
+-------------
+* Bars run from the first to the last bar holding a note, numbered as in
+  the data (``Measure.number``; pickups are bars <= 0, intros can be far
+  below 0).  Every bar is full: ``period`` beats long (its row's, beat
+  track first; a bar no row names takes the previous bar's length), so a
+  pickup bar starts with a rest up to its first note.  Notes crossing a
+  bar line are split there; silences become rests.  Solos annotated
+  without metre (signature 1/4, period 1) come out as one-beat bars.
+* Chords come from the beat track when there is one, else from the
+  melody's chord column (a chord then starts at the first note carrying
+  it; the first one covers the time before it).  ``NC`` leaves a gap in
+  the bar's chord list (no chord sounds there, ``Measure.chord_at`` gives
+  None), and so do beats the beat track does not cover; an empty chord
+  cell continues the chord before it.  Consecutive beats with the same
+  chord merge; chords are cut at bar lines.  Symbols are read by
+  ``music.jazzomat``.
+* Tempo: 60 / the median of ``beat_duration`` (per quarter) in quarter
+  notes per minute; time signature: the most frequent one of the melody
+  rows; title: the file name without ``_FINAL`` (``ArtPepper_Anthropology``);
+  source: the melody file's path.
+
+Every problem raises MusicError with one line naming the file (and row).
+"""
+from __future__ import annotations
+
+import csv
+import re
+import statistics
+from collections import Counter
+from fractions import Fraction
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import NamedTuple
+
+from music.jazzomat import jazzomat_chord, parse_jazzomat_chord
+from music.song import Measure, MusicError, Note, Song
+
+GRID = Fraction(1, 12)
+TICKS_PER_QUARTER = 12  # grid steps per quarter: 1 / GRID
+MELODY_COLUMNS = ("onset", "duration", "period", "division", "bar", "beat", "tatum",
+                  "beat_duration", "signature", "pitch", "chord")
+BEAT_COLUMNS = ("bar", "beat", "period", "signature", "chord")
+BEAT_TRACK_SUFFIX = "_beattrack"
+_SIGNATURE = re.compile(r"""^[\s"']*(\d+)\s*/\s*(\d+)[\s"']*$""")
+
+
+def is_wjazzd_source(path) -> bool:
+    """True for a .csv file with a WJazzD melody header, or a folder holding
+    ``melody/*.csv`` (or such .csv files itself)."""
+    path = Path(path)
+    if path.is_dir():
+        files = _melody_files(_melody_folder(path))
+        return bool(files) and _has_melody_header(files[0])
+    return path.suffix.lower() == ".csv" and path.is_file() and _has_melody_header(path)
+
+
+def load_wjazzd_solo(melody_csv, beats_csv=None) -> Song:
+    """The Song of one solo (see the module docstring).
+
+    beats_csv: the beat track; None looks for ``../beats/NAME_beattrack.csv``
+    beside the melody's folder and, when there is none, takes the chords
+    from the melody's chord column.
+    """
+    melody_path = Path(melody_csv)
+    beats_path = Path(beats_csv) if beats_csv is not None else _beat_track_of(melody_path)
+    melody = _read_melody(melody_path)
+    beats, beat_bar_ticks = _read_beats(beats_path) if beats_path is not None else ([], {})
+    bar_ticks = {**melody.bar_ticks, **beat_bar_ticks}  # the beat track wins
+
+    first_bar = min(note.bar for note in melody.notes)
+    last_bar = max(note.bar for note in melody.notes)
+    bar_starts = _bar_starts(bar_ticks, first_bar, last_bar)
+    notes = _place_notes(melody.notes, bar_starts)
+    if beats:
+        spans = _beat_spans(beats, bar_starts, first_bar, last_bar)
+    else:
+        spans = _melody_chord_spans(notes, bar_starts[first_bar], bar_starts[last_bar + 1])
+    measures = _measures(notes, spans, bar_starts, first_bar, last_bar)
+
+    tempo = 60.0 / statistics.median(melody.seconds_per_quarter)
+    if not 0 < tempo < 1000:
+        raise MusicError(f"{melody_path}: tempo {tempo:.1f} bpm (from beat_duration) is "
+                         f"not between 0 and 1000")
+    return Song(measures=measures, tempo=tempo,
+                time_signature=melody.signatures.most_common(1)[0][0],
+                title=melody_path.stem.removesuffix("_FINAL"), source=str(melody_path),
+                melody_part="WJazzD solo",
+                chord_source="beat track" if beats else "melody chord column")
+
+
+def load_wjazzd_folder(folder, on_skip=None) -> list:
+    """The Songs of every melody CSV of a WJazzD folder, in file-name order.
+
+    folder:  the database root holding melody/ and beats/, or melody/ itself
+    on_skip: None to raise on the first unreadable solo; else a callable
+             taking (file label, one-line reason), told of each solo that
+             is left out.  Raises MusicError when no solo can be read.
+    """
+    files = _melody_files(_melody_folder(Path(folder)))
+    if not files:
+        raise MusicError(f"{folder}: holds no WJazzD melody CSVs (melody/*.csv)")
+    songs, first_failure = [], None
+    for file in files:
+        try:
+            songs.append(load_wjazzd_solo(file))
+        except MusicError as error:
+            if on_skip is None:
+                raise
+            reason = str(error).splitlines()[0]
+            first_failure = first_failure or reason
+            on_skip(str(file), reason)
+    if not songs:
+        raise MusicError(f"{folder}: no solo could be read; the first: {first_failure}")
+    return songs
+
+
+# ----------------------------------------------------------------- files
+
+def _melody_folder(folder: Path) -> Path:
+    return folder / "melody" if (folder / "melody").is_dir() else folder
+
+
+def _melody_files(melody_folder: Path) -> list:
+    return sorted(file for file in melody_folder.glob("*.csv")
+                  if not file.stem.endswith(BEAT_TRACK_SUFFIX))
+
+
+def _beat_track_of(melody_path: Path):
+    candidate = melody_path.parent.parent / "beats" / (
+        melody_path.stem + BEAT_TRACK_SUFFIX + ".csv")
+    return candidate if candidate.is_file() else None
+
+
+def _has_melody_header(path: Path) -> bool:
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            header = next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False
+    return set(MELODY_COLUMNS) <= set(header)
+
+
+@cache
+def _signature(text: str):
+    """(numerator, denominator) of a signature cell such as '"4/4"', or a
+    one-line reason it is unusable."""
+    match = _SIGNATURE.match(text)
+    if match is None or int(match.group(1)) < 1:
+        return f"signature {text!r} is not like 4/4"
+    numerator, denominator = int(match.group(1)), int(match.group(2))
+    if denominator not in (1, 2, 4, 8, 16):
+        return (f"signature {numerator}/{denominator}: the beat must be a whole, half, "
+                f"quarter, eighth or sixteenth note")
+    return numerator, denominator
+
+
+class _Table:
+    """The cells of a CSV, read column by column (a whole column at a time
+    is several times faster than row by row); a bad cell raises MusicError
+    naming the file and its line (the header is line 1)."""
+
+    def __init__(self, path: Path, columns, kind: str):
+        self.path = path
+        try:
+            with open(path, newline="", encoding="utf-8") as handle:
+                reader = csv.reader(handle)
+                header = [name.strip() for name in next(reader, [])]
+                missing = [name for name in columns if name not in header]
+                if missing:
+                    raise MusicError(f"{path}: not a WJazzD {kind} CSV "
+                                     f"(no column {', '.join(missing)})")
+                self.rows = [row for row in reader if row]
+        except (OSError, UnicodeDecodeError, csv.Error) as error:
+            raise MusicError(
+                f"{path}: cannot be read ({type(error).__name__}: {error})") from None
+        width = len(header)
+        short = [index for index, row in enumerate(self.rows) if len(row) < width]
+        if short:
+            raise self.error(short[0], f"has {len(self.rows[short[0]])} cells, not {width}")
+        self.index = {name: header.index(name) for name in columns}
+
+    def error(self, row_index: int, message: str) -> MusicError:
+        return MusicError(f"{self.path}: row {row_index + 2}: {message}")
+
+    def require(self, flags: list, message):
+        """Raise for the first row whose flag is False; message(row index)."""
+        if not all(flags):
+            row_index = flags.index(False)
+            raise self.error(row_index, message(row_index))
+
+    def texts(self, name) -> list:
+        index = self.index[name]
+        return [row[index].strip() for row in self.rows]
+
+    def converted(self, name, convert, what: str) -> list:
+        """The column converted by ``convert`` (int or float)."""
+        texts = self.texts(name)
+        try:
+            return [convert(text) for text in texts]
+        except ValueError:
+            self.require([_converts(convert, text) for text in texts],
+                         lambda row: f"{name} {texts[row]!r} is not {what}")
+            raise
+
+    def wholes(self, name, low, high=None) -> list:
+        values = self.converted(name, int, "a whole number")
+        self.require([low <= value and (high is None or value <= high) for value in values],
+                     lambda row: f"{name} {values[row]} is below {low}" if values[row] < low
+                     else f"{name} {values[row]} is above {high}")
+        return values
+
+    def numbers(self, name, low) -> list:
+        values = self.converted(name, float, "a number")
+        self.require([value >= low for value in values],  # False for NaN too
+                     lambda row: f"{name} {values[row]} is not >= {low}")
+        return values
+
+    def signatures(self) -> list:
+        values = [_signature(text) for text in self.texts("signature")]
+        self.require([not isinstance(value, str) for value in values],
+                     lambda row: values[row])
+        return values
+
+    def chords(self) -> list:
+        symbols = self.texts("chord")
+        readable = {symbol: _readable_chord(symbol) for symbol in set(symbols)}
+        self.require([readable[symbol] is None for symbol in symbols],
+                     lambda row: readable[symbols[row]])
+        return symbols
+
+    def beats(self):
+        """Per row: (bar, beat in the bar from 0, beat length in grid steps,
+        bar length in grid steps)."""
+        beat_ticks = [4 * TICKS_PER_QUARTER // denominator
+                      for _, denominator in self.signatures()]
+        periods = self.wholes("period", 1, 64)
+        beats = self.wholes("beat", 1)
+        self.require([beat <= period for beat, period in zip(beats, periods)],
+                     lambda row: f"beat {beats[row]} is above the period {periods[row]}")
+        return list(zip(self.wholes("bar", -10**6), [beat - 1 for beat in beats], beat_ticks,
+                        [period * ticks for period, ticks in zip(periods, beat_ticks)]))
+
+
+def _converts(convert, text) -> bool:
+    try:
+        convert(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _readable_chord(symbol: str):
+    """None when the chord cell can be used ("" or a Jazzomat symbol), else why not."""
+    try:
+        parse_jazzomat_chord(symbol) if symbol else None
+    except MusicError as error:
+        return str(error)
+    return None
+
+
+# ----------------------------------------------------------------- rows
+
+class _GridNote(NamedTuple):
+    seconds: float      # onset in seconds: which of two colliding notes came first
+    bar: int
+    start: int          # grid steps from the start of the bar
+    duration: int       # grid steps
+    pitch: int
+    chord: str
+
+
+class _GridBeat(NamedTuple):
+    bar: int
+    start: int          # grid steps from the start of the bar
+    duration: int       # grid steps
+    chord: str
+
+
+class _Melody(NamedTuple):
+    notes: list
+    bar_ticks: dict             # bar number -> length in grid steps
+    seconds_per_quarter: list
+    signatures: Counter
+
+
+def _read_melody(path: Path) -> _Melody:
+    table = _Table(path, MELODY_COLUMNS, "melody")
+    if not table.rows:
+        raise MusicError(f"{path}: no notes")
+    beats = table.beats()
+    divisions = table.wholes("division", 1)
+    tatums = table.wholes("tatum", 1)
+    table.require([tatum <= division for tatum, division in zip(tatums, divisions)],
+                  lambda row: f"tatum {tatums[row]} is above the division {divisions[row]}")
+    beat_seconds = table.numbers("beat_duration", 0)
+    table.require([seconds > 0 for seconds in beat_seconds], lambda row: "beat_duration is 0")
+    notes, bar_ticks = [], {}
+    for (bar, beat, beat_ticks, ticks), division, tatum, seconds, onset, duration, pitch, \
+            chord in zip(beats, divisions, tatums, beat_seconds, table.numbers("onset", -1e9),
+                         table.numbers("duration", 0), table.wholes("pitch", 0, 127),
+                         table.chords()):
+        start = beat * beat_ticks + _round_half_up((tatum - 1) * beat_ticks, division)
+        length = max(1, int(duration / seconds * beat_ticks + 0.5))
+        notes.append(_GridNote(onset, bar, start, length, pitch, chord))
+        bar_ticks.setdefault(bar, ticks)
+    seconds_per_quarter = [seconds * TICKS_PER_QUARTER / beat_ticks
+                           for seconds, (_, _, beat_ticks, _) in zip(beat_seconds, beats)]
+    return _Melody(notes, bar_ticks, seconds_per_quarter, Counter(table.signatures()))
+
+
+def _read_beats(path: Path):
+    table = _Table(path, BEAT_COLUMNS, "beat track")
+    beats, bar_ticks = [], {}
+    for (bar, beat, beat_ticks, ticks), chord in zip(table.beats(), table.chords()):
+        beats.append(_GridBeat(bar, beat * beat_ticks, beat_ticks, chord))
+        bar_ticks.setdefault(bar, ticks)
+    return beats, bar_ticks
+
+
+def _round_half_up(numerator: int, denominator: int) -> int:
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+# ------------------------------------------------------------ the grid
+
+def _bar_starts(bar_ticks: dict, first_bar: int, last_bar: int) -> dict:
+    """Bar number -> start in grid steps from the first bar, for the bars
+    first_bar..last_bar and, as the song's end, last_bar + 1."""
+    starts = {}
+    position = 0
+    length = next(bar_ticks[bar] for bar in sorted(bar_ticks) if bar >= first_bar)
+    for bar in range(first_bar, last_bar + 2):
+        starts[bar] = position
+        length = bar_ticks.get(bar, length)
+        position += length
+    return starts
+
+
+def _place_notes(grid_notes, bar_starts) -> list:
+    """(start, end, pitch, chord) in grid steps from the song start, sorted;
+    of notes with the same start only the earliest in seconds is kept, and
+    each note is cut at the next onset and at the song's end."""
+    song_end = bar_starts[max(bar_starts)]
+    ordered = sorted((bar_starts[note.bar] + note.start, note.seconds, note)
+                     for note in grid_notes)
+    kept = []
+    for start, _, note in ordered:
+        if start >= song_end or (kept and kept[-1][0] == start):
+            continue
+        kept.append((start, note))
+    placed = []
+    for index, (start, note) in enumerate(kept):
+        next_start = kept[index + 1][0] if index + 1 < len(kept) else song_end
+        placed.append((start, min(start + note.duration, next_start), note.pitch, note.chord))
+    return placed
+
+
+def _beat_spans(beats, bar_starts, first_bar, last_bar) -> list:
+    """(start, end, symbol) chord spans from the beat track: an empty cell
+    continues the chord before it, equal neighbours merge, NC is left out."""
+    symbols = []
+    previous = ""
+    for beat in sorted(beats):
+        symbol = beat.chord or previous
+        previous = symbol
+        if first_bar <= beat.bar <= last_bar:
+            start = bar_starts[beat.bar] + beat.start
+            if symbols and start < symbols[-1][1]:
+                continue  # a beat listed twice: the first row counts
+            symbols.append((start, start + beat.duration, symbol))
+    return _merged(symbols)
+
+
+def _melody_chord_spans(notes, song_start, song_end) -> list:
+    """(start, end, symbol) chord spans from the melody's chord column: a
+    chord starts at the first note carrying it; the first covers the song's
+    start, each lasts until the next."""
+    changes = []
+    for start, _, _, symbol in notes:
+        if symbol and (not changes or symbol != changes[-1][1]):
+            changes.append([start, symbol])
+    if not changes:
+        return []
+    changes[0][0] = song_start
+    ends = [start for start, _ in changes[1:]] + [song_end]
+    return _merged([(start, end, symbol) for (start, symbol), end in zip(changes, ends)])
+
+
+def _merged(spans) -> list:
+    """Spans with touching equal neighbours joined and no-chord ones (NC, or
+    empty before any chord) left out."""
+    merged = []
+    for start, end, symbol in spans:
+        if merged and merged[-1][2] == symbol and merged[-1][1] == start:
+            merged[-1] = (merged[-1][0], end, symbol)
+        else:
+            merged.append((start, end, symbol))
+    return [span for span in merged if span[2] and parse_jazzomat_chord(span[2]) is not None]
+
+
+@cache
+def _quarters(ticks: int) -> Fraction:
+    return Fraction(ticks, TICKS_PER_QUARTER)
+
+
+@lru_cache(maxsize=1 << 16)
+def _note(start: int, duration: int, pitch=None) -> Note:
+    """A Note from grid steps; Notes are immutable, so equal ones are shared
+    (a corpus repeats a few thousand of them hundreds of thousands of times)."""
+    return Note(_quarters(start), _quarters(duration), pitch)
+
+
+def _measures(notes, spans, bar_starts, first_bar, last_bar) -> list:
+    """One Measure per bar: the notes cut at the bar lines with rests in the
+    silences, and the chord spans cut at the bar lines."""
+    measures = []
+    note_index = span_index = 0
+    for bar in range(first_bar, last_bar + 1):
+        bar_start, bar_end = bar_starts[bar], bar_starts[bar + 1]
+        while note_index < len(notes) and notes[note_index][1] <= bar_start:
+            note_index += 1
+        while span_index < len(spans) and spans[span_index][1] <= bar_start:
+            span_index += 1
+        bar_notes = []
+        cursor = bar_start
+        index = note_index
+        while index < len(notes) and notes[index][0] < bar_end:
+            start, end, pitch, _ = notes[index]
+            start, end = max(start, bar_start), min(end, bar_end)
+            if start > cursor:
+                bar_notes.append(_note(cursor - bar_start, start - cursor))
+            bar_notes.append(_note(start - bar_start, end - start, pitch))
+            cursor = end
+            index += 1
+        if cursor < bar_end:
+            bar_notes.append(_note(cursor - bar_start, bar_end - cursor))
+        chords = []
+        index = span_index
+        while index < len(spans) and spans[index][0] < bar_end:
+            start, end, symbol = spans[index]
+            start, end = max(start, bar_start), min(end, bar_end)
+            chords.append(jazzomat_chord(symbol, _quarters(start - bar_start),
+                                         _quarters(end - start)))
+            index += 1
+        measures.append(Measure(_quarters(bar_end - bar_start), bar_notes, chords, bar))
+    return measures
