@@ -163,8 +163,10 @@ def load_checkpoint(path: str | os.PathLike,
     expected_shapes.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise CheckpointError(f"{path}: no such checkpoint file")
+    if not path.is_file():  # opening a FIFO or a terminal would wait for ever
+        raise CheckpointError(f"{path}: not a regular file, so not a checkpoint")
     try:
         with open(path, "rb") as file:
             entries = _read_entries(path, file)

@@ -274,6 +274,12 @@ def test_missing_file(tmp_path):
     assert "no such checkpoint file" in refused(tmp_path / "absent.npz")
 
 
+def test_a_folder_or_fifo_is_refused_without_waiting(tmp_path):
+    os.mkfifo(tmp_path / "pipe")
+    assert "not a regular file" in refused(tmp_path / "pipe")
+    assert "not a regular file" in refused(tmp_path)
+
+
 @pytest.mark.parametrize("content", [b"", b"hello", os.urandom(4096), b"\x80\x04K\x01."])
 def test_files_that_are_not_archives(tmp_path, content):
     path = tmp_path / "junk.npz"
