@@ -87,8 +87,9 @@ TIE = "T"
 NO_CHORD = "NC"
 MIDI_RANGE = (0, 127)
 
-_NOTE_TOKEN = re.compile(r"^(NC)?(\d{1,2})(=|\++|-+),(\d{1,2})$")
-_HELD_TOKEN = re.compile(r"^([RT]),(\d{1,2})$")
+# Canonical spellings only (no leading zeros), so one note has one token.
+_NOTE_TOKEN = re.compile(r"^(NC)?(\d|1[01])(=|\++|-+),([1-9]\d?)$")
+_HELD_TOKEN = re.compile(r"^([RT]),([1-9]\d?)$")
 
 
 class Token(NamedTuple):
@@ -162,8 +163,7 @@ def parse_token(token: str) -> Token:
     note = _NOTE_TOKEN.match(token)
     held = _HELD_TOKEN.match(token)
     match = note or held
-    if match is None or int(match.groups()[-1]) not in DURATIONS \
-            or (note and int(note.group(2)) > 11):
+    if match is None or int(match.groups()[-1]) not in DURATIONS:
         raise MusicError(f"bad exact-grammar token {token!r}: expected like '7+,6', "
                          f"'NC0=,12', 'R,3', 'T,1' or '|', with a duration from "
                          f"{DURATIONS} and an interval 0..11")

@@ -107,7 +107,7 @@ def test_token_costs_and_builders():
 
 
 @pytest.mark.parametrize("token", ["7+,10", "12+,6", "R,0", "T,", "7,6", "7+-,6", "X", "",
-                                   "R,6,1", "NC,6", "||", "7+,6 "])
+                                   "R,6,1", "NC,6", "||", "7+,6 ", "07+,6", "7+,06", "T,-1"])
 def test_malformed_tokens_are_refused(token):
     with pytest.raises(MusicError, match="bad exact-grammar token"):
         parse_token(token)
