@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -274,3 +275,18 @@ def test_other_errors_are_still_raised():
 def test_standard_output_is_the_default(capsys):
     assert safe_print("to stdout") is True
     assert capsys.readouterr().out == "to stdout\n"
+
+
+def test_outside_the_main_thread_nothing_changes(handlers_kept):
+    seen = {}
+
+    def in_thread():
+        before = current_handlers()
+        with interrupts_as_keyboard_interrupt(), signals_deferred() as deferred:
+            seen["during"] = current_handlers() == before
+        seen["received"] = deferred.received
+
+    worker = threading.Thread(target=in_thread)
+    worker.start()
+    worker.join(timeout=30)
+    assert seen == {"during": True, "received": []}
