@@ -262,17 +262,15 @@ VOICES = {
 
 
 def _wav_bytes(samples: np.ndarray, sample_rate: int) -> bytes:
-    """16-bit mono WAV bytes, converted CHUNK_SAMPLES at a time."""
-    pcm = np.empty(len(samples), dtype="<i2")
-    for offset in range(0, len(samples), CHUNK_SAMPLES):
-        chunk = samples[offset:offset + CHUNK_SAMPLES]
-        pcm[offset:offset + len(chunk)] = np.round(np.clip(chunk, -1.0, 1.0) * 32767)
+    """16-bit mono WAV bytes, converted and written CHUNK_SAMPLES at a time."""
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as wav:
         wav.setnchannels(1)
         wav.setsampwidth(2)
         wav.setframerate(sample_rate)
-        wav.writeframes(pcm.tobytes())
+        for offset in range(0, len(samples), CHUNK_SAMPLES):
+            chunk = np.clip(samples[offset:offset + CHUNK_SAMPLES], -1.0, 1.0)
+            wav.writeframes(np.round(chunk * 32767).astype("<i2").tobytes())
     return buffer.getvalue()
 
 

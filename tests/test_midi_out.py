@@ -68,7 +68,7 @@ def test_melody_survives_a_mido_round_trip_including_the_triplet():
 def test_chords_are_voiced_root_in_bass_and_close_above_middle_c():
     chord_track = read(song_to_midi_bytes(ii_v_i_song())).tracks[2]
     by_onset = {}
-    for onset, duration, pitch in sounding_notes(chord_track):
+    for onset, _duration, pitch in sounding_notes(chord_track):
         by_onset.setdefault(onset, []).append(pitch)
     assert by_onset == {F(0): [50, 60, 65, 69],      # D3 | C4 F4 A4
                         F(2): [55, 62, 65, 71],      # G3 | D4 F4 B4
@@ -260,3 +260,18 @@ def test_written_files_get_the_usual_permissions(tmp_path):
     finally:
         os.umask(old_umask)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_write_midi_passes_the_band_options(tmp_path):
+    path = write_midi(ii_v_i_song(), tmp_path / "trio.mid", band="trio", swing=2, seed=1)
+    midi = mido.MidiFile(str(path))
+    assert [track.name for track in midi.tracks] == ["ii-V-I", "Melody", "Piano", "Bass", "Drums"]
+    assert path.read_bytes() == song_to_midi_bytes(ii_v_i_song(), band="trio", swing=2, seed=1)
+
+
+def test_the_notes_encoding_options_still_give_melody_and_held_chords():
+    from music.note_tokens import MIDI_OPTIONS
+
+    midi = read(song_to_midi_bytes(ii_v_i_song(), **MIDI_OPTIONS))
+    assert [track.name for track in midi.tracks[1:]] == ["Melody", "Chords"]
+    assert sounding_notes(midi.tracks[1]) == EXPECTED_MELODY
