@@ -39,8 +39,7 @@ WALKING_STEP = 4  # semitones
 
 def bass_pitch_class(chord) -> int:
     """The pitch class the bass plays for a chord: its slash bass, else its root."""
-    bass = getattr(chord, "bass", None)
-    return chord.root if bass is None else bass
+    return chord.root if chord.bass is None else chord.bass
 
 
 def harmony(chord) -> tuple:

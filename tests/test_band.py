@@ -1,8 +1,6 @@
 """The combo: metre, swing, dynamics, voicings, walking bass, comping, drums, arrange()."""
 import io
-from dataclasses import dataclass
 from fractions import Fraction as F
-from typing import Optional
 
 import mido
 import numpy as np
@@ -11,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from music.band import COMBO_OPTIONS, arrange
+from music.chords import make_chord, parse_progression
 from music.comping import comp_sounds
 from music.dynamics import melody_velocities
 from music.metre import bar_pulses, group_sizes, song_beats
@@ -289,15 +288,8 @@ def test_a_new_chord_starts_on_its_root():
     assert [by_start[t] for t in (0, 2, 4, 8, 12, 14, 16)] == [2, 7, 0, 9, 2, 7, 0]
 
 
-@dataclass(frozen=True)
-class SlashChord(Chord):
-    """A chord with a slash bass, as music.song.Chord gets it (``bass``)."""
-
-    bass: Optional[int] = None
-
-
 def test_a_slash_chord_puts_its_bass_note_in_the_bass():
-    c_over_e = SlashChord(0, 4, 0, (0, 4, 7), "C/E", bass=4)
+    c_over_e = make_chord("C/E")
     song = Song([Measure(4, chords=[DM7]), Measure(4, chords=[c_over_e])])
     line = bass_line(song)
     assert [sound.pitch % 12 for sound in line if sound.start == 4] == [4]
@@ -388,6 +380,16 @@ def test_no_chord_silences_the_band_for_its_span():
         notes = track_notes(tracks[name])
         assert not [n for n in notes if n[1] > 4 * TICKS and n[0] < 8 * TICKS], name
         assert [n for n in notes if n[0] < 4 * TICKS] and [n for n in notes if n[0] >= 8 * TICKS]
+
+
+def test_no_chord_inside_a_bar_silences_the_band_there():
+    bars = parse_progression("Dm7 N.C. | Cmaj7")
+    song = Song([Measure(4, chords=chords, number=n) for n, chords in enumerate(bars, 1)])
+    tracks = tracks_by_name(song_to_midi_bytes(song, band="trio", seed=5))
+    for name in ("Piano", "Bass", "Drums"):
+        notes = track_notes(tracks[name])
+        assert not [n for n in notes if n[1] > 2 * TICKS and n[0] < 4 * TICKS], name
+        assert [n for n in notes if n[0] < 2 * TICKS] and [n for n in notes if n[0] >= 4 * TICKS]
 
 
 def test_same_inputs_give_the_same_bytes_and_the_seed_matters():
