@@ -14,8 +14,8 @@ track of ``melody/NAME.csv`` is ``beats/NAME_beattrack.csv``.
 
 Time grid
 ---------
-Everything is placed on a grid of 1/12 quarter (``GRID``) from the
-METRICAL columns, never from the seconds of the onsets:
+Everything is placed on a grid of 1/12 quarter (``music.prune.SCORE_GRID``)
+from the METRICAL columns, never from the seconds of the onsets:
 
 * onset in the bar = ``(beat - 1 + (tatum - 1) / division)`` beats, rounded
   to the nearest grid step (halves up); a beat is ``4 / denominator``
@@ -69,10 +69,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 from music.jazzomat import jazzomat_chord, parse_jazzomat_chord
+from music.prune import SCORE_GRID
 from music.song import Measure, MusicError, Note, Song
 
-GRID = Fraction(1, 12)
-TICKS_PER_QUARTER = 12  # grid steps per quarter: 1 / GRID
+TICKS_PER_QUARTER = SCORE_GRID.denominator  # grid steps per quarter: 12
 MELODY_COLUMNS = ("onset", "duration", "period", "division", "bar", "beat", "tatum",
                   "beat_duration", "signature", "pitch", "chord")
 BEAT_COLUMNS = ("bar", "beat", "period", "signature", "chord")
@@ -364,7 +364,7 @@ def _bar_starts(bar_ticks: dict, first_bar: int, last_bar: int) -> dict:
     first_bar..last_bar and, as the song's end, last_bar + 1."""
     starts = {}
     position = 0
-    length = next(bar_ticks[bar] for bar in sorted(bar_ticks) if bar >= first_bar)
+    length = bar_ticks[first_bar]
     for bar in range(first_bar, last_bar + 2):
         starts[bar] = position
         length = bar_ticks.get(bar, length)
