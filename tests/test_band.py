@@ -14,7 +14,7 @@ from music.comping import comp_sounds
 from music.dynamics import melody_velocities
 from music.metre import bar_pulses, group_sizes, song_beats
 from music.midi_out import song_to_midi_bytes
-from music.performance import Sound
+from music.performance import Part, Sound
 from music.song import Chord, Measure, MusicError, Note, Song
 from music.swing import checked_swing, swing_sounds
 from music.voicing import COMP_LOWEST, rootless_shapes, rootless_voicing, stack
@@ -407,3 +407,33 @@ def test_bad_band_options_are_one_line_music_errors(options, culprit):
     with pytest.raises(MusicError, match=culprit) as error:
         arrange(progression_song(II_V_I), **options)
     assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("signature, ride, hi_hat", [
+    ((3, 4), [0, 480, 960, 1200], [480, 960]),              # 1, 2, 3-da; hat on 2 and 3
+    ((5, 4), [0, 480, 960, 1200, 1440, 1920, 2160], [480, 960, 1920]),   # 3 + 2
+    ((6, 8), [0, 720, 1200], [720]),                         # two dotted beats, "da" on the last eighth
+])
+def test_drums_follow_the_metre(signature, ride, hi_hat):
+    song = progression_song([[(0, MAJOR7)]], signature)
+    notes = track_notes(tracks_by_name(song_to_midi_bytes(song, band="trio"))["Drums"])
+    assert [start for start, _, pitch, *_ in notes if pitch == 51] == ride
+    assert [start for start, _, pitch, *_ in notes if pitch == 44] == hi_hat
+
+
+@pytest.mark.parametrize("signature", [(3, 4), (5, 4), (6, 8), (7, 8)])
+def test_the_whole_band_plays_in_odd_metres(signature):
+    song = progression_song(II_V_I, signature)
+    bar_ticks = TICKS * 4 * signature[0] // signature[1]
+    tracks = tracks_by_name(song_to_midi_bytes(song, **COMBO_OPTIONS))
+    for name in ("Piano", "Bass", "Drums"):
+        notes = track_notes(tracks[name])
+        assert {start // bar_ticks for start, *_ in notes} == set(range(5)), name
+        assert max(end for _, end, *_ in notes) <= 5 * bar_ticks
+
+
+def test_a_part_refuses_a_bad_sound_or_voice():
+    with pytest.raises(MusicError, match="Bass: bad sound"):
+        Part("Bass", 2, 32, "bass", [Sound(F(1), F(1), 40, 80)])
+    with pytest.raises(MusicError, match="voice"):
+        Part("Horn", 3, 66, "trumpet")
