@@ -373,23 +373,24 @@ def test_swing_moves_the_ride_skip_notes_too():
     assert [start for start, _, pitch, *_ in notes if pitch == 51] == [0, 480, 800, 960, 1440, 1760]
 
 
-def test_no_chord_silences_the_band_for_its_span():
-    song = progression_song([[(2, MINOR7)], [], [(0, MAJOR7)]])
+def assert_band_silent_between(song, gap_start, gap_end):
+    """No band note sounds inside [gap_start, gap_end) ticks; the band plays before and after."""
     tracks = tracks_by_name(song_to_midi_bytes(song, band="trio", seed=3))
     for name in ("Piano", "Bass", "Drums"):
         notes = track_notes(tracks[name])
-        assert not [n for n in notes if n[1] > 4 * TICKS and n[0] < 8 * TICKS], name
-        assert [n for n in notes if n[0] < 4 * TICKS] and [n for n in notes if n[0] >= 8 * TICKS]
+        assert not [n for n in notes if n[1] > gap_start and n[0] < gap_end], name
+        assert [n for n in notes if n[0] < gap_start] and [n for n in notes if n[0] >= gap_end], name
+
+
+def test_no_chord_silences_the_band_for_its_span():
+    assert_band_silent_between(progression_song([[(2, MINOR7)], [], [(0, MAJOR7)]]),
+                               4 * TICKS, 8 * TICKS)
 
 
 def test_no_chord_inside_a_bar_silences_the_band_there():
     bars = parse_progression("Dm7 N.C. | Cmaj7")
     song = Song([Measure(4, chords=chords, number=n) for n, chords in enumerate(bars, 1)])
-    tracks = tracks_by_name(song_to_midi_bytes(song, band="trio", seed=5))
-    for name in ("Piano", "Bass", "Drums"):
-        notes = track_notes(tracks[name])
-        assert not [n for n in notes if n[1] > 2 * TICKS and n[0] < 4 * TICKS], name
-        assert [n for n in notes if n[0] < 2 * TICKS] and [n for n in notes if n[0] >= 4 * TICKS]
+    assert_band_silent_between(song, 2 * TICKS, 4 * TICKS)
 
 
 def test_same_inputs_give_the_same_bytes_and_the_seed_matters():
