@@ -11,11 +11,22 @@ Generator before the loop, and inverts the cumulative distribution
 (the first token whose cumulative probability exceeds u * total).  So the
 same seed gives the same tokens on any backend.
 
+A model that hears features (``feature_size`` F > 0) gets a feature row
+with every input: the primer's from ``primer_features``, each generated
+token's from the caller (``step_features``).
+
+``generate_segments`` samples under budgets: every token costs some units
+(``token_costs``), the stream is cut into segments of fixed total cost
+(``budgets``), and inside a segment only tokens that fit what is left may be
+drawn; a reset token closes each segment.  (Music: tokens are notes with
+durations, segments are bars; but nothing here knows that.)
+
 With the Numba backend the whole loop, primer included, runs compiled
-(``kernels.generate``): at batch 1 a step is a few small mat-vecs, and
-calling NumPy a dozen times per token costs more than the arithmetic.  The
-NumPy loop below is the reference; both pick the same tokens unless two
-candidates lie within a float rounding of each other.
+(``kernels.generate``, ``kernels.generate_segments``): at batch 1 a step is
+a few small mat-vecs, and calling NumPy a dozen times per token costs more
+than the arithmetic.  The NumPy loops below are the reference; both pick
+the same tokens unless two candidates lie within a float rounding of each
+other.
 """
 from __future__ import annotations
 
@@ -24,67 +35,217 @@ import numpy as np
 from lstm_np import kernels, layers
 
 
-def choose_tokens(logits, uniforms, temperature: float = 1.0, top_k: int = 0):
+def choose_tokens(logits, uniforms, temperature: float = 1.0, top_k: int = 0, allowed=None):
     """Pick one token per row.
 
     logits (B, V); uniforms (B,) in [0, 1); temperature 0 = greedy argmax,
     else the softmax of logits / temperature; top_k > 0 keeps only the k
-    largest logits (ties broken towards the lower token id).
+    largest logits (ties broken towards the lower token id); allowed: None,
+    or (B, V) booleans, at least one True per row: the other tokens are
+    never picked, the softmax is renormalised over the allowed ones and
+    top_k counts among them.
     Returns token ids (B,).
     """
     logits = np.asarray(logits, dtype=np.float64)
-    if temperature < 0:
-        raise ValueError(f"temperature must be >= 0, got {temperature}")
-    if top_k < 0:
-        raise ValueError(f"top_k must be >= 0, got {top_k}")
+    check_sampling(temperature, top_k)
+    if allowed is not None:
+        logits = np.where(allowed, logits, -np.inf)
     if temperature == 0:
         return logits.argmax(axis=1)
     scaled = logits / temperature
     if 0 < top_k < logits.shape[1]:
         order = np.argsort(-scaled, axis=1, kind="stable")
         dropped = order[:, top_k:]
-        scaled = scaled.copy()
         np.put_along_axis(scaled, dropped, -np.inf, axis=1)
     probabilities = layers.softmax(scaled)
     cumulative = np.cumsum(probabilities, axis=1)
     thresholds = uniforms * cumulative[:, -1]
     picks = (cumulative <= thresholds[:, None]).sum(axis=1)
-    # Rounding can leave u * total equal to the last cumulative value.
-    return np.minimum(picks, logits.shape[1] - 1)
+    # Rounding can leave u * total equal to the last cumulative value; the
+    # pick then falls to the last token that has any probability at all.
+    last_possible = logits.shape[1] - 1 - (probabilities[:, ::-1] > 0).argmax(axis=1)
+    return np.minimum(picks, last_possible)
+
+
+def check_sampling(temperature: float, top_k: int):
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    if top_k < 0:
+        raise ValueError(f"top_k must be >= 0, got {top_k}")
 
 
 def generate(model, primer, length: int, rng: np.random.Generator,
-             temperature: float = 1.0, top_k: int = 0):
+             temperature: float = 1.0, top_k: int = 0, primer_features=None,
+             step_features=None):
     """Continue each primer sequence by ``length`` tokens.
 
     model: a ``SequenceModel``; primer (B, P) token ids, P >= 1 (B sequences
-    generated at once); rng: the Generator for the draws.
+    generated at once); rng: the Generator for the draws.  For a model with
+    feature_size F > 0: primer_features (B, P, F), and step_features
+    (B, length, F) whose row k is heard with generated token k when it is
+    fed back (the last row is never fed: generation stops there).
     Returns the generated ids (B, length), primer excluded.
     """
+    primer = check_primer(model, primer)
+    if length < 0:
+        raise ValueError(f"length must be >= 0, got {length}")
+    check_sampling(temperature, top_k)
+    batch = primer.shape[0]
+    primer_features = check_features(model, "primer_features", primer_features, primer.shape)
+    step_features = check_features(model, "step_features", step_features, (batch, length))
+    uniforms = rng.random((length, batch))
+    if kernels.resolve_backend(model.backend) == "numba":
+        return kernels.generate(model.params, model.head_without_batch_norm(),
+                                model.config.num_layers, primer, uniforms, temperature, top_k,
+                                primer_features, step_features)
+    state, current, current_features = warm_up(model, primer, primer_features)
+    generated = np.empty((batch, length), dtype=np.int64)
+    for step in range(length):
+        logits, state, _ = model.forward(current, state, all_steps=False,
+                                         features=current_features)
+        tokens = choose_tokens(logits, uniforms[step], temperature, top_k)
+        generated[:, step] = tokens
+        current = tokens[:, None]
+        current_features = None if step_features is None else step_features[:, step:step + 1]
+    return generated
+
+
+def generate_segments(model, primer, rng: np.random.Generator, *, token_costs, budgets,
+                      reset_token: int, step_features=None, primer_features=None,
+                      temperature: float = 1.0, top_k: int = 0):
+    """Sample one sequence segment by segment, never overflowing a segment's budget.
+
+    token_costs (V,) integers >= 0: what each token uses of a budget;
+    budgets (S,) integers >= 1, one per segment; reset_token: a token of
+    cost 0 that closes a segment.  Segment s starts with budgets[s] units;
+    with r > 0 units left only tokens of cost 1..r may be drawn (the
+    temperature, top_k and softmax apply among those), so zero-cost tokens,
+    the reset token included, are never drawn; when r reaches 0 the reset
+    token is emitted without a draw and segment s + 1 begins.  Generation
+    ends after the reset that closes the last segment.  One uniform is
+    drawn per sampled token: rng.random(sum(budgets)) up front, a bound no
+    run exceeds, so the same seed gives the same ids on every backend.
+
+    primer (1, P) ids, P >= 1.  For a model with feature_size F > 0:
+    primer_features (1, P, F), and step_features (S, max(budgets) + 1, F):
+    a token that leaves segment s with u units used is fed back with the
+    row step_features[s, u]; the reset closing segment s is fed with
+    step_features[s + 1, 0].
+
+    Returns the ids (N,): [segment 0's tokens..., reset, segment 1's
+    tokens..., reset, ...], primer excluded.  Raises ValueError when no
+    token fits what is left of a budget (give every budget unit-cost fillers).
+    """
+    primer = check_primer(model, primer)
+    if primer.shape[0] != 1:
+        raise ValueError(f"generate_segments samples one sequence: primer must be (1, P), "
+                         f"got shape {primer.shape}")
+    check_sampling(temperature, top_k)
+    token_costs, budgets = check_budgets(model, token_costs, budgets, reset_token)
+    primer_features = check_features(model, "primer_features", primer_features, primer.shape)
+    step_features = check_features(model, "step_features", step_features,
+                                   (len(budgets), int(budgets.max()) + 1))
+    uniforms = rng.random(int(budgets.sum()))
+    if kernels.resolve_backend(model.backend) == "numba":
+        ids, failure = kernels.generate_segments(
+            model.params, model.head_without_batch_norm(), model.config.num_layers, primer[0],
+            uniforms, temperature, top_k, token_costs, budgets, reset_token,
+            None if primer_features is None else primer_features[0], step_features)
+        if failure is not None:
+            raise_no_token_fits(*failure, budgets)
+        return ids
+    state, current, current_features = warm_up(model, primer, primer_features)
+    generated, draws = [], 0
+    for segment, budget in enumerate(budgets):
+        used = 0
+        while used < budget:
+            logits, state, _ = model.forward(current, state, all_steps=False,
+                                             features=current_features)
+            allowed = (token_costs > 0) & (token_costs <= budget - used)
+            if not allowed.any():
+                raise_no_token_fits(segment, budget - used, budgets)
+            token = choose_tokens(logits, uniforms[draws:draws + 1], temperature, top_k,
+                                  allowed[None])[0]
+            draws += 1
+            used += token_costs[token]
+            generated.append(token)
+            current, current_features = np.array([[token]]), feature_row(step_features,
+                                                                         segment, used)
+        generated.append(reset_token)
+        if segment + 1 < len(budgets):
+            # The model hears the segment's last token, then the forced reset.
+            _, state, _ = model.forward(current, state, all_steps=False,
+                                        features=current_features)
+            current, current_features = np.array([[reset_token]]), feature_row(
+                step_features, segment + 1, 0)
+    return np.array(generated, dtype=np.int64)
+
+
+def feature_row(step_features, segment: int, used: int):
+    """step_features[segment, used] as a (1, 1, F) batch, or None without features."""
+    return None if step_features is None else step_features[None, None, segment, used]
+
+
+def raise_no_token_fits(segment: int, remaining: int, budgets):
+    raise ValueError(f"segment {segment}: no token costs between 1 and the {remaining} "
+                     f"units left of its budget of {budgets[segment]}")
+
+
+def warm_up(model, primer, primer_features):
+    """Run all but the primer's last token; return the state and the first input to feed."""
+    state = model.initial_state(primer.shape[0])
+    if primer.shape[1] > 1:
+        _, state, _ = model.forward(
+            primer[:, :-1], state, all_steps=False,
+            features=None if primer_features is None else primer_features[:, :-1])
+    last_features = None if primer_features is None else primer_features[:, -1:]
+    return state, primer[:, -1:], last_features
+
+
+def check_primer(model, primer):
     primer = np.asarray(primer)
     if primer.ndim != 2 or primer.shape[1] < 1:
         raise ValueError(f"primer must be (batch, P) token ids with P >= 1, got shape {primer.shape}")
     if primer.dtype.kind not in "iu" or primer.min() < 0 or primer.max() >= model.config.vocab_size:
         raise ValueError(f"primer must hold token ids in [0, {model.config.vocab_size})")
-    if length < 0:
-        raise ValueError(f"length must be >= 0, got {length}")
-    if temperature < 0:
-        raise ValueError(f"temperature must be >= 0, got {temperature}")
-    if top_k < 0:
-        raise ValueError(f"top_k must be >= 0, got {top_k}")
-    batch = primer.shape[0]
-    uniforms = rng.random((length, batch))
-    if kernels.resolve_backend(model.backend) == "numba":
-        return kernels.generate(model.params, model.head_without_batch_norm(),
-                                model.config.num_layers, primer, uniforms, temperature, top_k)
-    state = model.initial_state(batch)
-    if primer.shape[1] > 1:
-        _, state, _ = model.forward(primer[:, :-1], state, all_steps=False)
-    current = primer[:, -1:]
-    generated = np.empty((batch, length), dtype=np.int64)
-    for step in range(length):
-        logits, state, _ = model.forward(current, state, all_steps=False)
-        tokens = choose_tokens(logits, uniforms[step], temperature, top_k)
-        generated[:, step] = tokens
-        current = tokens[:, None]
-    return generated
+    return primer
+
+
+def check_features(model, name: str, features, leading_shape):
+    """features as a float array of shape (*leading_shape, F), or None for a model without."""
+    size = model.config.feature_size
+    if size == 0:
+        if features is not None:
+            raise ValueError(f"{name} were given but the model's feature_size is 0")
+        return None
+    shape = tuple(leading_shape) + (size,)
+    if features is None:
+        raise ValueError(f"the model hears {size} features per step: {name} {shape} are required")
+    features = np.asarray(features)
+    if features.shape != shape or features.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must be numbers shaped {shape}, "
+                         f"got {features.dtype} {features.shape}")
+    if not np.all(np.isfinite(features)):
+        raise ValueError(f"{name} must be finite (found NaN or infinity)")
+    return np.asarray(features, dtype=model.dtype)
+
+
+def check_budgets(model, token_costs, budgets, reset_token):
+    """token_costs (V,) and budgets (S,) as int64 arrays, checked with the reset token."""
+    vocab_size = model.config.vocab_size
+    token_costs, budgets = np.asarray(token_costs), np.asarray(budgets)
+    if token_costs.shape != (vocab_size,) or token_costs.dtype.kind not in "iu" \
+            or token_costs.min() < 0:
+        raise ValueError(f"token_costs must be {vocab_size} integers >= 0 (one per token), "
+                         f"got {token_costs.dtype} {token_costs.shape}")
+    if budgets.ndim != 1 or len(budgets) == 0 or budgets.dtype.kind not in "iu" \
+            or budgets.min() < 1:
+        raise ValueError(f"budgets must be a non-empty list of integers >= 1, got {budgets!r}")
+    if isinstance(reset_token, bool) or not isinstance(reset_token, (int, np.integer)) \
+            or not 0 <= reset_token < vocab_size:
+        raise ValueError(f"reset_token must be a token id in [0, {vocab_size}), "
+                         f"got {reset_token!r}")
+    if token_costs[reset_token] != 0:
+        raise ValueError(f"reset_token {reset_token} must cost 0, "
+                         f"it costs {token_costs[reset_token]}")
+    return token_costs.astype(np.int64), budgets.astype(np.int64)

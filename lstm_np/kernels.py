@@ -371,27 +371,31 @@ def _tanh(x):
 def _lstm_step(W, b, x_token, x, h, c, rec, pre):
     """One LSTM step for one sequence, in place on h and c (n_a,).
 
-    The input is the row W[x_token] when x_token >= 0 (layer 0's one-hot
-    input), else the vector x (the layer below).  rec, pre: (4 n_a,) scratch.
+    W's input rows are [token rows | dense rows], the dense rows being the
+    last len(x) input rows: the input term is W[x_token] (when x_token >= 0)
+    plus x W[dense rows].  Layer 0 passes its token and its feature row
+    (empty without features); a layer above passes x_token = -1 and the h
+    below.  rec, pre: (4 n_a,) scratch.
     """
     n_a = h.shape[0]
-    n_in = W.shape[0] - n_a
+    first_dense = W.shape[0] - n_a - x.shape[0]
     width = W.shape[1]
     rec[:] = 0.0
     for k in range(n_a):
         weight = h[k]
         for j in range(width):
-            rec[j] += weight * W[n_in + k, j]
+            rec[j] += weight * W[first_dense + x.shape[0] + k, j]
+    pre[:] = 0.0
+    for k in range(x.shape[0]):
+        weight = x[k]
+        for j in range(width):
+            pre[j] += weight * W[first_dense + k, j]
+    # Summed in the NumPy path's order, (W[token] + b) + x W_dense, so that
+    # both paths round alike.
     if x_token >= 0:
         for j in range(width):
-            pre[j] = W[x_token, j] + b[j]
+            pre[j] = (W[x_token, j] + b[j]) + pre[j]
     else:
-        for j in range(width):
-            pre[j] = 0.0
-        for k in range(n_in):
-            weight = x[k]
-            for j in range(width):
-                pre[j] += weight * W[k, j]
         for j in range(width):
             pre[j] += b[j]
     for j in range(n_a):
@@ -415,13 +419,17 @@ def _affine(x, W, b, out):
 
 
 @_jit
-def _choose_token(logits, u, temperature, top_k, scaled, kept):
+def _choose_token(logits, u, temperature, top_k, allowed, scaled, kept):
     """Compiled twin of ``generate.choose_tokens`` for one row (float64 math)."""
     V = logits.shape[0]
     if temperature == 0:
-        return np.argmax(logits)
+        best = -1
+        for j in range(V):
+            if allowed[j] and (best < 0 or logits[j] > logits[best]):
+                best = j
+        return best
     for j in range(V):
-        scaled[j] = logits[j] / temperature
+        scaled[j] = logits[j] / temperature if allowed[j] else -np.inf
     if 0 < top_k < V:
         # Keep the top_k largest, ties going to the lower id, as a stable
         # argsort of -scaled would.
@@ -441,78 +449,201 @@ def _choose_token(logits, u, temperature, top_k, scaled, kept):
         total += np.exp(scaled[j] - largest)
     log_total = np.log(total)
     cumulative = 0.0
-    picks = 0
+    last_possible = 0
     for j in range(V):
-        cumulative += np.exp(scaled[j] - largest - log_total)
+        probability = np.exp(scaled[j] - largest - log_total)
+        if probability > 0:
+            last_possible = j
+        cumulative += probability
         scaled[j] = cumulative
     threshold = u * cumulative
     # Counted like the NumPy twin, (cumulative <= threshold).sum().
+    picks = 0
     for j in range(V):
         if scaled[j] <= threshold:
             picks += 1
-    return min(picks, V - 1)
+    return min(picks, last_possible)
 
 
 @_jit
-def _generate(Ws, bs, hidden_W, hidden_b, out_W, out_b, primer, uniforms,
-              temperature, top_k, generated):
+def _feed(Ws, bs, token, features, h, c, rec, pre):
+    """Run one input (a token and its feature row) up through every layer."""
+    _lstm_step(Ws[0], bs[0], token, features, h[0], c[0], rec, pre)
+    for layer in range(1, len(Ws)):
+        _lstm_step(Ws[layer], bs[layer], -1, h[layer - 1], h[layer], c[layer], rec, pre)
+
+
+@_jit
+def _logits(top, hidden_W, hidden_b, out_W, out_b, hidden, logits, logits64):
+    """The head on the top layer's h: (Dense + ReLU) -> Dense, into logits64 (float64)."""
+    features = top
+    if hidden_W.shape[1] > 0:
+        _affine(top, hidden_W, hidden_b, hidden)
+        for j in range(hidden.shape[0]):
+            hidden[j] = max(hidden[j], 0.0)
+        features = hidden
+    _affine(features, out_W, out_b, logits)
+    for j in range(logits.shape[0]):
+        logits64[j] = logits[j]
+
+
+@_jit
+def _buffers(Ws, hidden_W, out_W):
+    """Scratch for one sequence: h, c (layers, n_a); rec, pre (4 n_a,);
+    hidden (dense_size,); logits (V,) in the weights' dtype and logits64 in
+    float64; scaled, kept, allowed (V,) for ``_choose_token``."""
+    n_a = Ws[0].shape[1] // 4
+    V = out_W.shape[1]
+    dtype = out_W.dtype
+    return (np.zeros((len(Ws), n_a), dtype), np.zeros((len(Ws), n_a), dtype),
+            np.empty(4 * n_a, dtype), np.empty(4 * n_a, dtype),
+            np.empty(hidden_W.shape[1], dtype), np.empty(V, dtype), np.empty(V, np.float64),
+            np.empty(V, np.float64), np.empty(V, np.bool_), np.ones(V, np.bool_))
+
+
+@_jit
+def _warm_up(Ws, bs, primer, primer_features, h, c, rec, pre):
+    """Zero the state, then feed all but the primer's last token (primer (P,), features (P, F))."""
+    h[:] = 0.0
+    c[:] = 0.0
+    for step in range(primer.shape[0] - 1):
+        _feed(Ws, bs, primer[step], primer_features[step], h, c, rec, pre)
+
+
+@_jit
+def _generate(Ws, bs, hidden_W, hidden_b, out_W, out_b, primer, primer_features,
+              step_features, uniforms, temperature, top_k, generated):
     batch, primer_length = primer.shape
     length = generated.shape[1]
     layers = len(Ws)
-    n_a = Ws[0].shape[1] // 4
-    dtype = out_W.dtype
-    h = np.zeros((layers, n_a), dtype)
-    c = np.zeros((layers, n_a), dtype)
-    rec = np.empty(4 * n_a, dtype)
-    pre = np.empty(4 * n_a, dtype)
-    hidden = np.empty(hidden_W.shape[1], dtype)
-    logits = np.empty(out_W.shape[1], dtype)
-    logits64 = np.empty(out_W.shape[1], np.float64)
-    scaled = np.empty(out_W.shape[1], np.float64)
-    kept = np.empty(out_W.shape[1], np.bool_)
+    h, c, rec, pre, hidden, logits, logits64, scaled, kept, allowed = _buffers(Ws, hidden_W,
+                                                                               out_W)
     for row in range(batch):
-        h[:] = 0.0
-        c[:] = 0.0
-        token = primer[row, 0]
-        for step in range(primer_length - 1 + length):
-            for layer in range(layers):
-                if layer == 0:
-                    _lstm_step(Ws[0], bs[0], token, h[0], h[0], c[0], rec, pre)
-                else:
-                    _lstm_step(Ws[layer], bs[layer], -1, h[layer - 1], h[layer], c[layer],
-                               rec, pre)
-            if step < primer_length - 1:
-                token = primer[row, step + 1]
-                continue
-            features = h[layers - 1]
-            if hidden_W.shape[1] > 0:
-                _affine(features, hidden_W, hidden_b, hidden)
-                for j in range(hidden.shape[0]):
-                    hidden[j] = max(hidden[j], 0.0)
-                features = hidden
-            _affine(features, out_W, out_b, logits)
-            for j in range(logits.shape[0]):
-                logits64[j] = logits[j]
-            out = step - (primer_length - 1)
-            token = _choose_token(logits64, uniforms[out, row], temperature, top_k,
+        _warm_up(Ws, bs, primer[row], primer_features[row], h, c, rec, pre)
+        token = primer[row, primer_length - 1]
+        features = primer_features[row, primer_length - 1]
+        for out in range(length):
+            _feed(Ws, bs, token, features, h, c, rec, pre)
+            _logits(h[layers - 1], hidden_W, hidden_b, out_W, out_b, hidden, logits, logits64)
+            token = _choose_token(logits64, uniforms[out, row], temperature, top_k, allowed,
                                   scaled, kept)
             generated[row, out] = token
+            features = step_features[row, out]
 
 
-def generate(params, head, num_layers, primer, uniforms, temperature, top_k):
-    """Compiled twin of ``generate.generate``'s NumPy loop: same tokens.
+@_jit
+def _generate_segments(Ws, bs, hidden_W, hidden_b, out_W, out_b, primer, primer_features,
+                       uniforms, temperature, top_k, token_costs, budgets, reset_token,
+                       step_features, generated, failure):
+    """Compiled twin of ``generate.generate_segments``'s NumPy loop, one sequence.
 
-    params: a ``SequenceModel``'s parameter dict; head: its dense head with
-    any BatchNorm folded in (``SequenceModel.head_without_batch_norm``);
-    primer (B, P) ids; uniforms (length, B) the draws.  Returns the ids (B, length).
+    Returns how many ids it wrote into ``generated``, or -1 when no token
+    fits a remaining budget, with failure = [segment, remaining budget].
     """
+    layers = len(Ws)
+    V = out_W.shape[1]
+    h, c, rec, pre, hidden, logits, logits64, scaled, kept, allowed = _buffers(Ws, hidden_W,
+                                                                               out_W)
+    primer_length = primer.shape[0]
+    _warm_up(Ws, bs, primer, primer_features, h, c, rec, pre)
+    token = primer[primer_length - 1]
+    features = primer_features[primer_length - 1]
+    count = 0
+    draws = 0
+    segments = budgets.shape[0]
+    for segment in range(segments):
+        budget = budgets[segment]
+        used = 0
+        while used < budget:
+            _feed(Ws, bs, token, features, h, c, rec, pre)
+            _logits(h[layers - 1], hidden_W, hidden_b, out_W, out_b, hidden, logits, logits64)
+            remaining = budget - used
+            fits = False
+            for j in range(V):
+                allowed[j] = 0 < token_costs[j] <= remaining
+                fits = fits or allowed[j]
+            if not fits:
+                failure[0] = segment
+                failure[1] = remaining
+                return -1
+            token = _choose_token(logits64, uniforms[draws], temperature, top_k, allowed,
+                                  scaled, kept)
+            draws += 1
+            used += token_costs[token]
+            generated[count] = token
+            count += 1
+            features = step_features[segment, used]
+        generated[count] = reset_token
+        count += 1
+        if segment + 1 < segments:
+            # The model hears the segment's last token, then the forced reset.
+            _feed(Ws, bs, token, features, h, c, rec, pre)
+            token = reset_token
+            features = step_features[segment + 1, 0]
+    return count
+
+
+def _compiled_weights(params, head, num_layers):
+    """(Ws, bs, hidden_W, hidden_b, out_W, out_b) as the compiled loops take them."""
     Ws = tuple(params[f"lstm{layer}.W"] for layer in range(num_layers))
     bs = tuple(params[f"lstm{layer}.b"] for layer in range(num_layers))
     dtype = Ws[0].dtype
     hidden_W = head.get("hidden.W", np.zeros((Ws[0].shape[1] // 4, 0), dtype))
     hidden_b = head.get("hidden.b", np.zeros(0, dtype))
-    generated = np.empty((primer.shape[0], uniforms.shape[0]), np.int64)
-    _generate(Ws, bs, hidden_W, hidden_b, head["out.W"], head["out.b"],
-              np.ascontiguousarray(primer, dtype=np.int64), uniforms,
+    return Ws, bs, hidden_W, hidden_b, head["out.W"], head["out.b"]
+
+
+def _feature_rows(features, leading_shape, dtype):
+    """features as a C array in dtype, or an empty (*leading_shape, 0) one when None."""
+    if features is None:
+        return np.zeros(tuple(leading_shape) + (0,), dtype)
+    return np.ascontiguousarray(features, dtype=dtype)
+
+
+def generate(params, head, num_layers, primer, uniforms, temperature, top_k,
+             primer_features=None, step_features=None):
+    """Compiled twin of ``generate.generate``'s NumPy loop: same tokens.
+
+    params: a ``SequenceModel``'s parameter dict; head: its dense head with
+    any BatchNorm folded in (``SequenceModel.head_without_batch_norm``);
+    primer (B, P) ids; uniforms (length, B) the draws; primer_features
+    (B, P, F) and step_features (B, length, F), or None without features.
+    Returns the ids (B, length).
+    """
+    weights = _compiled_weights(params, head, num_layers)
+    dtype = weights[0][0].dtype
+    batch, length = primer.shape[0], uniforms.shape[0]
+    generated = np.empty((batch, length), np.int64)
+    _generate(*weights, np.ascontiguousarray(primer, dtype=np.int64),
+              _feature_rows(primer_features, primer.shape, dtype),
+              _feature_rows(step_features, (batch, length), dtype), uniforms,
               float(temperature), int(top_k), generated)
     return generated
+
+
+def generate_segments(params, head, num_layers, primer, uniforms, temperature, top_k,
+                      token_costs, budgets, reset_token, primer_features=None,
+                      step_features=None):
+    """Compiled twin of ``generate.generate_segments``'s NumPy loop: same ids.
+
+    As ``generate`` for one sequence: primer (P,) ids, primer_features
+    (P, F) or None; uniforms (sum(budgets),) the draws; token_costs (V,),
+    budgets (S,), step_features (S, max(budgets) + 1, F) or None.
+    Returns (ids with the forced resets, None), or (None, (segment,
+    remaining budget)) when no token fits a remaining budget.
+    """
+    weights = _compiled_weights(params, head, num_layers)
+    dtype = weights[0][0].dtype
+    budgets = np.ascontiguousarray(budgets, dtype=np.int64)
+    generated = np.empty(int(budgets.sum()) + len(budgets), np.int64)
+    failure = np.zeros(2, np.int64)
+    count = _generate_segments(
+        *weights, np.ascontiguousarray(primer, dtype=np.int64),
+        _feature_rows(primer_features, primer.shape, dtype), uniforms, float(temperature),
+        int(top_k), np.ascontiguousarray(token_costs, dtype=np.int64), budgets,
+        int(reset_token),
+        _feature_rows(step_features, (len(budgets), int(budgets.max()) + 1), dtype),
+        generated, failure)
+    if count < 0:
+        return None, (int(failure[0]), int(failure[1]))
+    return generated[:count], None
