@@ -289,14 +289,17 @@ def markov_windows(preset: Preset, seed: int):
 
 def music_windows(preset: Preset, source: str, seed: int):
     """The course's windows over the grammar tokens of a music file."""
-    from music.corpus import Vocabulary, build_vocabulary, course_windows
+    from jazz_lstm.windows import cut_windows, window_starts
+    from music.corpus import Vocabulary, build_vocabulary
     from music.grammar import encode_song
     from music.reading import load_song
 
     tokens = [token for bar in encode_song(load_song(source)) for token in bar]
     vocabulary = Vocabulary(build_vocabulary([tokens]))
-    inputs, targets = course_windows(vocabulary.encode(tokens), preset.steps, preset.windows,
-                                     rng=np.random.default_rng(seed))
+    ids = vocabulary.encode(tokens)
+    starts = window_starts("course", len(ids), preset.steps, count=preset.windows,
+                           rng=np.random.default_rng(seed))
+    inputs, targets, _ = cut_windows(ids, starts, preset.steps)
     return inputs, targets, len(vocabulary)
 
 

@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jazz_lstm import progress as progress_styles
-from jazz_lstm.corpus import load_corpus
 from jazz_lstm.presets import preset_config
 from jazz_lstm.runs import (CHECKPOINT_NAME, HISTORY_NAME, UsageError, checkpoint_path_of,
                             load_model, read_history)
 from jazz_lstm.sampling import SampleSettings, sample_song
-from jazz_lstm.training import fit, new_session, resumed_session
+from jazz_lstm.training import fit, prepare, resumed_session
 
 
 @dataclass
@@ -63,7 +62,7 @@ class Run:
 
     def __init__(self, path):
         self.path = checkpoint_path_of(path)
-        self.model, self.optimizer_state, self.metadata = load_model(self.path)
+        self.model, self.optimizer_state, self.metadata, _ = load_model(self.path)
 
     @property
     def folder(self) -> Path:
@@ -90,6 +89,18 @@ class Run:
         return Solo(sampled.song, sampled.midi_options, sampled.summary, settings,
                     sampled.temperature)
 
+    def evaluate(self, data=None, *, bars=None, samples: int | None = None, seed: int = 0,
+                 quick: bool = False, save: bool = True):
+        """Held-out prediction against n-gram baselines, generated against real solos,
+        copying (``jazz_lstm.evaluate``); saved as evaluation.json unless ``save`` is False."""
+        from jazz_lstm.evaluate import evaluate_run, save_evaluation
+
+        evaluation = evaluate_run(self, data=data, bars=bars, segments=samples, seed=seed,
+                                  quick=quick)
+        if save:
+            save_evaluation(self, evaluation)
+        return evaluation
+
     def __repr__(self) -> str:
         return (f"Run({str(self.path)!r}: {self.metadata['encoding']} encoding, "
                 f"epoch {self.metadata['epoch']}, vocabulary {len(self.metadata['vocabulary'])})")
@@ -101,22 +112,22 @@ def open_run(path) -> Run:
 
 
 def train(data=None, *, preset: str | None = None, encoding: str = "grammar",
-          epochs: int | None = None, hidden: int | None = None, layers: int | None = None,
-          lr: float | None = None, batch_size: int | None = None, seed: int = 0,
-          run_dir="runs/run", melody_part=None, chord_parts=None, bars=None,
+          grammar: str | None = None, epochs: int | None = None, hidden: int | None = None,
+          layers: int | None = None, lr: float | None = None, batch_size: int | None = None,
+          seed: int = 0, run_dir="runs/run", melody_part=None, chord_parts=None, bars=None,
           progress: bool = True, on_skip=None) -> Run:
     """Train a model on ``data`` (files, folders, ``music21:`` names; None: the default
     set) and return its Run.  ``run_dir`` must not hold a run yet; ``progress`` shows a
     tqdm bar (a widget in Jupyter)."""
     config = preset_config(preset).with_overrides(epochs=epochs, hidden_size=hidden,
                                                   num_layers=layers, lr=lr,
-                                                  batch_size=batch_size)
+                                                  batch_size=batch_size, grammar=grammar)
     folder = Path(run_dir)
     if (folder / CHECKPOINT_NAME).exists():
         raise UsageError(f"{folder / CHECKPOINT_NAME} already exists; use resume() to continue it")
-    corpus = load_corpus(data, encoding=encoding, melody_part=melody_part,
-                         chord_parts=chord_parts, bars=bars, on_skip=on_skip)
-    session = new_session(corpus, config, seed, folder)
+    session, _ = prepare(data, config, seed=seed, folder=folder, encoding=encoding,
+                         melody_part=melody_part, chord_parts=chord_parts, bars=bars,
+                         on_skip=on_skip)
     fit(session, progress_styles.Bar(notebook=True) if progress else progress_styles.Silent())
     return Run(session.path)
 

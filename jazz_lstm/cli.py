@@ -1,7 +1,8 @@
-"""jazz-lstm command line: train, sample, corpus.
+"""jazz-lstm command line: train, sample, evaluate, corpus.
 
     python cli.py train  [--data PATH ...] [--preset course|deepjazz|lofi] [...]
     python cli.py sample [--run NAME | --checkpoint PATH] [--chords "Dm7 G7 | Cmaj7"] [...]
+    python cli.py evaluate [--run NAME] [--data HELD_OUT ...] [--samples N] [--quick] [--json]
     python cli.py corpus [--data PATH ...] [--json]
 
 This module only parses arguments, calls ``jazz_lstm`` and prints.  Bad
@@ -61,12 +62,6 @@ def report_skipped(skipped) -> None:
               file=sys.stderr)
 
 
-def load_corpus_of(args):
-    from jazz_lstm.corpus import load_corpus
-
-    return load_corpus(args.data, encoding=args.encoding or "grammar",
-                       melody_part=args.melody_part, chord_parts=args.chord_parts,
-                       bars=args.bars, on_skip=warn_skipped)
 
 
 def progress_style():
@@ -80,7 +75,7 @@ def progress_style():
 
 # ------------------------------------------------------------------- train
 def command_train(args) -> int:
-    from jazz_lstm.training import TrainingInterrupted, fit, new_session, resumed_session
+    from jazz_lstm.training import TrainingInterrupted, fit, prepare, resumed_session
     from lstm_np.kernels import tune_malloc_for_training
 
     # A training process reuses the same large blocks every batch (see the function).
@@ -90,7 +85,8 @@ def command_train(args) -> int:
         fixed = [option for option, value in (
             ("--data", args.data), ("--encoding", args.encoding), ("--preset", args.preset),
             ("--hidden", args.hidden), ("--layers", args.layers), ("--lr", args.lr),
-            ("--batch-size", args.batch_size), ("--melody-part", args.melody_part),
+            ("--batch-size", args.batch_size), ("--grammar", args.grammar),
+            ("--melody-part", args.melody_part),
             ("--chord-parts", args.chord_parts), ("--bars", args.bars)) if value is not None]
         if fixed:
             raise UsageError(f"--resume continues a run with its own data and settings; "
@@ -101,15 +97,17 @@ def command_train(args) -> int:
     else:
         config = PRESETS[args.preset or "course"].with_overrides(
             epochs=args.epochs, hidden_size=args.hidden, num_layers=args.layers, lr=args.lr,
-            batch_size=args.batch_size)
+            batch_size=args.batch_size, grammar=args.grammar)
         folder = RUNS_ROOT / (args.run or time.strftime("%Y%m%d-%H%M%S"))
         from jazz_lstm.runs import CHECKPOINT_NAME
         if (folder / CHECKPOINT_NAME).exists():
             raise UsageError(f"{folder / CHECKPOINT_NAME} already exists; use --resume to "
                              "continue it or --run NAME for a new run")
-        corpus = load_corpus_of(args)
+        session, corpus = prepare(args.data, config, seed=args.seed, folder=folder,
+                                  encoding=args.encoding or "grammar",
+                                  melody_part=args.melody_part, chord_parts=args.chord_parts,
+                                  bars=args.bars, on_skip=warn_skipped)
         report_skipped(corpus.skipped)
-        session = new_session(corpus, config, args.seed, folder)
         print(f"training on {corpus.description}: {len(session.ids)} tokens, "
               f"{len(session.metadata['vocabulary'])} distinct; run folder {folder}/")
     try:
@@ -145,11 +143,27 @@ def command_sample(args) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- evaluate
+def command_evaluate(args) -> int:
+    from jazz_lstm.api import open_run
+
+    run = open_run(find_checkpoint(args.run, args.checkpoint))
+    evaluation = run.evaluate(args.data, bars=args.bars, samples=args.samples, seed=args.seed,
+                              quick=args.quick)
+    if args.json:
+        print(json.dumps(evaluation.to_json(), indent=2))
+    else:
+        print(evaluation.table())
+    return 0
+
+
 # ------------------------------------------------------------------ corpus
 def command_corpus(args) -> int:
-    from jazz_lstm.corpus import corpus_summary
+    from jazz_lstm.corpus import corpus_summary, load_corpus
 
-    corpus = load_corpus_of(args)
+    corpus = load_corpus(args.data, encoding=args.encoding or "grammar",
+                         grammar=args.grammar or "exact", melody_part=args.melody_part,
+                         chord_parts=args.chord_parts, bars=args.bars, on_skip=warn_skipped)
     if args.encoding == "notes":
         report_skipped(corpus.skipped)
     summary, lines = corpus_summary(corpus)
@@ -178,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--encoding", choices=("grammar", "notes"),
                       help="grammar (default): chord-relative tokens of a melody over chords; "
                            "notes: pitch and chord tokens of whole pieces (the LoFi generator)")
+    data.add_argument("--grammar", choices=("exact", "classic"),
+                      help="exact (default): lossless chord-relative tokens with bar lines, "
+                           "the model hearing the chords; classic: the course's tokens")
     data.add_argument("--melody-part", type=part_choice, metavar="INDEX|NAME",
                       help="the part that carries the melody (default: found automatically)")
     data.add_argument("--chord-parts", type=part_choice, nargs="+", metavar="INDEX|NAME",
@@ -224,6 +241,20 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", default="output/my_music.mid", help="MIDI file to write")
     sample.add_argument("--wav", action="store_true", help="also write a WAV beside the MIDI")
 
+    evaluate = commands.add_parser(
+        "evaluate", parents=[run], help="measure what a model learned",
+        description="Held-out cross-entropy against n-gram baselines, generated against real "
+                    "solos (mgeval overlapping areas), copying, and a summary line.")
+    evaluate.add_argument("--data", nargs="+", metavar="PATH",
+                          help="held-out music (default: the run's validation pieces)")
+    evaluate.add_argument("--bars", type=bar_range, metavar="FIRST-LAST",
+                          help="keep only these bars of --data")
+    evaluate.add_argument("--samples", type=positive_int, metavar="N",
+                          help="held-out segments of 8 bars to generate over (default 40)")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--quick", action="store_true", help="10 segments: under a minute")
+    evaluate.add_argument("--json", action="store_true", help="one JSON object")
+
     corpus = commands.add_parser("corpus", parents=[data], help="show the training corpus",
                                  description="Show what a training run would learn from.")
     corpus.add_argument("--json", action="store_true", help="one JSON object")
@@ -240,7 +271,8 @@ def main(argv=None) -> int:
     from lstm_np.checkpoint import CheckpointError
     from music.song import MusicError
 
-    handlers = {"train": command_train, "sample": command_sample, "corpus": command_corpus}
+    handlers = {"train": command_train, "sample": command_sample, "evaluate": command_evaluate,
+                "corpus": command_corpus}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

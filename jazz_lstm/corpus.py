@@ -1,17 +1,30 @@
-"""Training corpora: music files -> Songs -> one token stream, per encoding.
+"""Training corpora: music files -> Songs -> token pieces, split into training and validation.
 
-``load_corpus`` reads ``data`` (files, folders, ``music21:`` names; None
-for the encoding's default set) and returns a ``Corpus``: the tokens, the
-songs (grammar encoding), the files skipped, and what a checkpoint keeps
-of it (``about``).  A file that cannot be read is reported through
-``on_skip(label, reason)`` and left out; only a corpus where nothing can be
-read is an error.
+``load_corpus`` reads ``data`` (files, folders, ``music21:`` names, Weimar
+Jazz Database CSV solos or their folder; None for the encoding's default
+set) and returns a ``Corpus``:
+
+* grammar encoding: one ``Piece`` per song in the chosen grammar
+  (``jazz_lstm.grammars``); a seeded draw holds out ``validation_share`` of
+  the pieces (rounded down: a corpus of fewer than 1 / share pieces has no
+  validation pieces) to measure validation loss; the rest is the training
+  stream, the pieces one after another;
+* notes encoding: the LoFi generator's tokens, every file one after another.
+
+A file that cannot be read is reported through ``on_skip(label, reason)``
+and left out; only a corpus where nothing can be read is an error.  The
+options that read the corpus are kept in the checkpoint (``options``), so a
+run can read the same pieces again to resume or to be evaluated.
 """
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import numpy as np
+
+from jazz_lstm.grammars import Piece, grammar_named
 from jazz_lstm.presets import DEFAULT_GRAMMAR_DATA, ENCODINGS
 
 
@@ -19,30 +32,62 @@ from jazz_lstm.presets import DEFAULT_GRAMMAR_DATA, ENCODINGS
 class Corpus:
     """What training learns from.
 
-    tokens:      the flat token stream
-    about:       what the checkpoint keeps: encoding, sources, skipped, music
+    pieces:      the training pieces (one for the notes encoding)
+    validation:  the held-out pieces
+    about:       what the checkpoint keeps: encoding, sources, skipped, music, options
     description: "3 piece(s)" or "8 file(s)", for messages
-    songs:       the Songs (grammar encoding only)
     """
 
-    tokens: list
+    pieces: list
     about: dict
     description: str
-    songs: list = field(default_factory=list)
+    validation: list = field(default_factory=list)
+
+    @property
+    def tokens(self) -> list:
+        """The training stream: the training pieces' tokens one after another."""
+        return [token for piece in self.pieces for token in piece.tokens]
+
+    @property
+    def features(self):
+        """The training stream's features (len(tokens) + 1 rows), or None."""
+        return stream_features(self.pieces)
+
+    @property
+    def songs(self) -> list:
+        return [piece.song for piece in self.pieces + self.validation if piece.song is not None]
 
     @property
     def skipped(self) -> list:
         return self.about["skipped"]
 
 
-def load_corpus(data=None, *, encoding: str = "grammar", melody_part=None, chord_parts=None,
-                bars=None, on_skip=None) -> Corpus:
+def stream_features(pieces):
+    """The features of pieces laid end to end: each piece's rows but its last
+    (the place after a piece is the next piece's first place), then the last
+    piece's final row; None for pieces without features."""
+    if not pieces or pieces[0].features is None:
+        return None
+    return np.concatenate([piece.features[:-1] for piece in pieces] + [pieces[-1].features[-1:]])
+
+
+def load_corpus(data=None, *, encoding: str = "grammar", grammar: str = "exact",
+                melody_part=None, chord_parts=None, bars=None, validation_share: float = 0.0,
+                seed: int = 0, on_skip=None) -> Corpus:
     """The corpus of ``data`` under ``encoding`` ("grammar" or "notes")."""
     if encoding not in ENCODINGS:
         raise ValueError(f"unknown encoding {encoding!r}; choose one of {', '.join(ENCODINGS)}")
+    options = {"data": None if data is None else [str(source) for source in data],
+               "melody_part": melody_part,
+               "chord_parts": None if chord_parts is None else list(chord_parts),
+               "bars": None if bars is None else list(bars)}
     if encoding == "notes":
-        return _notes_corpus(data, on_skip)
-    return _grammar_corpus(data, melody_part, chord_parts, bars, on_skip)
+        corpus = _notes_corpus(data, on_skip)
+    else:
+        corpus = _grammar_corpus(data, grammar, melody_part, chord_parts, bars,
+                                 validation_share, seed, on_skip)
+    corpus.about["options"] = options
+    return corpus
 
 
 def _notes_corpus(data, on_skip) -> Corpus:
@@ -55,12 +100,42 @@ def _notes_corpus(data, on_skip) -> Corpus:
     about = {"encoding": "notes", "notes_encoding_version": ENCODING_VERSION,
              "sources": list(corpus.files), "skipped": [label for label, _ in corpus.skipped],
              "music": {"tempo": 120.0}}
-    return Corpus(corpus.tokens, about, f"{len(corpus.files)} file(s)")
+    piece = Piece("notes", "notes", corpus.tokens, None, None)
+    return Corpus([piece], about, f"{len(corpus.files)} file(s)")
 
 
-def _grammar_corpus(data, melody_part, chord_parts, bars, on_skip) -> Corpus:
-    from music.grammar import encode_song
+def read_songs(data, melody_part=None, chord_parts=None, bars=None, on_skip=None) -> list:
+    """The Songs of ``data``: WJazzD CSV solos (a CSV or a folder holding melody/)
+    through ``music.wjazzd``, everything else through ``music.reading``."""
     from music.reading import load_songs
+    from music.wjazzd import is_wjazzd_source, load_wjazzd_folder, load_wjazzd_solo
+
+    songs = []
+    for source in list(data or DEFAULT_GRAMMAR_DATA):
+        if is_wjazzd_source(source):
+            if Path(source).is_dir():
+                songs.extend(load_wjazzd_folder(source, on_skip=on_skip))
+            else:
+                songs.append(load_wjazzd_solo(source))
+        else:
+            songs.extend(load_songs([source], melody_part=melody_part, chord_parts=chord_parts,
+                                    bars=bars, on_skip=on_skip))
+    return songs
+
+
+def split_pieces(pieces, validation_share: float, seed: int) -> tuple:
+    """(training, validation): a seeded draw of floor(share * count) validation
+    pieces, both lists kept in corpus order."""
+    count = int(len(pieces) * validation_share)
+    if count == 0 or count >= len(pieces):
+        return list(pieces), []
+    held_out = set(np.random.default_rng(seed).permutation(len(pieces))[:count].tolist())
+    return ([piece for index, piece in enumerate(pieces) if index not in held_out],
+            [piece for index, piece in enumerate(pieces) if index in held_out])
+
+
+def _grammar_corpus(data, grammar_name, melody_part, chord_parts, bars, validation_share,
+                    seed, on_skip) -> Corpus:
     from music.solo import chord_bars_of, chord_bars_to_json
     from music.song import MusicError
 
@@ -71,19 +146,26 @@ def _grammar_corpus(data, melody_part, chord_parts, bars, on_skip) -> Corpus:
         if on_skip is not None:
             on_skip(label, reason)
 
-    songs = load_songs(list(data or DEFAULT_GRAMMAR_DATA), melody_part=melody_part,
-                       chord_parts=chord_parts, bars=bars, on_skip=skip)
-    tokens = [token for song in songs for bar in encode_song(song) for token in bar]
-    if len(tokens) < 2:
-        raise MusicError(f"{songs[0].source}: only {len(tokens)} token(s) of melody; "
+    grammar = grammar_named(grammar_name)
+    songs = read_songs(data, melody_part, chord_parts, bars, on_skip=skip)
+    pieces = [grammar.piece(song) for song in songs]
+    training, validation = split_pieces(pieces, validation_share, seed)
+    tokens = sum(len(piece.tokens) for piece in training)
+    if tokens < 2:
+        raise MusicError(f"{songs[0].source}: only {tokens} token(s) of melody; "
                          "need at least 2 to learn from")
-    first_song = songs[0]
-    about = {"encoding": "grammar", "sources": [song.source for song in songs],
+    # Sampling without --chords plays the first training piece's changes.
+    first = training[0].song
+    about = {"encoding": "grammar", "sources": [piece.source for piece in training],
+             "validation_sources": [piece.source for piece in validation],
              "skipped": skipped,
-             "music": {"tempo": first_song.tempo,
-                       "time_signature": list(first_song.time_signature),
-                       "chords": chord_bars_to_json(chord_bars_of(first_song))}}
-    return Corpus(tokens, about, f"{len(songs)} piece(s)", songs)
+             "music": {"tempo": first.tempo, "time_signature": list(first.time_signature),
+                       "chords": chord_bars_to_json(chord_bars_of(first)),
+                       "chords_title": first.title or first.source}}
+    description = f"{len(training)} piece(s)"
+    if validation:
+        description += f" (+{len(validation)} held out for validation)"
+    return Corpus(training, about, description, validation)
 
 
 def corpus_summary(corpus: Corpus) -> tuple:
@@ -110,7 +192,8 @@ def corpus_summary(corpus: Corpus) -> tuple:
                    "skipped": corpus.skipped}
     if corpus.skipped:
         lines.append(f"skipped {len(corpus.skipped)}: {', '.join(corpus.skipped)}")
-    counts = Counter(corpus.tokens)
-    summary.update(tokens=len(corpus.tokens), vocab_size=len(counts),
+    tokens = corpus.tokens + [token for piece in corpus.validation for token in piece.tokens]
+    counts = Counter(tokens)
+    summary.update(tokens=len(tokens), vocab_size=len(counts),
                    most_common=counts.most_common(10))
     return summary, lines

@@ -16,7 +16,8 @@ DEFAULT_GRAMMAR_DATA = (
     "music21:joplin/maple_leaf_rag.mxl",
 )
 ENCODINGS = ("grammar", "notes")
-WINDOW_SCHEMES = ("course", "deepjazz")
+GRAMMARS = ("exact", "classic")
+WINDOW_SCHEMES = ("course", "deepjazz", "stream")
 OPTIMIZERS = ("adam", "rmsprop")
 
 
@@ -24,10 +25,15 @@ OPTIMIZERS = ("adam", "rmsprop")
 class TrainConfig:
     """Every training setting, with the course's values as defaults.
 
-    windows: "course" draws ``window_count`` random windows of
-    ``window_length`` tokens whose target is the input shifted by one;
-    "deepjazz" takes a window every ``window_step`` tokens whose target is
-    the next token.
+    windows: where windows start (``jazz_lstm.windows``): "course",
+    ``window_count`` at random; "deepjazz", every ``window_step`` tokens;
+    "stream", back to back so every token is a target in every epoch.
+    grammar: "exact" (lossless tokens with bar lines; the model hears the
+    chords) or "classic" (the course's and deepjazz's tokens).
+    validation_share: the share of pieces held out, by a seeded draw, to
+    measure validation loss every epoch (none when that rounds to 0 pieces).
+    patience: stop when validation loss has not improved for this many
+    epochs (0: never stop early); the checkpoint keeps the best epoch.
     """
 
     hidden_size: int = 64
@@ -48,6 +54,9 @@ class TrainConfig:
     temperature: float = 1.0
     batch_norm: bool = False
     dtype: str = "float32"
+    grammar: str = "exact"
+    validation_share: float = 0.1
+    patience: int = 0
 
     def with_overrides(self, **overrides) -> "TrainConfig":
         """A copy with every override that is not None applied."""
@@ -75,7 +84,14 @@ PRESETS = {
                         head="last_step", windows="deepjazz", window_length=100, window_step=1,
                         optimizer="rmsprop", lr=0.001, decay=0.0, epochs=50, batch_size=64,
                         batch_norm=True),
+    # Real jazz (the Weimar Jazz Database solos) in the exact grammar: every token a
+    # target in every epoch, sizes chosen by validation loss (see the README).
+    "jazz": TrainConfig(hidden_size=256, num_layers=1, dropout=0.2, head="every_step",
+                        windows="stream", window_length=64, optimizer="adam", lr=0.003,
+                        decay=0.0, epochs=40, batch_size=32, temperature=1.0, patience=4),
 }
+# Checkpoints written before a setting existed behaved as these values say.
+LEGACY_SETTINGS = {"grammar": "classic", "validation_share": 0.0, "patience": 0}
 
 
 def preset_config(name: str | None) -> TrainConfig:

@@ -1,7 +1,8 @@
 """How training reports its epochs: a progress bar, plain lines, or nothing.
 
-``fit`` calls ``start(total, initial)`` once, ``epoch((epoch, loss,
-accuracy, seconds))`` after every epoch and ``close()`` at the end.
+``fit`` calls ``start(total, initial)`` once, ``epoch(row)`` after every
+epoch (a dict: epoch, loss, accuracy, seconds, and val_loss, val_accuracy
+for a validated run) and ``close()`` at the end.
 """
 from __future__ import annotations
 
@@ -30,9 +31,10 @@ class Lines(Silent):
         self.total = total
 
     def epoch(self, row) -> None:
-        epoch, loss, accuracy, seconds = row
-        self.echo(f"epoch {epoch}/{self.total}  loss {loss:.4f}  accuracy {accuracy:.3f}"
-                  f"  {seconds:.3f}s")
+        validation = (f"  val_loss {row['val_loss']:.4f}  val_accuracy {row['val_accuracy']:.3f}"
+                      if "val_loss" in row else "")
+        self.echo(f"epoch {row['epoch']}/{self.total}  loss {row['loss']:.4f}  "
+                  f"accuracy {row['accuracy']:.3f}{validation}  {row['seconds']:.3f}s")
 
 
 class Bar(Silent):
@@ -51,8 +53,10 @@ class Bar(Silent):
         self.bar = tqdm(total=total, initial=initial, unit="epoch", dynamic_ncols=True)
 
     def epoch(self, row) -> None:
-        _, loss, accuracy, _ = row
-        self.bar.set_postfix(loss=f"{loss:.3f}", acc=f"{accuracy:.3f}", refresh=False)
+        shown = {"loss": f"{row['loss']:.3f}", "acc": f"{row['accuracy']:.3f}"}
+        if "val_loss" in row:
+            shown.update(val_loss=f"{row['val_loss']:.3f}", val_acc=f"{row['val_accuracy']:.3f}")
+        self.bar.set_postfix(shown, refresh=False)
         self.bar.update(1)
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ import csv
 import io
 import math
 from pathlib import Path
+from typing import NamedTuple
 
 from jazz_lstm.schema import MetadataError, check_metadata
 
@@ -18,6 +19,10 @@ RUNS_ROOT = Path("runs")
 CHECKPOINT_NAME = "model.npz"
 HISTORY_NAME = "history.csv"
 HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "seconds")
+VALIDATION_COLUMNS = ("val_loss", "val_accuracy")
+# Checkpoint entries under this prefix hold the latest weights when the main
+# ones are those of the best validation epoch (jazz_lstm.training).
+RESUME_PREFIX = "resume/"
 
 
 class UsageError(Exception):
@@ -46,7 +51,24 @@ def checkpoint_path_of(location) -> Path:
     return location / CHECKPOINT_NAME if location.is_dir() else location
 
 
-def load_model(path: Path, *, for_resume: bool = False):
+class LoadedRun(NamedTuple):
+    """A checkpoint read and checked: the model (the best epoch's weights when the
+    run was validated), the optimiser state, the metadata, and the latest
+    (params, buffers) to resume from when they differ from the model's, else None."""
+
+    model: object
+    optimizer_state: dict
+    metadata: dict
+    resume: tuple | None
+
+
+def _split_weights(arrays: dict, buffer_names) -> tuple:
+    params = {name: array for name, array in arrays.items() if name not in buffer_names}
+    buffers = {name: array for name, array in arrays.items() if name in buffer_names}
+    return params, buffers
+
+
+def load_model(path: Path, *, for_resume: bool = False) -> LoadedRun:
     """The model, optimizer state and validated metadata of a jazz-lstm checkpoint."""
     from lstm_np.checkpoint import CheckpointError, load_checkpoint
     from lstm_np.model import ModelConfig, SequenceModel, buffer_shapes
@@ -63,20 +85,28 @@ def load_model(path: Path, *, for_resume: bool = False):
         raise CheckpointError(f"{path}: not a usable jazz-lstm checkpoint ({error})") from None
     # BatchNorm running statistics travel with the weights but are not trained.
     buffer_names = set(buffer_shapes(config))
-    params = {name: array for name, array in checkpoint.params.items() if name not in buffer_names}
-    buffers = {name: array for name, array in checkpoint.params.items() if name in buffer_names}
+    main = {name: array for name, array in checkpoint.params.items()
+            if not name.startswith(RESUME_PREFIX)}
+    latest = {name[len(RESUME_PREFIX):]: array for name, array in checkpoint.params.items()
+              if name.startswith(RESUME_PREFIX)}
     try:
+        params, buffers = _split_weights(main, buffer_names)
         model = SequenceModel(config, params=params, buffers=buffers)
+        resume = None
+        if latest:
+            resume = _split_weights(latest, buffer_names)
+            SequenceModel(config, params=resume[0], buffers=resume[1])
     except ValueError as error:
         raise CheckpointError(f"{path}: {error}") from None
-    return model, checkpoint.optimizer_state, metadata
+    return LoadedRun(model, checkpoint.optimizer_state, metadata, resume)
 
 
-def history_text(rows) -> str:
-    """history.csv: a header and one row per epoch (epoch, loss, accuracy, seconds)."""
+def history_text(rows, validated: bool = False) -> str:
+    """history.csv: a header and one row per epoch (epoch, loss, accuracy, seconds,
+    and val_loss, val_accuracy for a validated run)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(HISTORY_COLUMNS)
+    writer.writerow(HISTORY_COLUMNS + (VALIDATION_COLUMNS if validated else ()))
     writer.writerows(rows)
     return buffer.getvalue()
 

@@ -75,7 +75,8 @@ def sample_song(model, metadata: dict, settings: SampleSettings, label: str = "t
     if encoding == "notes":
         sampled = _notes_piece(settings, metadata, tokens_for)
     else:
-        sampled = _grammar_solo(settings, metadata, tokens_for, decode_rng)
+        sampled = _grammar_solo(model, settings, metadata, primer, token_rng, decode_rng,
+                                temperature)
     sampled.temperature = temperature
     return sampled
 
@@ -103,10 +104,12 @@ def primer_ids(primer, metadata: dict, rng) -> np.ndarray:
     return np.asarray([known[-length:]], dtype=np.int64)
 
 
-def _grammar_solo(settings: SampleSettings, metadata: dict, tokens_for, decode_rng) -> Sampled:
-    """A grammar model's Song: tokens dealt into bars and decoded over chords."""
+def _grammar_solo(model, settings: SampleSettings, metadata: dict, primer, token_rng,
+                  decode_rng, temperature) -> Sampled:
+    """A grammar model's Song over chords (``jazz_lstm.grammars``)."""
+    from jazz_lstm.grammars import grammar_named
     from music.chords import parse_progression
-    from music.solo import build_solo, chord_bars_from_json, tokens_needed
+    from music.solo import chord_bars_from_json
 
     music_info = metadata["music"]
     time_signature = tuple(music_info["time_signature"])
@@ -117,9 +120,11 @@ def _grammar_solo(settings: SampleSettings, metadata: dict, tokens_for, decode_r
         chord_bars = chord_bars_from_json(music_info["chords"])
     bar_count = settings.bars or (len(chord_bars) if settings.chords is not None
                                   else min(len(chord_bars), MAX_DEFAULT_BARS))
-    tokens = tokens_for(tokens_needed(bar_count, bar_length, metadata["vocabulary"]))
-    song = build_solo(tokens, chord_bars, bar_count, decode_rng,
-                      tempo=settings.tempo or music_info["tempo"], time_signature=time_signature)
+    grammar = grammar_named(metadata["train"]["grammar"])
+    song, _ = grammar.solo(model, metadata["vocabulary"], chord_bars, bar_count, time_signature,
+                        settings.tempo or music_info["tempo"], primer=primer,
+                        token_rng=token_rng, decode_rng=decode_rng, temperature=temperature,
+                        top_k=settings.top_k)
     return Sampled(song, {}, f"{bar_count} bars, {len(song.melody_notes)} notes")
 
 

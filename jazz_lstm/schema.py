@@ -26,7 +26,8 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from jazz_lstm.presets import ENCODINGS, OPTIMIZERS, WINDOW_SCHEMES, TrainConfig
+from jazz_lstm.presets import (ENCODINGS, GRAMMARS, LEGACY_SETTINGS, OPTIMIZERS, WINDOW_SCHEMES,
+                              TrainConfig)
 
 KIND = "jazz-lstm"
 MAX_VOCABULARY = 100_000
@@ -95,9 +96,11 @@ def check_model(model) -> dict:
     return model
 
 
-def check_train(train) -> TrainConfig:
-    """The TrainConfig a checkpoint stores, every field checked."""
+def check_train(train) -> dict:
+    """The settings a checkpoint stores, every field checked; settings added
+    since the checkpoint was written take their LEGACY_SETTINGS values."""
     _need(isinstance(train, dict), "train must be an object")
+    train.update({key: value for key, value in LEGACY_SETTINGS.items() if key not in train})
     unknown = set(train) - set(TrainConfig.field_names())
     _need(not unknown, f"train has unknown settings {sorted(unknown)}")
     missing = set(TrainConfig.field_names()) - set(train)
@@ -120,7 +123,10 @@ def check_train(train) -> TrainConfig:
     _number_in(train, "temperature", 0.0, 100.0)
     _need(isinstance(train.get("batch_norm"), bool), "train.batch_norm must be true or false")
     _choice(train, "dtype", ("float32", "float64"))
-    return TrainConfig(**train)
+    _choice(train, "grammar", GRAMMARS)
+    _number_in(train, "validation_share", 0.0, 0.9)
+    _int_in(train, "patience", 0, MAX_EPOCHS)
+    return train
 
 
 def check_vocabulary(vocabulary, vocab_size: int) -> list:
@@ -215,10 +221,38 @@ def check_metadata(metadata, *, for_resume: bool = False) -> dict:
     epoch = _int_in(metadata, "epoch", 0, MAX_EPOCHS)
     check_history(metadata.get("history"), epoch)
     check_music(metadata.get("music"), encoding)
-    for key in ("sources", "skipped"):
+    for key in ("sources", "skipped", "validation_sources"):
         value = metadata.get(key, [])
         _need(isinstance(value, list) and all(isinstance(item, str) for item in value),
               f"{key} must be a list of strings")
+    check_options(metadata.get("options"))
+    lengths = metadata.get("piece_lengths", [len(metadata["corpus_ids"])])
+    _need(isinstance(lengths, list) and all(_is_int(length) and length >= 0 for length in lengths)
+          and sum(lengths) == len(metadata["corpus_ids"]),
+          "piece_lengths must be whole numbers adding up to the corpus length")
+    if "best_epoch" in metadata:
+        _int_in(metadata, "best_epoch", 1, epoch)
+        _number_in(metadata, "best_val_loss", 0.0, 1e6)
     if for_resume:
         check_rng_state(metadata.get("rng_state"))
     return metadata
+
+
+def check_options(options) -> None:
+    """How the corpus was read (to read it again for --resume and evaluate)."""
+    if options is None:
+        return
+    _need(isinstance(options, dict) and set(options) <= {"data", "melody_part", "chord_parts",
+                                                          "bars"}, "options must be an object")
+    data = options.get("data")
+    _need(data is None or (isinstance(data, list) and all(isinstance(item, str) for item in data)),
+          "options.data must be a list of paths")
+    for key in ("melody_part",):
+        _need(options.get(key) is None or isinstance(options[key], (int, str)),
+              f"options.{key} must be a part index or name")
+    parts = options.get("chord_parts")
+    _need(parts is None or (isinstance(parts, list) and all(isinstance(p, (int, str)) for p in parts)),
+          "options.chord_parts must be a list of part indexes or names")
+    bars = options.get("bars")
+    _need(bars is None or (isinstance(bars, list) and len(bars) == 2 and all(map(_is_int, bars))),
+          "options.bars must be [first, last]")

@@ -5,6 +5,11 @@ optimiser, the metadata that goes into the checkpoint, and the three random
 streams (weights, windows, training) split from one seed, so the same seed
 and data give the same model.  ``fit`` runs the epochs:
 
+* with validation pieces, their loss and accuracy are measured after every
+  epoch; the checkpoint's weights are those of the best validation epoch
+  (the latest state rides along under ``resume/`` for ``--resume``), and
+  with a ``patience`` training stops when validation has not improved for
+  that many epochs;
 * after every epoch a copy of the finished state is kept (an interrupt
   mid-epoch leaves the live arrays half-updated; the copy is what is saved);
 * the checkpoint and history.csv are written atomically at most every
@@ -15,6 +20,7 @@ and data give the same model.  ``fit`` runs the epochs:
 from __future__ import annotations
 
 import copy
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,7 +28,9 @@ from pathlib import Path
 import numpy as np
 
 from jazz_lstm.presets import TrainConfig
-from jazz_lstm.runs import CHECKPOINT_NAME, HISTORY_NAME, history_text, load_model, seconds_of
+from jazz_lstm.runs import (CHECKPOINT_NAME, HISTORY_NAME, RESUME_PREFIX, history_text, load_model,
+                            seconds_of)
+from jazz_lstm.windows import cut_windows, window_starts
 
 # An fsync per epoch would cost more than a small model's epoch.
 SAVE_EVERY_SECONDS = 30.0
@@ -41,24 +49,25 @@ def seeded_streams(seed: int):
     return [np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(3)]
 
 
-def model_config(config: TrainConfig, vocab_size: int):
+def model_config(config: TrainConfig, vocab_size: int, feature_size: int = 0):
     """The lstm_np ModelConfig a TrainConfig implies for a vocabulary size."""
     from lstm_np.model import ModelConfig
 
     return ModelConfig(vocab_size=vocab_size, hidden_size=config.hidden_size,
                        num_layers=config.num_layers, dropout=config.dropout,
                        dense_size=config.dense_size, head=config.head,
-                       batch_norm=config.batch_norm, dtype=config.dtype)
+                       batch_norm=config.batch_norm, dtype=config.dtype,
+                       feature_size=feature_size)
 
 
-def make_windows(config: TrainConfig, ids, rng):
-    from music.corpus import course_windows, deepjazz_windows
-
+def make_windows(config: TrainConfig, ids, rng, features=None) -> tuple:
+    """(inputs, targets, features) of the training windows."""
     # A corpus shorter than one window trains on shorter windows rather than failing.
     length = min(config.window_length, len(ids) - 1)
-    if config.windows == "course":
-        return course_windows(ids, length, config.window_count, rng=rng)
-    return deepjazz_windows(ids, length, config.window_step)
+    starts = window_starts(config.windows, len(ids), length, count=config.window_count,
+                           step=config.window_step, rng=rng)
+    return cut_windows(ids, starts, length, every_step=config.head == "every_step",
+                       features=features)
 
 
 @dataclass
@@ -71,92 +80,186 @@ class Session:
     optimizer: object
     metadata: dict
     ids: np.ndarray
+    features: np.ndarray | None
+    validation: object            # scoring.Runs, or None
     window_rng: np.random.Generator
     train_rng: np.random.Generator
     seconds: list = field(default_factory=list)   # per finished epoch, for history.csv
+    best: dict | None = None                      # the best validation epoch's weights
 
     @property
     def first_epoch(self) -> int:
         return self.metadata["epoch"] + 1
 
 
-def new_session(corpus, config: TrainConfig, seed: int, folder: Path) -> Session:
-    """A fresh run of ``config`` on ``corpus`` in ``folder``."""
-    from lstm_np.model import SequenceModel
-    from lstm_np.optim import make_optimizer
+def _vocabulary(corpus, config: TrainConfig):
+    from jazz_lstm.grammars import grammar_named
     from music.corpus import Vocabulary
 
-    vocabulary = Vocabulary.from_token_lists([corpus.tokens])
+    extra = []
+    if corpus.about["encoding"] == "grammar":
+        signatures = {tuple(piece.song.time_signature) for piece in corpus.pieces} | {(4, 4)}
+        widest = max(signatures, key=lambda signature: signature[0] / signature[1])
+        extra = grammar_named(config.grammar).required_tokens(widest)
+    return Vocabulary.from_token_lists([corpus.tokens, extra])
+
+
+def new_session(corpus, config: TrainConfig, seed: int, folder: Path) -> Session:
+    """A fresh run of ``config`` on ``corpus`` in ``folder``."""
+    from jazz_lstm.scoring import runs_of
+    from lstm_np.model import SequenceModel
+    from lstm_np.optim import make_optimizer
+
+    vocabulary = _vocabulary(corpus, config)
     ids = vocabulary.encode(corpus.tokens)
+    features = corpus.features
     init_rng, window_rng, train_rng = seeded_streams(seed)
-    model = SequenceModel(model_config(config, len(vocabulary)), rng=init_rng)
+    feature_size = 0 if features is None else features.shape[1]
+    model = SequenceModel(model_config(config, len(vocabulary), feature_size), rng=init_rng)
     optimizer = make_optimizer(config.optimizer, lr=config.lr, decay=config.decay)
     metadata = {"kind": "jazz-lstm", "model": model.config.to_dict(),
                 "vocabulary": list(vocabulary.tokens), "corpus_ids": ids.tolist(),
+                "piece_lengths": [len(piece.tokens) for piece in corpus.pieces],
                 "train": asdict(config), "seed": seed, "epoch": 0, "history": [],
                 **corpus.about}
+    validation = (runs_of(corpus.validation, {token: i for i, token in enumerate(vocabulary.tokens)})
+                  if corpus.validation else None)
     return Session(Path(folder) / CHECKPOINT_NAME, config, model, optimizer, metadata, ids,
-                   window_rng, train_rng)
+                   features, validation, window_rng, train_rng)
+
+
+def prepare(data, config: TrainConfig, *, seed: int, folder: Path, encoding: str = "grammar",
+            melody_part=None, chord_parts=None, bars=None, on_skip=None) -> tuple:
+    """(session, corpus) of a new run: the corpus read as ``config`` says (grammar,
+    validation share, split seeded by ``seed``) and the model drawn."""
+    from jazz_lstm.corpus import load_corpus
+
+    corpus = load_corpus(data, encoding=encoding, grammar=config.grammar,
+                         melody_part=melody_part, chord_parts=chord_parts, bars=bars,
+                         validation_share=config.validation_share, seed=seed, on_skip=on_skip)
+    return new_session(corpus, config, seed, folder), corpus
 
 
 def resumed_session(path: Path, epochs: int | None = None) -> Session:
     """The run saved at ``path``, to continue up to ``epochs`` (default: its own)."""
+    from lstm_np.checkpoint import CheckpointError
+    from lstm_np.model import SequenceModel
     from lstm_np.optim import make_optimizer
 
-    model, optimizer_state, metadata = load_model(path, for_resume=True)
+    model, optimizer_state, metadata, resume_params = load_model(path, for_resume=True)
     config = TrainConfig(**metadata["train"]).with_overrides(epochs=epochs)
     _, window_rng, train_rng = seeded_streams(metadata["seed"])
     train_rng.bit_generator.state = metadata["rng_state"]
     optimizer = make_optimizer(config.optimizer, lr=config.lr, decay=config.decay)
+    best = None
+    if resume_params:
+        best = {"epoch": metadata["best_epoch"], "params": model.params}
+        model = SequenceModel(model.config, params=resume_params[0], buffers=resume_params[1])
     try:
         optimizer.load_state_dict(optimizer_state)
     except ValueError as error:
-        from lstm_np.checkpoint import CheckpointError
         raise CheckpointError(f"{path}: optimizer state does not fit the model ({error})") from None
     ids = np.asarray(metadata["corpus_ids"], dtype=np.int64)
+    features, validation = _reread(path, metadata, model.config.feature_size > 0)
     seconds = seconds_of(Path(path).parent / HISTORY_NAME, metadata["epoch"])
-    return Session(Path(path), config, model, optimizer, metadata, ids, window_rng, train_rng,
-                   seconds)
+    return Session(Path(path), config, model, optimizer, metadata, ids, features, validation,
+                   window_rng, train_rng, seconds, best)
+
+
+def _reread(path, metadata: dict, needs_features: bool) -> tuple:
+    """(features, validation runs) of a run being resumed: its pieces read again
+    with the options it was trained with, checked against the stored stream."""
+    from jazz_lstm.corpus import load_corpus
+    from jazz_lstm.runs import UsageError
+    from jazz_lstm.scoring import runs_of
+
+    if not needs_features and not metadata.get("validation_sources"):
+        return None, None
+    options = metadata["options"]
+    train = metadata["train"]
+    corpus = load_corpus(options["data"], encoding=metadata["encoding"],
+                         grammar=train["grammar"], melody_part=options["melody_part"],
+                         chord_parts=options["chord_parts"], bars=options["bars"],
+                         validation_share=train["validation_share"], seed=metadata["seed"])
+    index = {token: i for i, token in enumerate(metadata["vocabulary"])}
+    if [index.get(token, -1) for token in corpus.tokens] != metadata["corpus_ids"]:
+        raise UsageError(f"{path}: its training data changed since the run started, so it "
+                         "cannot be resumed exactly; start a new run")
+    validation = runs_of(corpus.validation, index) if corpus.validation else None
+    return corpus.features, validation
 
 
 def fit(session: Session, progress) -> Session:
-    """Train ``session`` up to its configured epochs, reporting each to ``progress``
-    (an object with ``start(total, initial)``, ``epoch(row)`` and ``close()``)."""
+    """Train ``session`` up to its configured epochs (or early stopping), reporting
+    each epoch's row to ``progress`` (``start(total, initial)``, ``epoch(row)``, ``close()``)."""
+    from jazz_lstm.scoring import score
     from lstm_np.train import train_epoch
 
-    config = session.config
-    inputs, targets = make_windows(config, session.ids, session.window_rng)
+    config, metadata = session.config, session.metadata
+    inputs, targets, features = make_windows(config, session.ids, session.window_rng,
+                                             session.features)
     snapshot, saved_epoch, last_save = None, None, time.monotonic()
     progress.start(config.epochs, session.first_epoch - 1)
     try:
         for epoch in range(session.first_epoch, config.epochs + 1):
+            if _stopped_early(session):
+                break
             started = time.perf_counter()
             loss, accuracy = train_epoch(session.model, session.optimizer, inputs, targets,
-                                         session.train_rng, config.batch_size, config.clip_norm)
+                                         session.train_rng, config.batch_size, config.clip_norm,
+                                         features=features)
+            row = {"epoch": epoch, "loss": round(loss, 6), "accuracy": round(accuracy, 6)}
+            if session.validation is not None:
+                measured = score(session.model, session.validation)
+                row.update(val_loss=round(measured["nats"], 6),
+                           val_accuracy=round(measured["accuracy"], 6))
+                _keep_if_best(session, epoch, measured["nats"])
             session.seconds.append(round(time.perf_counter() - started, 6))
-            session.metadata["history"].append([epoch, round(loss, 6), round(accuracy, 6)])
-            session.metadata.update(epoch=epoch, train=asdict(config),
-                                    rng_state=session.train_rng.bit_generator.state)
+            metadata["history"].append(list(row.values()))
+            metadata.update(epoch=epoch, train=asdict(config),
+                            rng_state=session.train_rng.bit_generator.state)
             snapshot = _snapshot(session)
             if time.monotonic() - last_save >= SAVE_EVERY_SECONDS or epoch == config.epochs:
                 save(session.path, snapshot)
                 saved_epoch, last_save = epoch, time.monotonic()
-            progress.epoch((epoch, loss, accuracy, session.seconds[-1]))
+            progress.epoch({**row, "seconds": session.seconds[-1]})
     except KeyboardInterrupt:
         progress.close()
         if snapshot is not None and snapshot[2]["epoch"] != saved_epoch:
             save(session.path, snapshot)
         done = snapshot[2]["epoch"] if snapshot else session.first_epoch - 1
         raise TrainingInterrupted(session.path, done) from None
+    if snapshot is not None and snapshot[2]["epoch"] != saved_epoch:
+        save(session.path, snapshot)     # stopped early between saves
     progress.close()
     return session
 
 
+def _keep_if_best(session: Session, epoch: int, validation_loss: float) -> None:
+    metadata = session.metadata
+    if math.isfinite(validation_loss) and validation_loss < metadata.get("best_val_loss", math.inf):
+        model = session.model
+        session.best = {"epoch": epoch, "params": {
+            name: array.copy() for name, array in {**model.params, **model.buffers}.items()}}
+        metadata.update(best_epoch=epoch, best_val_loss=round(validation_loss, 6))
+
+
+def _stopped_early(session: Session) -> bool:
+    metadata, patience = session.metadata, session.config.patience
+    return (patience > 0 and "best_epoch" in metadata
+            and metadata["epoch"] - metadata["best_epoch"] >= patience)
+
+
 def _snapshot(session: Session) -> tuple:
-    """A copy of the finished epoch: parameters, optimizer state, metadata, seconds."""
+    """A copy of the finished epoch: weights (the best epoch's first, with the
+    latest under ``resume/`` when they differ), optimizer state, metadata, seconds."""
     model = session.model
-    return ({name: array.copy() for name, array in {**model.params, **model.buffers}.items()},
-            session.optimizer.state_dict(), copy.deepcopy(session.metadata),
+    latest = {name: array.copy() for name, array in {**model.params, **model.buffers}.items()}
+    params = latest
+    if session.best is not None:
+        params = {name: array.copy() for name, array in session.best["params"].items()}
+        params.update({RESUME_PREFIX + name: array for name, array in latest.items()})
+    return (params, session.optimizer.state_dict(), copy.deepcopy(session.metadata),
             list(session.seconds))
 
 
@@ -167,5 +270,7 @@ def save(path: Path, snapshot) -> None:
 
     params, optimizer_state, metadata, seconds = snapshot
     save_checkpoint(path, params, optimizer_state, metadata)
-    rows = [[*row, second] for row, second in zip(metadata["history"], seconds)]
-    write_bytes_atomically(Path(path).parent / HISTORY_NAME, history_text(rows).encode("utf-8"))
+    validated = any(len(row) > 3 for row in metadata["history"])
+    rows = [[*row[:3], second, *row[3:]] for row, second in zip(metadata["history"], seconds)]
+    write_bytes_atomically(Path(path).parent / HISTORY_NAME,
+                           history_text(rows, validated).encode("utf-8"))

@@ -32,10 +32,10 @@ def assert_clean_error(result, *fragments):
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """One small run shared by the tests below: 3 epochs on a lead sheet."""
+    """One small run shared by the tests below: 3 epochs on a lead sheet, classic grammar."""
     folder = tmp_path_factory.mktemp("cli")
     result = run_cli("train", "--data", SMALL_PIECE, "--epochs", "3", "--run", "small",
-                     "--hidden", "16", cwd=folder)
+                     "--hidden", "16", "--grammar", "classic", cwd=folder)
     assert result.returncode == 0, result.stderr
     return folder
 

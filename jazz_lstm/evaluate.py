@@ -1,0 +1,288 @@
+"""Evaluate a run: what its model predicts of held-out music, and how close its solos come.
+
+Four sections (defined in ``jazz_lstm.evaluation``):
+
+1. prediction: next-token cross-entropy (nats per token), perplexity and
+   accuracy on held-out pieces, against unigram, bigram, trigram and
+   interpolated n-grams trained on the same training tokens;
+2. generated versus real: for each real held-out segment of ``bars`` bars,
+   one solo of the model and one of the bigram baseline over that segment's
+   chords, decoded by the run's grammar; mgeval-style overlapping areas of
+   their features against the real segments;
+3. copying: the share of generated 8- and 16-grams found verbatim in the
+   training stream, and the longest copied run;
+4. a summary line.
+
+Held-out music, in this order: the run's validation pieces; else ``data``
+(with ``bars``, e.g. the bars a ``--bars`` run left out); else, for a run
+trained on a range of bars, the bars after that range in the same files;
+else the last fifth of the training bars, which the model has seen (said so).
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from jazz_lstm.grammars import Piece, bar_length_of, grammar_named
+
+SEGMENT_BARS = 8
+DEFAULT_SEGMENTS = 40
+QUICK_SEGMENTS = 10
+EVALUATION_NAME = "evaluation.json"
+
+
+@dataclass
+class Evaluation:
+    """The report (``jazz_lstm.evaluation.Report``) and where its held-out music came from."""
+
+    report: object
+    held_out: str
+    notes: list
+
+    def table(self) -> str:
+        from jazz_lstm.evaluation import format_table
+
+        return "\n".join([f"held-out music: {self.held_out}", *self.notes,
+                          format_table(self.report)])
+
+    def to_json(self) -> dict:
+        from jazz_lstm.evaluation import to_json
+
+        figures = to_json(self.report)
+        for entry in figures["prediction"].values():
+            entry["perplexity"] = math.exp(entry["nats_per_token"])
+        return {"held_out": self.held_out, "notes": self.notes, **figures}
+
+
+def evaluate_run(run, *, data=None, bars=None, segments: int | None = None, seed: int = 0,
+                 quick: bool = False, segment_bars: int = SEGMENT_BARS) -> Evaluation:
+    """Evaluate an open ``jazz_lstm.Run``; figures are fixed by ``seed``."""
+    from jazz_lstm.evaluation.report import (Report, copying_section, prediction_section,
+                                             role_section, similarity_section)
+    from jazz_lstm.scoring import runs_of, score
+
+    metadata = run.metadata
+    vocabulary = metadata["vocabulary"]
+    index = {token: token_id for token_id, token in enumerate(vocabulary)}
+    training = _training_pieces(metadata)
+    held_out, described, notes = _held_out(metadata, data, bars)
+    runs = runs_of(held_out, index)
+    if runs.ids.shape[0] == 0:
+        from jazz_lstm.runs import UsageError
+        raise UsageError(f"held-out music ({described}) has no run of 2 tokens the model knows")
+    scored = score(run.model, runs)
+    held_out_ids = [row[:length].tolist() for row, length in zip(runs.ids, runs.lengths)]
+    prediction = prediction_section(training, held_out_ids, len(vocabulary),
+                                    {"lstm": (scored["nats"], scored["scored"],
+                                              scored["accuracy"])})
+    notes.append(f"{runs.unknown} of {runs.tokens} held-out tokens "
+                 f"({100 * runs.oov_rate:.2f}%) are outside the vocabulary: never scored, "
+                 "and the piece is cut there")
+    similarity, copying, roles = {}, {}, {}
+    if metadata["encoding"] == "grammar":
+        count = segments or (QUICK_SEGMENTS if quick else DEFAULT_SEGMENTS)
+        real = _real_segments(held_out, segment_bars, count, seed)
+        while len(real) < 3 and segment_bars > 2:
+            # Short held-out pieces: shorter segments rather than no comparison at all.
+            segment_bars //= 2
+            real = _real_segments(held_out, segment_bars, count, seed)
+        if len(real) >= 3:
+            generated, pieces = _generated(run, real, training, seed)
+            similarity = similarity_section(real, generated, seed)
+            roles = role_section(real, generated)
+            copying = copying_section(training, pieces)
+            notes.append(f"{len(real)} real segments of {segment_bars} bars, one solo each "
+                         "from the model and from the bigram baseline")
+        else:
+            notes.append(f"fewer than 3 held-out segments of {segment_bars} bars: "
+                         "no comparison of generated and real solos")
+    report = Report(prediction=prediction, oov_rate=runs.oov_rate,
+                    similarity=similarity, copying=copying, roles=roles)
+    return Evaluation(report, described, notes)
+
+
+def save_evaluation(run, evaluation: Evaluation) -> None:
+    """The figures as evaluation.json in the run folder (for ``report``)."""
+    from music.midi_out import write_bytes_atomically
+
+    text = json.dumps(evaluation.to_json(), indent=2, sort_keys=True)
+    write_bytes_atomically(run.folder / EVALUATION_NAME, text.encode("utf-8"))
+
+
+# ----------------------------------------------------------------- held-out music
+def _training_pieces(metadata: dict) -> list:
+    ids = metadata["corpus_ids"]
+    pieces, start = [], 0
+    for length in metadata.get("piece_lengths", [len(ids)]):
+        pieces.append(ids[start:start + length])
+        start += length
+    return pieces
+
+
+def _pieces_of(songs, grammar_name: str) -> list:
+    grammar = grammar_named(grammar_name)
+    return [grammar.piece(song) for song in songs]
+
+
+def _held_out(metadata: dict, data, bars) -> tuple:
+    """(pieces, description, notes) of the held-out music (module docstring)."""
+    from jazz_lstm.corpus import load_corpus, read_songs
+
+    train, options = metadata["train"], metadata.get("options") or {}
+    encoding = metadata["encoding"]
+    if metadata.get("validation_sources") and data is None:
+        corpus = load_corpus(options.get("data"), encoding=encoding, grammar=train["grammar"],
+                             melody_part=options.get("melody_part"),
+                             chord_parts=options.get("chord_parts"), bars=options.get("bars"),
+                             validation_share=train["validation_share"], seed=metadata["seed"])
+        return (corpus.validation, f"the run's {len(corpus.validation)} validation piece(s)",
+                [])
+    if data is not None:
+        if encoding == "notes":
+            return _notes_pieces(data), f"{', '.join(map(str, data))}", []
+        songs = read_songs(data, options.get("melody_part"), options.get("chord_parts"), bars)
+        where = ", ".join(map(str, data)) + (f", bars {bars[0]}-{bars[1]}" if bars else "")
+        return _pieces_of(songs, train["grammar"]), where, []
+    if encoding == "notes":
+        raise _usage("this notes-encoding run has no validation pieces; give --data FILES "
+                     "to evaluate it on")
+    trained_bars = options.get("bars")
+    if trained_bars:
+        songs = read_songs(options.get("data"), options.get("melody_part"),
+                           options.get("chord_parts"))
+        after = [_bars_after(song, trained_bars[1]) for song in songs]
+        after = [song for song in after if song is not None]
+        if after:
+            return (_pieces_of(after, train["grammar"]),
+                    f"bars {trained_bars[1] + 1}- of {', '.join(song.source for song in after)} "
+                    f"(after the trained bars {trained_bars[0]}-{trained_bars[1]})", [])
+    songs = read_songs(options.get("data"), options.get("melody_part"),
+                       options.get("chord_parts"), trained_bars)
+    tails = [_last_fifth(song) for song in songs]
+    first = tails[0]
+    return (_pieces_of([song for song, _ in tails], train["grammar"]),
+            f"the last fifth of the training bars ({first[1]} of {first[0].source}, ...)",
+            ["warning: no validation pieces and no --data: these bars were trained on, "
+             "so the prediction figures flatter the model"])
+
+
+def _usage(message: str):
+    from jazz_lstm.runs import UsageError
+
+    return UsageError(message)
+
+
+def _bars_after(song, last_bar: int):
+    from dataclasses import replace
+
+    measures = song.measures[last_bar:]
+    return replace(song, measures=measures) if measures else None
+
+
+def _last_fifth(song) -> tuple:
+    from dataclasses import replace
+
+    count = len(song.measures)
+    first = count - max(1, count // 5)
+    return replace(song, measures=song.measures[first:]), f"bars {first + 1}-{count}"
+
+
+def _notes_pieces(data) -> list:
+    from music.notes import load_note_corpus
+
+    corpus = load_note_corpus(data)
+    return [Piece(label, label, list(tokens), None, None)
+            for label, tokens in zip(corpus.files, corpus.token_lists)]
+
+
+def _real_segments(pieces, segment_bars: int, count: int, seed: int) -> list:
+    """Up to ``count`` real segments (a seeded choice, kept in order)."""
+    from jazz_lstm.evaluation import split_segments
+
+    segments = [segment for piece in pieces
+                for segment in split_segments(piece.song.measures, segment_bars)]
+    if len(segments) > count:
+        chosen = np.sort(np.random.default_rng(seed).permutation(len(segments))[:count])
+        segments = [segments[index] for index in chosen]
+    return segments
+
+
+# ----------------------------------------------------------------- generated solos
+def _generated(run, real_segments, training_pieces, seed: int) -> tuple:
+    """({"lstm": segments, "bigram": segments}, {"lstm": id pieces, "bigram": id pieces})."""
+    from jazz_lstm.evaluation import fit_baselines
+    from jazz_lstm.sampling import primer_ids
+
+    metadata = run.metadata
+    vocabulary = metadata["vocabulary"]
+    grammar = grammar_named(metadata["train"]["grammar"])
+    bigram = fit_baselines(training_pieces, len(vocabulary)).bigram
+    temperature = metadata["train"]["temperature"]
+    segments = {"lstm": [], "bigram": []}
+    pieces = {"lstm": [], "bigram": []}
+    streams = np.random.SeedSequence(seed).spawn(len(real_segments))
+    for segment, stream in zip(real_segments, streams):
+        token_rng, decode_rng, bigram_rng = [np.random.default_rng(child)
+                                             for child in stream.spawn(3)]
+        chord_bars = [list(measure.chords) for measure in segment]
+        time_signature = _time_signature_of(segment)
+        primer = primer_ids(None, metadata, token_rng)
+        song, ids = grammar.solo(run.model, vocabulary, chord_bars, len(segment), time_signature,
+                                 metadata["music"]["tempo"], primer=primer, token_rng=token_rng,
+                                 decode_rng=decode_rng, temperature=temperature, top_k=0)
+        segments["lstm"].append(list(song.measures))
+        pieces["lstm"].append(list(ids))
+        bigram_ids = _bigram_stream(bigram, grammar, vocabulary, len(segment), time_signature,
+                                    bigram_rng)
+        song = grammar.decode([vocabulary[i] for i in bigram_ids], chord_bars, len(segment),
+                              time_signature, metadata["music"]["tempo"], decode_rng)
+        segments["bigram"].append(list(song.measures))
+        pieces["bigram"].append(list(bigram_ids))
+    return segments, pieces
+
+
+def _time_signature_of(segment) -> tuple:
+    """The time signature of a segment's first bar's length (n/4, or n/8 for halves)."""
+    length = Fraction(segment[0].length)
+    return (int(length), 4) if length.denominator == 1 else (int(length * 2), 8)
+
+
+def _bigram_stream(bigram, grammar, vocabulary, bar_count: int, time_signature, rng) -> list:
+    """The bigram baseline's tokens for ``bar_count`` bars: under the exact grammar
+    drawn bar by bar among the tokens that fit the time left (as the model's
+    sampler does), under the classic grammar as many as the bars can take."""
+    if grammar.name == "classic":
+        from music.solo import tokens_needed
+
+        length = tokens_needed(bar_count, bar_length_of(time_signature), vocabulary)
+        return _draws(bigram, length, rng)
+    from music.exact_grammar import BAR_LINE, token_cost, units_of
+
+    costs = np.array([token_cost(token) for token in vocabulary])
+    bar_line = vocabulary.index(BAR_LINE)
+    units = units_of(bar_length_of(time_signature))
+    drawn = []
+    for _ in range(bar_count):
+        left = units
+        while left > 0:
+            probabilities = bigram.distribution(drawn) * ((costs > 0) & (costs <= left))
+            cumulative = np.cumsum(probabilities)
+            token = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+            token = min(token, len(vocabulary) - 1)
+            drawn.append(token)
+            left -= costs[token]
+        drawn.append(bar_line)
+    return drawn
+
+
+def _draws(model, length: int, rng) -> list:
+    drawn = []
+    for _ in range(length):
+        cumulative = np.cumsum(model.distribution(drawn))
+        drawn.append(min(int(np.searchsorted(cumulative, rng.random() * cumulative[-1],
+                                             side="right")), len(cumulative) - 1))
+    return drawn

@@ -1,0 +1,141 @@
+"""Grammars: a Song becomes tokens (and features), and sampled tokens become a Song.
+
+Two grammars speak chord-relative tokens (``--grammar``):
+
+* ``exact`` (the default, ``music.exact_grammar``): every pitch and grid
+  time comes back; bar lines close the bars; the model hears the chord and
+  the position in the bar at every step (``music.conditioning``), and
+  sampling offers only tokens that fit the time left in the bar, so every
+  bar is filled exactly.
+* ``classic`` (``music.grammar``, the course's and deepjazz's tokens): a role
+  and an interval window per note; tokens are dealt into bars and pruned.
+
+``Piece`` is one song's tokens; ``features`` (exact only) has one row per
+token position plus one: row t describes where token t starts.  The model
+reads token t together with row t + 1, the place of the token it predicts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+GRAMMARS = ("exact", "classic")
+
+
+@dataclass
+class Piece:
+    """One song's tokens (and their features, for a conditioned grammar)."""
+
+    source: str
+    title: str
+    tokens: list
+    features: np.ndarray | None
+    song: object
+
+
+def bar_length_of(time_signature) -> Fraction:
+    numerator, denominator = time_signature
+    return Fraction(4 * numerator, denominator)
+
+
+class Classic:
+    """Roles and interval windows; no bar lines, no features."""
+
+    name = "classic"
+    feature_size = 0
+
+    def piece(self, song) -> Piece:
+        from music.grammar import encode_song
+
+        tokens = [token for bar in encode_song(song) for token in bar]
+        return Piece(song.source, song.title, tokens, None, song)
+
+    def required_tokens(self, time_signature) -> list:
+        return []
+
+    def solo(self, model, vocabulary, chord_bars, bar_count, time_signature, tempo, *,
+             primer, token_rng, decode_rng, temperature, top_k):
+        """(Song, generated ids): enough tokens for the bars, dealt and decoded."""
+        from lstm_np.generate import generate
+        from music.solo import tokens_needed
+
+        length = tokens_needed(bar_count, bar_length_of(time_signature), vocabulary)
+        ids = generate(model, primer, length, token_rng, temperature, top_k)[0]
+        return self.decode([vocabulary[token_id] for token_id in ids], chord_bars, bar_count,
+                           time_signature, tempo, decode_rng), ids
+
+    def decode(self, tokens, chord_bars, bar_count, time_signature, tempo, decode_rng):
+        """The Song of a token stream over chord bars."""
+        from music.solo import build_solo
+
+        return build_solo(tokens, chord_bars, bar_count, decode_rng, tempo=tempo,
+                          time_signature=time_signature)
+
+
+class Exact:
+    """Lossless tokens with bar lines; the model hears chord and position features."""
+
+    name = "exact"
+
+    @property
+    def feature_size(self) -> int:
+        from music.conditioning import feature_size
+
+        return feature_size()
+
+    def piece(self, song) -> Piece:
+        from music.conditioning import stream_features
+        from music.exact_grammar import encode_song, units_of
+
+        tokens = encode_song(song)
+        chord_bars = [list(measure.chords) for measure in song.measures]
+        units = [units_of(measure.length) for measure in song.measures]
+        return Piece(song.source, song.title, tokens,
+                     stream_features(tokens, chord_bars, units), song)
+
+    def required_tokens(self, time_signature) -> list:
+        """Tokens every vocabulary holds so that constrained sampling can end any bar."""
+        from music.exact_grammar import BAR_LINE, filler_tokens, units_of
+
+        return [BAR_LINE, *filler_tokens(units_of(bar_length_of(time_signature)))]
+
+    def solo(self, model, vocabulary, chord_bars, bar_count, time_signature, tempo, *,
+             primer, token_rng, decode_rng, temperature, top_k):
+        """(Song, generated ids): bars sampled one by one under the bar's time budget,
+        decoded exactly.  ``primer`` is ignored: a solo starts from a bar line at the
+        first chord."""
+        from lstm_np.generate import generate_segments
+        from music.conditioning import position_features
+        from music.exact_grammar import BAR_LINE, token_cost, units_of
+
+        bar_length = bar_length_of(time_signature)
+        bars = [chord_bars[index % len(chord_bars)] for index in range(bar_count)]
+        units = units_of(bar_length)
+        table = position_features(bars, units)
+        bar_line = vocabulary.index(BAR_LINE)
+        ids = generate_segments(
+            model, np.array([[bar_line]]), token_rng,
+            token_costs=np.array([token_cost(token) for token in vocabulary], dtype=np.int64),
+            budgets=np.full(bar_count, units, dtype=np.int64), reset_token=bar_line,
+            step_features=table, primer_features=table[None, :1, 0],
+            temperature=temperature, top_k=top_k)
+        ids = np.asarray(ids).reshape(-1)
+        return self.decode([vocabulary[token_id] for token_id in ids], bars, bar_count,
+                           time_signature, tempo, decode_rng), ids
+
+    def decode(self, tokens, chord_bars, bar_count, time_signature, tempo, decode_rng=None):
+        """The Song of a token stream over chord bars (decoding draws nothing)."""
+        from music.exact_grammar import decode_song
+        from music.song import Song
+
+        measures = decode_song(tokens, chord_bars, bar_length_of(time_signature))[:bar_count]
+        return Song(measures=measures, tempo=tempo, time_signature=time_signature,
+                    title="jazz-lstm solo")
+
+
+def grammar_named(name: str):
+    if name not in GRAMMARS:
+        raise ValueError(f"unknown grammar {name!r}; choose one of {', '.join(GRAMMARS)}")
+    return Exact() if name == "exact" else Classic()

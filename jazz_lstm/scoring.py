@@ -1,0 +1,89 @@
+"""Next-token scoring of whole pieces: cross-entropy (nats per token) and accuracy.
+
+Used for validation loss during training and for ``evaluate``.  Policy for
+tokens outside the model's vocabulary: such a token is never scored and never
+fed to the model; the piece is cut there and the next token starts a fresh
+run (zero state), as for the n-gram baselines.  Within a run every token
+after the first is scored, the model reading the run from its start (state
+carried across chunks of ``CHUNK`` steps, which bounds memory).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+CHUNK = 256
+
+
+@dataclass
+class Runs:
+    """Pieces cut at unknown tokens: ids (R, L) padded with 0, features
+    (R, L + 1, F) or None, lengths (R,); plus the counts of the policy."""
+
+    ids: np.ndarray
+    features: np.ndarray | None
+    lengths: np.ndarray
+    tokens: int        # every held-out token
+    unknown: int       # tokens outside the vocabulary
+
+    @property
+    def oov_rate(self) -> float:
+        return self.unknown / self.tokens if self.tokens else 0.0
+
+
+def runs_of(pieces, index: dict) -> Runs:
+    """The runs of in-vocabulary tokens of ``pieces`` (``grammars.Piece``)
+    under ``index`` (token -> id); runs shorter than 2 tokens are dropped."""
+    runs, tokens, unknown = [], 0, 0
+    for piece in pieces:
+        start = 0
+        for position, token in enumerate(piece.tokens + [None]):
+            if token is None or token not in index:
+                if position - start >= 2:
+                    runs.append((piece, start, position))
+                start = position + 1
+                unknown += token is not None
+        tokens += len(piece.tokens)
+    if not runs:
+        return Runs(np.zeros((0, 0), np.int64), None, np.zeros(0, np.int64), tokens, unknown)
+    length = max(end - start for _, start, end in runs)
+    ids = np.zeros((len(runs), length), np.int64)
+    with_features = runs[0][0].features is not None
+    features = (np.zeros((len(runs), length + 1, runs[0][0].features.shape[1]), np.float32)
+                if with_features else None)
+    for row, (piece, start, end) in enumerate(runs):
+        ids[row, :end - start] = [index[token] for token in piece.tokens[start:end]]
+        if with_features:
+            features[row, :end - start + 1] = piece.features[start:end + 1]
+    lengths = np.array([end - start for _, start, end in runs])
+    return Runs(ids, features, lengths, tokens, unknown)
+
+
+def score(model, runs: Runs) -> dict:
+    """{"nats": mean cross-entropy per scored token, "accuracy", "scored"}:
+    every token of a run but its first, predicted from the tokens before it."""
+    from lstm_np import layers
+
+    if len(runs.lengths) == 0:
+        return {"nats": float("nan"), "accuracy": float("nan"), "scored": 0}
+    count, length = runs.ids.shape
+    state = model.initial_state(count)
+    total = correct = scored = 0.0
+    for start in range(0, length - 1, CHUNK):
+        stop = min(start + CHUNK, length - 1)
+        inputs = runs.ids[:, start:stop]
+        features = None if runs.features is None else runs.features[:, start + 1:stop + 1]
+        logits, state, _ = model.forward(inputs, state, all_steps=True, features=features)
+        # logits are time-major rows (T m, V): step t of every run, then step t + 1.
+        targets = runs.ids[:, start + 1:stop + 1].T.reshape(-1)
+        positions = np.arange(start + 1, stop + 1)[:, None]
+        weights = (positions < runs.lengths[None, :]).reshape(-1).astype(np.float64)
+        if weights.sum() == 0:
+            continue
+        log_probs = layers.log_softmax(np.asarray(logits, np.float64))
+        rows = np.arange(len(targets))
+        total -= float((weights * log_probs[rows, targets]).sum())
+        correct += float(weights[log_probs.argmax(axis=1) == targets].sum())
+        scored += float(weights.sum())
+    return {"nats": total / scored, "accuracy": correct / scored, "scored": int(scored)}
