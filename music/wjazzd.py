@@ -70,7 +70,7 @@ from typing import NamedTuple
 
 from music.jazzomat import jazzomat_chord, parse_jazzomat_chord
 from music.prune import SCORE_GRID
-from music.song import Measure, MusicError, Note, Song
+from music.song import Chord, Measure, MusicError, Note, Song
 
 TICKS_PER_QUARTER = SCORE_GRID.denominator  # grid steps per quarter: 12
 MELODY_COLUMNS = ("onset", "duration", "period", "division", "bar", "beat", "tatum",
@@ -446,6 +446,12 @@ def _note(start: int, duration: int, pitch=None) -> Note:
     return Note(_quarters(start), _quarters(duration), pitch)
 
 
+@lru_cache(maxsize=1 << 16)
+def _chord(symbol: str, start: int, duration: int) -> Chord:
+    """A Chord from grid steps, shared like ``_note``."""
+    return jazzomat_chord(symbol, _quarters(start), _quarters(duration))
+
+
 def _measures(notes, spans, bar_starts, first_bar, last_bar) -> list:
     """One Measure per bar: the notes cut at the bar lines with rests in the
     silences, and the chord spans cut at the bar lines."""
@@ -475,8 +481,7 @@ def _measures(notes, spans, bar_starts, first_bar, last_bar) -> list:
         while index < len(spans) and spans[index][0] < bar_end:
             start, end, symbol = spans[index]
             start, end = max(start, bar_start), min(end, bar_end)
-            chords.append(jazzomat_chord(symbol, _quarters(start - bar_start),
-                                         _quarters(end - start)))
+            chords.append(_chord(symbol, start - bar_start, end - start))
             index += 1
         measures.append(Measure(_quarters(bar_end - bar_start), bar_notes, chords, bar))
     return measures
