@@ -173,7 +173,7 @@ def _has_melody_header(path: Path) -> bool:
             header = next(csv.reader(handle), [])
     except (OSError, UnicodeDecodeError, csv.Error):
         return False
-    return set(MELODY_COLUMNS) <= set(header)
+    return set(MELODY_COLUMNS) <= {name.strip() for name in header}
 
 
 @cache
@@ -205,10 +205,12 @@ class _Table:
                 if missing:
                     raise MusicError(f"{path}: not a WJazzD {kind} CSV "
                                      f"(no column {', '.join(missing)})")
-                self.rows = [row for row in reader if row]
+                self.rows = list(reader)
         except (OSError, UnicodeDecodeError, csv.Error) as error:
             raise MusicError(
                 f"{path}: cannot be read ({type(error).__name__}: {error})") from None
+        while self.rows and not self.rows[-1]:
+            self.rows.pop()  # blank lines at the end of the file
         width = len(header)
         short = [index for index, row in enumerate(self.rows) if len(row) < width]
         if short:

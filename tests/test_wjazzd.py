@@ -298,3 +298,14 @@ def test_real_solo_first_bar():
     assert pickup.notes[:3] == (Note(0, F(1, 2), 65), Note(F(1, 2), F(1, 2)),
                                 Note(1, F(7, 12), 63))
     assert chord_shape(pickup) == [(0, 4, "Bb6")]
+
+
+def test_a_blank_line_inside_is_refused_but_blank_lines_at_the_end_are_not(tmp_path):
+    melody = write_csv(tmp_path / "solo.csv", MELODY_HEADER, [note_row(1, 1, 60)])
+    with open(melody, "a") as handle:
+        handle.write("\n\n")
+    assert len(load_wjazzd_solo(melody).melody_notes) == 1
+    with open(melody, "a") as handle:
+        handle.write(",".join(str(cell) for cell in note_row(1, 2, 62)) + "\n")
+    with pytest.raises(MusicError, match="solo.csv: row 3: has 0 cells, not 18"):
+        load_wjazzd_solo(melody)
