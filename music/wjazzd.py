@@ -77,6 +77,7 @@ MELODY_COLUMNS = ("onset", "duration", "period", "division", "bar", "beat", "tat
                   "beat_duration", "signature", "pitch", "chord")
 BEAT_COLUMNS = ("bar", "beat", "period", "signature", "chord")
 BEAT_TRACK_SUFFIX = "_beattrack"
+MAX_BARS = 20_000  # the longest WJazzD solo has under 1000
 _SIGNATURE = re.compile(r"""^[\s"']*(\d+)\s*/\s*(\d+)[\s"']*$""")
 
 
@@ -105,6 +106,9 @@ def load_wjazzd_solo(melody_csv, beats_csv=None) -> Song:
 
     first_bar = min(note.bar for note in melody.notes)
     last_bar = max(note.bar for note in melody.notes)
+    if last_bar - first_bar >= MAX_BARS:
+        raise MusicError(f"{melody_path}: notes in bars {first_bar}..{last_bar}, more than "
+                         f"{MAX_BARS} bars: the bar column looks corrupt")
     bar_starts = _bar_starts(bar_ticks, first_bar, last_bar)
     notes = _place_notes(melody.notes, bar_starts)
     if beats:
@@ -289,8 +293,10 @@ def _converts(convert, text) -> bool:
 
 def _readable_chord(symbol: str):
     """None when the chord cell can be used ("" or a Jazzomat symbol), else why not."""
+    if not symbol:
+        return None
     try:
-        parse_jazzomat_chord(symbol) if symbol else None
+        parse_jazzomat_chord(symbol)
     except MusicError as error:
         return str(error)
     return None

@@ -309,3 +309,9 @@ def test_a_blank_line_inside_is_refused_but_blank_lines_at_the_end_are_not(tmp_p
         handle.write(",".join(str(cell) for cell in note_row(1, 2, 62)) + "\n")
     with pytest.raises(MusicError, match="solo.csv: row 3: has 0 cells, not 18"):
         load_wjazzd_solo(melody)
+
+
+def test_a_corrupt_bar_number_is_refused_not_padded_with_empty_bars(tmp_path):
+    melody = write_solo(tmp_path, "Far", [note_row(1, 1, 60), note_row(30001, 1, 62, onset=99.0)])
+    with pytest.raises(MusicError, match=r"Far_FINAL.csv: notes in bars 1..30001, more than"):
+        load_wjazzd_solo(melody)
