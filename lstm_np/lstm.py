@@ -48,7 +48,7 @@ and after the loop, each in one product over all steps::
     dx_t = da_t W_x^T
 
 which for mixed input reads dW_tok[id] += da_t (a scatter-add of rows),
-dW_feat = sum_t f_t^T da_t and df_t = da_t W_feat^T.
+dW_feat = sum_t f_t^T da_t and, for the features themselves, da_t W_feat^T.
 
 Inside the package arrays are time-major, (T, m, .), so that the slice of one
 step is contiguous; ``forward`` and ``backward`` take and return batch-major

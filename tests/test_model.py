@@ -9,7 +9,7 @@ from lstm_np.optim import Adam
 from lstm_np.train import train_epoch
 from tests.gradcheck import normwise_relative_error, numerical_gradient
 
-BACKENDS = ["numpy"] + (["numba"] if kernels.numba_available() else [])
+BACKENDS = ["reference", "numpy"] + (["numba"] if kernels.numba_available() else [])
 
 
 def small_model(head, dense_size=0, dropout=0.0, backend=None, seed=1):
