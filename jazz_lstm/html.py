@@ -29,6 +29,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from music.grammar import ROLES, role_of
+from music.progressions import NATURAL_PITCH_CLASS
 from music.song import Song
 
 BARS_PER_ROW = 4
@@ -154,15 +155,25 @@ def plain_value(value) -> str:
     return str(value)
 
 
-def display_symbol(symbol: str) -> str:
-    """A chord symbol with typeset accidentals: "Bb7b9" -> "B♭7♭9"."""
+def display_symbol(symbol: str, root: int | None = None) -> str:
+    """A chord symbol with typeset accidentals: "Bb7b9" -> "B♭7♭9".
+
+    Symbols named by music21 write a flat as "-", which jazz writes for
+    minor: "B-M9" is B flat major ninth, "D-7" D minor seventh.  Given the
+    chord's root pitch class, a "-" after the root letter that makes it the
+    root is read as a flat; after a slash it always is one.
+    """
+    if (root is not None and symbol[1:2] == "-" and symbol[:1] in NATURAL_PITCH_CLASS
+            and (NATURAL_PITCH_CLASS[symbol[0]] - 1) % 12 == root):
+        symbol = symbol[0] + "b" + symbol[2:]
+    symbol = re.sub(r"/([A-G])-", r"/\1b", symbol)
     return re.sub(r"(?<=[A-G0-9])b", "♭", symbol).replace("#", "♯")
 
 
 def chord_label(chord) -> str:
     """The chord's symbol, or its pitch classes from the root up when it has none."""
     if chord.symbol:
-        return display_symbol(chord.symbol)
+        return display_symbol(chord.symbol, chord.root)
     above_root = sorted(chord.pitch_classes, key=lambda pc: (pc - chord.root) % 12)
     return "(" + " ".join(NOTE_NAMES[pc] for pc in above_root) + ")"
 

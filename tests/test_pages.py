@@ -9,11 +9,11 @@ from html.parser import HTMLParser
 import pytest
 
 from jazz_lstm.html import (BARS_PER_ROW, LABEL_WIDTH, QUARTER_WIDTH, ROLE_COLOURS,
-                            SEMITONE_HEIGHT, solo_html)
+                            SEMITONE_HEIGHT, chord_label, display_symbol, solo_html)
 from jazz_lstm.report_page import TRAIN_COLOUR, VALIDATION_COLOUR, run_report_html
 from music.chords import make_chord
 from music.grammar import role_of
-from music.song import Measure, Note, Song
+from music.song import Chord, Measure, Note, Song
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -146,6 +146,21 @@ def test_a_solo_of_rests_still_draws():
     silent = Song(measures=[Measure(4, [Note(0, 4, None)], [make_chord("F7", 0, 4)])])
     page = Elements(solo_html(silent, settings={}))
     assert page.with_class("note") == [] and len(page.with_class("chord")) == 1
+
+
+@pytest.mark.parametrize("symbol, root, shown", [
+    ("Bb7b9", 10, "B♭7♭9"), ("F#m7b5", 6, "F♯m7♭5"),
+    ("B-M9/F", 10, "B♭M9/F"),   # music21's flat: B- is the root 10
+    ("D-7", 2, "D-7"),          # jazz minor: D is the root 2
+    ("C/E-", 0, "C/E♭"), ("Gm7", None, "Gm7"),
+])
+def test_chord_symbols_are_typeset(symbol, root, shown):
+    assert display_symbol(symbol, root) == shown
+
+
+def test_a_chord_without_symbol_is_labelled_by_its_notes_from_the_root():
+    assert chord_label(Chord(0, 4, 7, (2, 5, 7, 11))) == "(G B D F)"
+    assert chord_label(Chord(0, 4, 10, (2, 5, 10))) == "(B♭ D F)"
 
 
 def _distinct_colours(png_path):
