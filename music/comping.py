@@ -27,6 +27,7 @@ without a chord (N.C.) are silent.
 """
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from fractions import Fraction
 
 from music.performance import Sound
@@ -59,17 +60,22 @@ def chord_spans(beats) -> list:
 def comp_sounds(beats, melody, rng, velocity: int) -> list:
     """Sounds of the piano over ``metre.song_beats``.
 
-    melody:   the melody's Sounds (for the ceiling of each voicing)
+    melody:   the melody's Sounds in order, never overlapping (for the ceiling
+              of each voicing)
     velocity: loudness of a strike on the beat, 1..127
     """
     song_floor = min((sound.pitch for sound in melody), default=DEFAULT_CEILING)
+    # Melody notes never overlap, so their starts and their ends both increase.
+    melody_starts = [sound.start for sound in melody]
+    melody_ends = [sound.end for sound in melody]
     sounds, previous = [], None
     for span in chord_spans(beats):
         strikes = _strikes(span, rng) or [(span[0].start, span[0].pulse.length, False)]
         span_end = span[-1].end
-        overlapping = [sound.pitch for sound in melody
-                       if sound.start < span_end and sound.end > span[0].start]
-        voicing = rootless_voicing(span[0].chord, min(overlapping, default=song_floor), previous)
+        overlapping = melody[bisect_right(melody_ends, span[0].start):
+                             bisect_left(melody_starts, span_end)]
+        ceiling = min((sound.pitch for sound in overlapping), default=song_floor)
+        voicing = rootless_voicing(span[0].chord, ceiling, previous)
         for index, (start, pulse_length, offbeat) in enumerate(strikes):
             end = min(span_end, start + HOLD_PULSES * pulse_length)
             if index + 1 < len(strikes):
