@@ -1,9 +1,10 @@
 """Plain-Python analysis of the parts of a score: which part is the melody,
 what its top line is, and which pitch classes the other parts sound.
 
-Nothing here imports music21: ``music.reading`` turns each music21 part into
-a list of :class:`SoundingNote` (absolute times, ties already merged) and
-hands it over.
+Nothing here imports music21: a reader (music21's in ``music.reading``, or
+mido's in ``music.midi_reading``) turns a file into a :class:`PlainScore`
+whose parts are lists of :class:`SoundingNote` (absolute times, ties merged
+by :func:`join_ties`) and hands it over.
 
 Melody score
 ------------
@@ -83,6 +84,64 @@ class PartNotes:
     index: int
     name: str
     notes: tuple
+
+
+@dataclass(frozen=True)
+class PlainScore:
+    """Everything ``music.reading`` needs from one tune of a file, whatever read it.
+
+    parts:          PartNotes of every part in the file's part order, so that
+                    ``parts[i].index == i``; drum parts have no notes
+    symbols:        (start, Chord template) per chord symbol of any part, start
+                    in quarter lengths from the song start; N.C. left out
+    time_signature: (numerator, denominator) of the first time signature
+    tempo:          quarter notes per minute of the first usable metronome mark
+    title:          the file's own title, "" when it has none
+    measures:       (start, length) in quarter lengths of the measures of the
+                    part with most measures, in order
+    has_drums:      whether any part holds unpitched (drum) notes
+    """
+
+    parts: tuple
+    symbols: tuple
+    time_signature: tuple
+    tempo: float
+    title: str
+    measures: tuple
+    has_drums: bool
+
+    @property
+    def pitched(self) -> list:
+        """The parts that have pitched notes."""
+        return [part for part in self.parts if part.notes]
+
+
+def join_ties(pieces) -> tuple:
+    """Notes from written pieces, tied pieces joined.
+
+    pieces: (start, end, pitch, velocity, tie) in reading order, where tie is
+            None, "start", "continue" or "stop" (a note split at a bar line
+            is a "start" piece, maybe "continue" pieces, and a "stop" piece)
+    A "continue" or "stop" piece extends the open tie of its pitch when that
+    note ends exactly where the piece starts; otherwise it is a note of its
+    own.  Returns SoundingNotes sorted by start, then pitch (stable).
+    """
+    notes = []
+    open_ties = {}  # pitch -> index in notes of the note a tie continues
+    for start, end, pitch, velocity, tie in pieces:
+        pending = open_ties.get(pitch)
+        if tie in ("stop", "continue") and pending is not None and notes[pending].end == start:
+            notes[pending] = replace(notes[pending], end=end)
+            if tie == "stop":
+                del open_ties[pitch]
+            continue
+        notes.append(SoundingNote(start, end, pitch, velocity))
+        if tie in ("start", "continue"):
+            open_ties[pitch] = len(notes) - 1
+        else:
+            open_ties.pop(pitch, None)
+    notes.sort(key=lambda note: (note.start, note.pitch))
+    return tuple(notes)
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,28 @@ An ABC file holding several tunes gives one Song per tune to ``load_songs``;
 ``load_song`` wants exactly one song, so it refuses such a file (and a
 folder with several files) rather than silently picking one.
 
-music21 reads the files (MIDI notes are quantized by music21 to sixteenths
-and eighth-note triplets, so triplets come out as exact thirds) and keeps
-its own parse cache; it is imported lazily so that the rest of the package
-does not pay for it.
+Reading
+-------
+MIDI files are read with mido by ``music.midi_reading``, which reproduces
+music21's MIDI import (notes quantized to sixteenths and eighth-note
+triplets, so triplets come out as exact thirds) in a fraction of its time;
+a file mido refuses is handed to music21.  music21 reads everything else,
+imported lazily so that the rest of the package does not pay for it.
+Either reader gives a ``music.parts.PlainScore``, from which the Song is
+made.  Files over ``MAX_FILE_BYTES`` are refused, MIDI files with more than
+``music.midi_reading.MAX_NOTES`` notes too.
+
+Several files are read by a pool of worker processes (as many as there are
+CPUs, at most one per file), with a progress bar on a terminal; the songs
+come in the order of the sources whatever order the workers finish in.
+
+Cache
+-----
+Each file's songs are cached by ``music.token_cache`` under a key made of
+the file's bytes, the source code of the reading modules (any change to
+the reader is a new key), music21's version and the options, so a file
+read before comes back at once.  Only the song's ``source`` (and the title
+when it is the file name) is set from the file name it is read under.
 
 Song
 ----
@@ -60,49 +78,66 @@ source and what is wrong; no music21 or mido exception escapes.
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
+import signal
+import sys
+import threading
 from bisect import bisect_right
+from dataclasses import replace
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
-from music.parts import (PartNotes, SoundingNote, choose_melody_part, harmony_windows,
+from music.midi_reading import MidoCannotRead, read_midi
+from music.parts import (PartNotes, PlainScore, choose_melody_part, harmony_windows, join_ties,
                          top_line)
 from music.song import Chord, Measure, MusicError, Note, Song, as_fraction
+from music.token_cache import (CORPUS_PREFIX, TokenCache, content_key, default_cache_dir,
+                               file_bytes, music21_version)
 
 MUSIC_EXTENSIONS = (".mid", ".midi", ".xml", ".mxl", ".musicxml", ".abc")
 MIDI_EXTENSIONS = (".mid", ".midi")
-CORPUS_PREFIX = "music21:"
+MAX_FILE_BYTES = 16 * 1024 * 1024
 DEFAULT_TEMPO = 120.0
 DEFAULT_TIME_SIGNATURE = (4, 4)
 DEFAULT_VELOCITY = 90
 UNNAMED_CHORD = "Chord Symbol Cannot Be Identified"
 # Longest excerpt of a library's error message quoted in a MusicError.
 MAX_REASON_CHARS = 160
+# A read taking longer than this shows progress (on a terminal).
+PROGRESS_DELAY_SECONDS = 1.0
+SONG_CACHE_NAMESPACE = "songs"
+# The modules whose code decides a file's songs: their source is part of the cache key.
+READER_MODULES = ("reading.py", "midi_reading.py", "parts.py", "song.py")
 
 
-def load_song(source, *, melody_part=None, chord_parts=None, bars=None) -> Song:
+def load_song(source, *, melody_part=None, chord_parts=None, bars=None,
+              cache_dir=None) -> Song:
     """Read one song.
 
     source:      a file path, a folder holding one music file, or
                  ``"music21:<corpus name>"``
-    melody_part: the melody part as an index into music21's parts of the
-                 file (0-based) or a part name (case-insensitive); None
-                 picks the most melodic part
+    melody_part: the melody part as an index into the parts of the file
+                 (0-based, in music21's order) or a part name
+                 (case-insensitive); None picks the most melodic part
     chord_parts: indices or names of the parts to take the harmony from;
                  None uses chord symbols, else every other pitched part
     bars:        (first, last) bar numbers, 1-based and inclusive; None
                  keeps every bar
+    cache_dir:   folder of the song cache (None: ``default_cache_dir()``)
     Raises MusicError when the source gives no song or several.
     """
-    songs = load_songs([source], melody_part=melody_part, chord_parts=chord_parts, bars=bars)
+    songs = load_songs([source], melody_part=melody_part, chord_parts=chord_parts, bars=bars,
+                       cache_dir=cache_dir)
     if len(songs) != 1:
         raise MusicError(f"{source}: holds {len(songs)} songs, not one; use load_songs")
     return songs[0]
 
 
 def load_songs(sources, *, melody_part=None, chord_parts=None, bars=None,
-               on_skip=None) -> list:
+               on_skip=None, cache_dir=None, progress: bool = True) -> list:
     """Read every song of ``sources`` (a list of sources as for
     ``load_song``, or a single one), in order; the options apply to each.
 
@@ -112,22 +147,51 @@ def load_songs(sources, *, melody_part=None, chord_parts=None, bars=None,
     reason), a file found in a folder that gives no song is reported to it
     and left out instead; a file named on its own still raises, and so does
     a missing path, a folder with no music files, or a corpus where every
-    file fails.
+    file fails.  ``progress`` allows a progress bar on a terminal.
     """
     if isinstance(sources, (str, os.PathLike)):
         sources = [sources]
-    songs, first_failure = [], None
+    options = (melody_part, tuple(chord_parts) if chord_parts is not None else None,
+               tuple(bars) if isinstance(bars, (list, tuple)) else bars)
+    files = []  # (label, whether it was found in a folder)
     for source in sources:
         in_folder = not str(source).startswith(CORPUS_PREFIX) and Path(source).is_dir()
-        for label, opener in _expand_source(source):
-            try:
-                songs.extend(_read_songs(label, opener, melody_part, chord_parts, bars))
-            except MusicError as error:
-                if on_skip is None or not in_folder:
-                    raise
-                reason = str(error).splitlines()[0]
-                first_failure = first_failure or reason
-                on_skip(label, reason)
+        files.extend((label, in_folder) for label in _file_labels(source))
+    cache = TokenCache((Path(cache_dir) if cache_dir is not None else default_cache_dir())
+                       / SONG_CACHE_NAMESPACE,
+                       encode=_encode_songs, decode=_decode_songs, suffix=".pickle")
+    results = [None] * len(files)   # (songs, None) or ([], one-line reason)
+    keys = [None] * len(files)
+    for number, (label, _) in enumerate(files):
+        try:
+            data = None if label.startswith(CORPUS_PREFIX) else _checked_bytes(label)
+            keys[number] = content_key(label, data, _reader_fingerprint(), music21_version(),
+                                       repr(options))
+        except MusicError as error:
+            results[number] = ([], str(error).splitlines()[0])
+            continue
+        cached = cache.get(keys[number])
+        if cached is not None:
+            results[number] = ([_as_read_from(song, label) for song in cached], None)
+    missing = [number for number, result in enumerate(results) if result is None]
+    # One file alone may show its own progress; the pool's bar counts files.
+    parsed = read_in_parallel(_songs_or_reason, [
+        (files[number][0], options, len(missing) == 1) for number in missing],
+        progress=progress)
+    for number, (file_songs, reason) in zip(missing, parsed):
+        results[number] = (file_songs, reason)
+        if reason is None:
+            cache.put(keys[number], [replace(song, source="") for song in file_songs],
+                      lambda line: print(line, file=sys.stderr, flush=True))
+    songs, first_failure = [], None
+    for (label, in_folder), (file_songs, reason) in zip(files, results):
+        if reason is None:
+            songs.extend(_as_read_from(song, label) for song in file_songs)
+            continue
+        if on_skip is None or not in_folder:
+            raise MusicError(reason)
+        first_failure = first_failure or reason
+        on_skip(label, reason)
     if not songs and first_failure:
         raise MusicError(f"no file could be read; the first: {first_failure}")
     return songs
@@ -136,23 +200,30 @@ def load_songs(sources, *, melody_part=None, chord_parts=None, bars=None,
 def expand_source(source) -> list:
     """The music files of one source, as for ``load_song``, without reading them.
 
-    Returns (label, parse) per file in load order: label is the file's path
-    or the ``music21:`` name; ``parse()`` returns music21's parse of the
-    file or raises MusicError naming it.  Raises MusicError for a missing
-    path, an unknown file type or a folder with no music files.
+    Returns (label, read) per file in load order: label is the file's path
+    or the ``music21:`` name; ``read()`` returns the PlainScores of the
+    file's tunes or raises MusicError naming it.  Raises MusicError for a
+    missing path, an unknown file type or a folder with no music files.
     """
-    return _expand_source(source)
+    return [(label, _reader_of(label)) for label in _file_labels(source)]
+
+
+def read_plain_scores(label: str, *, progress: bool = False) -> list:
+    """The PlainScores of the tunes of one file (a path or a ``music21:``
+    name), uncached; ``progress`` shows a bar on a terminal when the read
+    takes more than a second.  Raises MusicError naming the file."""
+    if label.startswith(CORPUS_PREFIX):
+        return _plain_scores(label, _parse_corpus(label, label[len(CORPUS_PREFIX):]))
+    return _plain_scores_of_file(label, _checked_bytes(label), progress)
 
 
 # ----------------------------------------------------------------- sources
 
-def _expand_source(source):
-    """(label, opener) for every file of ``source``; ``opener()`` returns the
-    music21 parse of that file."""
+def _file_labels(source) -> list:
+    """The label of every music file of ``source``, in load order."""
     text = str(source)
     if text.startswith(CORPUS_PREFIX):
-        name = text[len(CORPUS_PREFIX):]
-        return [(text, lambda: _parse_corpus(text, name))]
+        return [text]
     path = Path(source)
     if path.is_dir():
         files = sorted(
@@ -163,17 +234,17 @@ def _expand_source(source):
         if not files:
             raise MusicError(
                 f"{path}: folder holds no music files ({', '.join(MUSIC_EXTENSIONS)})")
-        return [(str(file), _file_opener(file)) for file in files]
+        return [str(file) for file in files]
     if not path.exists():
         raise MusicError(f"{path}: no such file or folder")
     if path.suffix.lower() not in MUSIC_EXTENSIONS:
         raise MusicError(f"{path}: unknown file type {path.suffix or '(no extension)'!r}; "
                          f"expected one of {', '.join(MUSIC_EXTENSIONS)}")
-    return [(str(path), _file_opener(path))]
+    return [str(path)]
 
 
-def _file_opener(path: Path):
-    return lambda: _parse_file(path)
+def _reader_of(label: str):
+    return lambda: read_plain_scores(label)
 
 
 def _reason(error: Exception) -> str:
@@ -184,40 +255,62 @@ def _reason(error: Exception) -> str:
     return f"{type(error).__name__}: {text}"
 
 
-def _check_midi_chunks(path: Path, data: bytes):
+def _checked_bytes(label: str) -> bytes:
+    """The bytes of a music file, refused when empty or over the size limit."""
+    try:
+        size = os.path.getsize(label)
+    except OSError as error:
+        raise MusicError(f"{label}: cannot be read ({error.strerror or error})") from None
+    if size > MAX_FILE_BYTES:
+        raise MusicError(f"{label}: {size:,} bytes, over the limit of {MAX_FILE_BYTES:,} "
+                         f"bytes for a music file")
+    data = file_bytes(label)
+    if not data.strip():
+        raise MusicError(f"{label}: the file is empty")
+    return data
+
+
+def _check_midi_chunks(label: str, data: bytes):
     """Raise MusicError unless ``data`` is a complete Standard MIDI File:
     music21 reads a truncated file without complaint, dropping its end."""
     if data[:4] != b"MThd":
-        raise MusicError(f"{path}: not a MIDI file (no MThd header)")
+        raise MusicError(f"{label}: not a MIDI file (no MThd header)")
     position = 0
     chunk_number = 0
     while position < len(data):
         if len(data) - position < 8:
-            raise MusicError(f"{path}: truncated MIDI file (incomplete chunk header "
+            raise MusicError(f"{label}: truncated MIDI file (incomplete chunk header "
                              f"at byte {position})")
         declared = int.from_bytes(data[position + 4:position + 8], "big")
         remaining = len(data) - position - 8
         if declared > remaining:
-            raise MusicError(f"{path}: truncated MIDI file (chunk {chunk_number} declares "
+            raise MusicError(f"{label}: truncated MIDI file (chunk {chunk_number} declares "
                              f"{declared} bytes, only {remaining} remain)")
         position += 8 + declared
         chunk_number += 1
 
 
-def _parse_file(path: Path):
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise MusicError(f"{path}: cannot be read ({_reason(error)})") from None
-    if not data.strip():
-        raise MusicError(f"{path}: the file is empty")
-    if path.suffix.lower() in MIDI_EXTENSIONS:
-        _check_midi_chunks(path, data)
+def _plain_scores_of_file(label: str, data: bytes, progress: bool) -> list:
+    if Path(label).suffix.lower() in MIDI_EXTENSIONS:
+        _check_midi_chunks(label, data)
+        bar = _ProgressBar(label, "track") if progress else None
+        try:
+            return [read_midi(label, data, progress=bar.update if bar else None)]
+        except MidoCannotRead:
+            pass  # music21's own MIDI parser is more lenient
+        finally:
+            if bar is not None:
+                bar.close()
+    with _SlowReadNotice(label, progress):
+        return _plain_scores(label, _parse_file(label))
+
+
+def _parse_file(label: str):
     import music21
     try:
-        return music21.converter.parse(str(path))
+        return music21.converter.parse(label)
     except Exception as error:  # music21 raises many unrelated types on bad files
-        raise MusicError(f"{path}: not a readable music file ({_reason(error)})") from None
+        raise MusicError(f"{label}: not a readable music file ({_reason(error)})") from None
 
 
 def _parse_corpus(label: str, name: str):
@@ -228,49 +321,199 @@ def _parse_corpus(label: str, name: str):
         raise MusicError(f"{label}: not found in music21's corpus ({_reason(error)})") from None
 
 
+# ------------------------------------------------------ progress, workers
+
+class _ProgressBar:
+    """A tqdm bar on a terminal that appears only when a read is slow."""
+
+    def __init__(self, label: str, unit: str):
+        self.bar = None
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+            self.bar = tqdm(desc=f"reading {Path(label).name}", unit=unit, leave=False,
+                            delay=PROGRESS_DELAY_SECONDS, dynamic_ncols=True)
+
+    def update(self, done: int, total: int) -> None:
+        if self.bar is not None:
+            self.bar.total = total
+            self.bar.n = done
+            self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class _SlowReadNotice:
+    """Prints "reading <file> with music21 ..." on a terminal when a read
+    outlasts PROGRESS_DELAY_SECONDS (music21 reports no progress of its own)."""
+
+    def __init__(self, label: str, enabled: bool):
+        self.timer = None
+        if enabled and sys.stderr.isatty():
+            self.timer = threading.Timer(PROGRESS_DELAY_SECONDS, print, args=(
+                f"reading {label} with music21 ...",), kwargs={"file": sys.stderr, "flush": True})
+            self.timer.daemon = True
+
+    def __enter__(self):
+        if self.timer is not None:
+            self.timer.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.timer is not None:
+            self.timer.cancel()
+
+
+def _ignore_interrupts():
+    # Ctrl-C reaches every process of the terminal; only the parent handles it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def read_in_parallel(function, argument_tuples, *, progress: bool = True, on_done=None) -> list:
+    """``[function(*arguments) for arguments in argument_tuples]``, computed
+    by a pool of worker processes when there are several, in the given order.
+
+    Workers: min(CPU count, number of calls); one call runs in this process.
+    ``function`` must be a module-level function (workers pickle it) that
+    reports its failures in its result rather than raising.  On a terminal
+    and with ``progress``, a tqdm bar counts the finished calls; ``on_done``
+    (index, result) is called as each call finishes, in finishing order.
+    Ctrl-C stops the workers at once and raises KeyboardInterrupt here.
+    """
+    argument_tuples = list(argument_tuples)
+    results = [None] * len(argument_tuples)
+    workers = min(os.cpu_count() or 1, len(argument_tuples))
+    bar = None
+    if progress and len(argument_tuples) > 1 and sys.stderr.isatty():
+        from tqdm import tqdm
+        bar = tqdm(total=len(argument_tuples), unit="file", desc="reading", dynamic_ncols=True)
+    try:
+        if workers <= 1:
+            finished = ((index, function(*arguments))
+                        for index, arguments in enumerate(argument_tuples))
+            results = _collect(finished, results, bar, on_done)
+        else:
+            import multiprocessing
+            # multiprocessing.Pool rather than concurrent.futures: its terminate()
+            # ends the workers at once on Ctrl-C instead of waiting for their files.
+            pool = multiprocessing.Pool(workers, initializer=_ignore_interrupts)
+            try:
+                finished = pool.imap_unordered(_call_indexed, [
+                    (index, function, arguments)
+                    for index, arguments in enumerate(argument_tuples)])
+                results = _collect(finished, results, bar, on_done)
+                pool.close()
+            except BaseException:
+                pool.terminate()
+                raise
+            finally:
+                pool.join()
+    finally:
+        if bar is not None:
+            bar.close()
+    return results
+
+
+def _call_indexed(task):
+    index, function, arguments = task
+    return index, function(*arguments)
+
+
+def _collect(finished, results, bar, on_done) -> list:
+    for index, result in finished:
+        results[index] = result
+        if on_done is not None:
+            on_done(index, result)
+        if bar is not None:
+            bar.update()
+    return results
+
+
 # ------------------------------------------------------------- one file
 
-def _read_songs(label, opener, melody_part, chord_parts, bars) -> list:
-    parsed = opener()
+def _songs_or_reason(label, options, progress) -> tuple:
+    """(songs, None) for a file, or ([], one-line reason); runs in a worker.
+    The songs' titles are "" where the file has none."""
+    try:
+        if label.startswith(CORPUS_PREFIX):
+            plain_scores = read_plain_scores(label)
+        else:
+            plain_scores = _plain_scores_of_file(label, _checked_bytes(label), progress)
+        return _songs_from_plain(label, plain_scores, *options), None
+    except MusicError as error:
+        return [], str(error).splitlines()[0]
+
+
+def _as_read_from(song: Song, label: str) -> Song:
+    """A song as read from ``label``: its source, and the file name as its
+    title when the file gives none (so that cached songs fit any name)."""
+    return replace(song, source=label, title=song.title or _name_title(label))
+
+
+@lru_cache(maxsize=None)
+def _reader_fingerprint() -> str:
+    """sha256 of the reading modules' source: any change is a new cache key."""
+    digest = hashlib.sha256()
+    folder = Path(__file__).resolve().parent
+    for name in READER_MODULES:
+        digest.update((folder / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _encode_songs(songs) -> bytes:
+    return pickle.dumps(list(songs), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _decode_songs(data: bytes) -> list:
+    # The cache folder is the user's own, like ~/.cache of any program.
+    songs = pickle.loads(data)
+    if not isinstance(songs, list) or not songs or not all(isinstance(song, Song)
+                                                           for song in songs):
+        raise ValueError("not a list of songs")
+    return songs
+
+
+def _songs_from_plain(label, plain_scores, melody_part, chord_parts, bars) -> list:
+    """The songs of a file's PlainScores, with the title left empty when the
+    file has none (``_as_read_from`` names it after the file)."""
+    return [_song_from_plain(plain, label, melody_part, chord_parts, bars)
+            for plain in plain_scores]
+
+
+def _plain_scores(label, parsed) -> list:
+    """The PlainScores of music21's parse of a file (one per tune)."""
     try:
         scores = list(parsed.scores) if "Opus" in parsed.classes else [parsed]
         if not scores:
             raise MusicError(f"{label}: holds no tunes")
-        return [_song_from_score(score, label, melody_part, chord_parts, bars)
-                for score in scores]
+        return [_plain_from_score(score) for score in scores]
     except MusicError:
         raise
     except Exception as error:  # a music21 object that does not behave as expected
         raise MusicError(f"{label}: cannot be turned into a song ({_reason(error)})") from None
 
 
-def _song_from_score(score, label, melody_part, chord_parts, bars) -> Song:
-    # A score without parts (music21 drops empty MIDI tracks) is read as one.
-    parts = list(score.parts) or [score]
-    pitched = []
-    symbols = []
-    for index, part in enumerate(parts):
-        part_notes, part_symbols = _read_part(index, part)
-        if part_notes.notes:
-            pitched.append(part_notes)
-        symbols.extend(part_symbols)
+def _song_from_plain(plain: PlainScore, label, melody_part, chord_parts, bars) -> Song:
+    parts = plain.parts
+    pitched = plain.pitched
     if not pitched:
-        if _has_unpitched_notes(score):
+        if plain.has_drums:
             raise MusicError(f"{label}: only drum parts (MIDI channel 10), no pitched notes")
         raise MusicError(f"{label}: no notes")
 
     if melody_part is None:
         melody = choose_melody_part(pitched)
     else:
-        melody = _select_part(label, parts, pitched, melody_part, "melody_part")
+        melody = _select_part(label, parts, melody_part, "melody_part")
     line = top_line(melody.notes)
 
-    numerator, denominator = _time_signature(score)
+    numerator, denominator = plain.time_signature
     song_end = max(note.end for part in pitched for note in part.notes)
-    bar_starts, bar_ends = _bar_grid(parts, numerator, denominator, song_end)
+    bar_starts, bar_ends = _bar_grid(plain.measures, numerator, denominator, song_end)
 
-    if symbols and chord_parts is None:
-        timeline = _chord_symbol_timeline(symbols)
+    if plain.symbols and chord_parts is None:
+        timeline = _chord_symbol_timeline(plain.symbols)
         chord_source = "chord symbols"
     else:
         if chord_parts is None:
@@ -279,7 +522,7 @@ def _song_from_score(score, label, melody_part, chord_parts, bars) -> Song:
                 raise MusicError(f"{label}: no chords found: no chord symbols and no "
                                  f"pitched part besides the melody")
         else:
-            harmony_parts = [_select_part(label, parts, pitched, wanted, "chord_parts")
+            harmony_parts = [_select_part(label, parts, wanted, "chord_parts")
                              for wanted in chord_parts]
         timeline = _harmony_timeline(harmony_parts, bar_starts, bar_ends, numerator)
         if not timeline:
@@ -292,8 +535,8 @@ def _song_from_score(score, label, melody_part, chord_parts, bars) -> Song:
     if not any(note.pitch is not None for measure in measures for note in measure.notes):
         raise MusicError(f"{label}: no melody notes"
                          + (f" in bars {bars[0]}..{bars[1]}" if bars is not None else ""))
-    return Song(measures=measures, tempo=_tempo(score), time_signature=(numerator, denominator),
-                title=_title(score, label), source=label, melody_part=_describe(melody),
+    return Song(measures=measures, tempo=plain.tempo, time_signature=(numerator, denominator),
+                title=plain.title, source=label, melody_part=_describe(melody),
                 chord_source=chord_source)
 
 
@@ -302,15 +545,79 @@ def _describe(part: PartNotes) -> str:
     return f"{part.index} ({part.name})" if part.name else str(part.index)
 
 
+def _name_title(label: str) -> str:
+    return Path(label.removeprefix(CORPUS_PREFIX)).stem
+
+
+def _select_part(label, parts, wanted, option) -> PartNotes:
+    """The part ``wanted`` (index or name) of ``parts`` (all PartNotes of
+    the file), which must have pitched notes."""
+    if isinstance(wanted, bool) or not isinstance(wanted, (int, str)):
+        raise MusicError(f"{label}: {option} must be a part index or name, got {wanted!r}")
+    if isinstance(wanted, int):
+        if not 0 <= wanted < len(parts):
+            raise MusicError(f"{label}: {option} {wanted} is out of range; the file has "
+                             f"{len(parts)} parts (0..{len(parts) - 1})")
+        index = wanted
+    else:
+        names = [part.name.lower() for part in parts]
+        if wanted.lower() not in names:
+            known = ", ".join(repr(part.name) for part in parts if part.name)
+            raise MusicError(f"{label}: {option} {wanted!r} is not a part name; "
+                             f"parts are {known or '(unnamed)'}")
+        index = names.index(wanted.lower())
+    if not parts[index].notes:
+        raise MusicError(f"{label}: part {index} ({parts[index].name or 'unnamed'}) "
+                         f"has no pitched notes")
+    return parts[index]
+
+
+def _bar_grid(measures, numerator, denominator, song_end):
+    """Bar starts and ends in quarter lengths from the song start, covering
+    ``song_end``: the (start, length) ``measures``, then bars of the time
+    signature's length."""
+    starts = [start for start, _ in measures]
+    ends = starts[1:] + ([starts[-1] + measures[-1][1]] if measures else [])
+    # Zero-length measures (music21 keeps some for layout) hold nothing.
+    grid = [(start, end) for start, end in zip(starts, ends) if end > start]
+    bar_length = Fraction(4 * numerator, denominator)
+    if not grid:
+        grid = [(Fraction(0), bar_length)]
+    elif grid[0][0] > 0:
+        grid.insert(0, (Fraction(0), grid[0][0]))  # so that every note has a bar
+    while grid[-1][1] < song_end:
+        grid.append((grid[-1][1], grid[-1][1] + bar_length))
+    return [start for start, _ in grid], [end for _, end in grid]
+
+
 # ------------------------------------------------------- music21 -> plain
+
+def _plain_from_score(score) -> PlainScore:
+    """What the Song needs from one music21 score."""
+    # A score without parts (music21 drops empty MIDI tracks) is read as one.
+    parts = list(score.parts) or [score]
+    part_notes, symbols = [], []
+    for index, part in enumerate(parts):
+        notes, part_symbols = _read_part(index, part)
+        part_notes.append(notes)
+        symbols.extend(part_symbols)
+    measures = max((list(part.getElementsByClass("Measure")) for part in parts), key=len)
+    spans = [(as_fraction(measure.offset), as_fraction(measure.duration.quarterLength))
+             for measure in measures]
+    if measures and not spans[-1][1]:
+        spans[-1] = (spans[-1][0], as_fraction(measures[-1].barDuration.quarterLength))
+    return PlainScore(parts=tuple(part_notes), symbols=tuple(symbols),
+                      time_signature=_time_signature(score), tempo=_tempo(score),
+                      title=_title(score), measures=tuple(spans),
+                      has_drums=_has_unpitched_notes(score))
+
 
 def _read_part(index, part):
     """The pitched notes of a music21 part, tied notes joined, and its chord
     symbols as (start, Chord template) with start in quarter lengths from
     the song start; N.C. symbols are left out."""
-    notes = []
+    pieces = []
     symbols = []
-    open_ties = {}
     for element in part.flatten().notes:
         classes = element.classes
         if "ChordSymbol" in classes:
@@ -331,23 +638,11 @@ def _read_part(index, part):
             pitch = component.pitch.midi
             if not 0 <= pitch <= 127:
                 continue
-            tie_mark = component.tie or element.tie
-            tie = tie_mark.type if tie_mark is not None else None
-            pending = open_ties.get(pitch)
-            if tie in ("stop", "continue") and pending is not None \
-                    and notes[pending].end == start:
-                notes[pending] = SoundingNote(notes[pending].start, start + duration,
-                                              pitch, notes[pending].velocity)
-                if tie == "stop":
-                    del open_ties[pitch]
-                continue
-            notes.append(SoundingNote(start, start + duration, pitch, velocity))
-            if tie in ("start", "continue"):
-                open_ties[pitch] = len(notes) - 1
-            else:
-                open_ties.pop(pitch, None)
-    notes.sort(key=lambda note: (note.start, note.pitch))
-    return PartNotes(index=index, name=_part_name(part), notes=tuple(notes)), symbols
+            tie = component.tie or element.tie
+            pieces.append((start, start + duration, pitch, velocity,
+                           tie.type if tie is not None else None))
+    name = str(getattr(part, "partName", None) or "")
+    return PartNotes(index=index, name=name, notes=join_ties(pieces)), symbols
 
 
 def _symbol_template(symbol) -> Chord:
@@ -358,36 +653,9 @@ def _symbol_template(symbol) -> Chord:
     return Chord(0, 1, root, tuple(pitch_classes), symbol.figure or "")
 
 
-def _part_name(part) -> str:
-    return str(getattr(part, "partName", None) or "")
-
-
 def _has_unpitched_notes(score) -> bool:
     return any("Unpitched" in element.classes or "PercussionChord" in element.classes
                for element in score.recurse().notes)
-
-
-def _select_part(label, parts, pitched, wanted, option) -> PartNotes:
-    """The PartNotes of the part ``wanted`` (index or name) of ``parts``."""
-    if isinstance(wanted, bool) or not isinstance(wanted, (int, str)):
-        raise MusicError(f"{label}: {option} must be a part index or name, got {wanted!r}")
-    if isinstance(wanted, int):
-        if not 0 <= wanted < len(parts):
-            raise MusicError(f"{label}: {option} {wanted} is out of range; the file has "
-                             f"{len(parts)} parts (0..{len(parts) - 1})")
-        index = wanted
-    else:
-        names = [_part_name(part).lower() for part in parts]
-        if wanted.lower() not in names:
-            known = ", ".join(repr(_part_name(part)) for part in parts if _part_name(part))
-            raise MusicError(f"{label}: {option} {wanted!r} is not a part name; "
-                             f"parts are {known or '(unnamed)'}")
-        index = names.index(wanted.lower())
-    for part in pitched:
-        if part.index == index:
-            return part
-    raise MusicError(f"{label}: part {index} ({_part_name(parts[index]) or 'unnamed'}) "
-                     f"has no pitched notes")
 
 
 def _time_signature(score):
@@ -404,38 +672,17 @@ def _tempo(score) -> float:
     return DEFAULT_TEMPO
 
 
-def _title(score, label) -> str:
+def _title(score) -> str:
+    """The score's title, else its movement name, else ""."""
     metadata = score.metadata
     if metadata is not None:
         for title in (metadata.title, metadata.movementName):
             if title:
                 return str(title)
-    return Path(label.removeprefix(CORPUS_PREFIX)).stem
+    return ""
 
 
-def _bar_grid(parts, numerator, denominator, song_end):
-    """Bar starts and ends in quarter lengths from the song start, covering
-    ``song_end``: the measures of the part with most measures, then bars of
-    the time signature's length."""
-    measures = max((list(part.getElementsByClass("Measure")) for part in parts), key=len)
-    starts = [as_fraction(measure.offset) for measure in measures]
-    ends = starts[1:]
-    if measures:
-        last = measures[-1]
-        last_length = as_fraction(last.duration.quarterLength) \
-            or as_fraction(last.barDuration.quarterLength)
-        ends.append(starts[-1] + last_length)
-    # Zero-length measures (music21 keeps some for layout) hold nothing.
-    grid = [(start, end) for start, end in zip(starts, ends) if end > start]
-    bar_length = Fraction(4 * numerator, denominator)
-    if not grid:
-        grid = [(Fraction(0), bar_length)]
-    elif grid[0][0] > 0:
-        grid.insert(0, (Fraction(0), grid[0][0]))  # so that every note has a bar
-    while grid[-1][1] < song_end:
-        grid.append((grid[-1][1], grid[-1][1] + bar_length))
-    return [start for start, _ in grid], [end for _, end in grid]
-
+# ------------------------------------------------------------- chords
 
 def _chord_symbol_timeline(symbols) -> list:
     """The (start, Chord template) chord symbols of all parts in time order,

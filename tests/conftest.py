@@ -7,9 +7,31 @@ import pytest
 METHENY = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "original_metheny.mid"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """Every test (and every CLI it starts) caches into a fresh folder, never
+    into the user's ~/.cache/jazz-lstm."""
+    folder = tmp_path_factory.mktemp("jazz-lstm-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JAZZ_LSTM_CACHE", str(folder))
+        yield folder
+
+
 @pytest.fixture
 def metheny_path():
     if not METHENY.exists():
         pytest.skip(f"{METHENY} is absent (it lives in ../shared/data beside the repo)")
     return METHENY
+
+
+@pytest.fixture(scope="session")
+def metheny_song():
+    """The Metheny file read once per test session (uncached: its own folder)."""
+    if not METHENY.exists():
+        pytest.skip(f"{METHENY} is absent (it lives in ../shared/data beside the repo)")
+    import tempfile
+
+    from music.reading import load_song
+    with tempfile.TemporaryDirectory() as cache:
+        return load_song(METHENY, cache_dir=cache)
 
