@@ -329,7 +329,8 @@ def test_every_chord_is_struck_and_strikes_sit_on_the_eighth_grid():
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.lists(st.integers(62, 84), min_size=8, max_size=8), min_size=5, max_size=5),
+@given(st.lists(st.lists(st.integers(62, 84) | st.none(), min_size=8, max_size=8),
+                min_size=5, max_size=5),
        st.integers(0, 1000))
 def test_the_melody_sits_above_the_comping(pitches, seed):
     melody = [[Note(F(k, 2), F(1, 2), pitch) for k, pitch in enumerate(bar)] for bar in pitches]
