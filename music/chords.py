@@ -121,8 +121,9 @@ def parse_chord_symbol(text: str) -> tuple:
 _LETTER_PITCH_CLASS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 
 
-def _pitch_class(letter: str, accidentals: str) -> int:
-    """Pitch class of a note name such as ("B", "b") or ("F", "♯")."""
+def note_pitch_class(letter: str, accidentals: str = "") -> int:
+    """Pitch class of a note name: ("B", "b") -> 10, ("F", "♯") -> 6; any
+    number of ``b``/``♭`` flats and ``#``/``♯`` sharps."""
     sharps = sum(mark in "#♯" for mark in accidentals)
     return (_LETTER_PITCH_CLASS[letter.upper()] + sharps - (len(accidentals) - sharps)) % 12
 
@@ -133,7 +134,7 @@ def _slash_bass(text: str, root_pc: int):
     match = _SYMBOL.match(text.strip())
     if match is None or not match.group(4):
         return None
-    bass = _pitch_class(match.group(4), match.group(5))
+    bass = note_pitch_class(match.group(4), match.group(5))
     return None if bass == root_pc else bass
 
 

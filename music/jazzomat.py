@@ -36,10 +36,9 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from music.chords import is_no_chord
+from music.chords import is_no_chord, note_pitch_class
 from music.song import Chord, MusicError
 
-_LETTERS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 _ACCIDENTALS = {"b": -1, "♭": -1, "#": 1, "♯": 1}
 _NOTE = re.compile(r"([A-G])([b#♭♯]?)")
 
@@ -74,7 +73,7 @@ def parse_jazzomat_chord(symbol: str):
     root_match = _NOTE.match(body)
     if root_match is None:
         raise MusicError(f"chord symbol {symbol!r} does not start with a note name A-G")
-    root = _pitch_class(root_match)
+    root = note_pitch_class(*root_match.groups())
     suffix = body[root_match.end():]
     quality, triad = next((name, triad) for name, triad in _QUALITIES
                           if suffix.startswith(name))
@@ -90,7 +89,7 @@ def parse_jazzomat_chord(symbol: str):
         if bass_match is None:
             raise MusicError(f"chord symbol {symbol!r}: the slash bass {bass_text!r} is "
                              f"not a note name A-G with at most one accidental")
-        bass = _pitch_class(bass_match)
+        bass = note_pitch_class(*bass_match.groups())
         pitch_classes.add(bass)
         bass = None if bass == root else bass
     return root, tuple(sorted(pitch_classes)), bass
@@ -104,11 +103,6 @@ def jazzomat_chord(symbol: str, start=0, duration=1) -> Chord | None:
         return None
     root, pitch_classes, bass = parsed
     return Chord(start, duration, root, pitch_classes, symbol.strip(), bass)
-
-
-def _pitch_class(match) -> int:
-    letter, accidental = match.groups()
-    return (_LETTERS[letter] + _ACCIDENTALS.get(accidental, 0)) % 12
 
 
 def _add_items(intervals: set, items: str, diminished: bool):

@@ -14,6 +14,7 @@ from music.chords import (
     chord_quality,
     is_no_chord,
     make_chord,
+    note_pitch_class,
     parse_chord_symbol,
     parse_progression,
     scale_for,
@@ -356,3 +357,10 @@ def test_every_wjazzd_chord_symbol_parses():
             symbols.update(row["chord"] for row in csv.DictReader(handle))
     for symbol in sorted(symbols):
         parse_jazzomat_chord(symbol)  # raises MusicError naming an unreadable one
+
+
+@pytest.mark.parametrize("letter, accidentals, pitch_class", [
+    ("C", "", 0), ("B", "b", 10), ("F", "♯", 6), ("E", "#", 5), ("C", "b", 11),
+    ("B", "#", 0), ("D", "bb", 0), ("g", "♭", 6)])
+def test_note_pitch_class(letter, accidentals, pitch_class):
+    assert note_pitch_class(letter, accidentals) == pitch_class
