@@ -29,6 +29,9 @@ def train_epoch(model, optimizer, inputs, targets, rng: np.random.Generator,
     global gradient norm; features (N, T, feature_size) beside the inputs
     when the model hears features, else None.
     """
+    if features is not None and len(features) != len(inputs):
+        raise ValueError(f"features must have one row per input sequence ({len(inputs)}), "
+                         f"got {len(features)}")
     total_loss = total_accuracy = 0.0
     n_a = model.config.hidden_size
     # A model whose recurrent step is too small for two BLAS threads gains

@@ -232,3 +232,11 @@ def test_stepping_with_carried_state_equals_the_whole_sequence(feature_size, lay
         step, state, _ = model.forward(ids[:, t:t + 1], state, all_steps=False,
                                        features=features[:, t:t + 1])
         np.testing.assert_allclose(step, whole.reshape(T, m, 4)[t], rtol=1e-12, atol=1e-13)
+
+
+def test_training_features_need_one_row_per_sequence():
+    model = conditioned_model()
+    ids = np.zeros((4, 3), dtype=np.int64)
+    with pytest.raises(ValueError, match=r"one row per input sequence \(4\), got 3"):
+        train_epoch(model, Adam(), ids, ids, np.random.default_rng(0), batch_size=2,
+                    features=np.zeros((3, 3, FEATURES)))
