@@ -163,23 +163,31 @@ def test_a_chord_without_symbol_is_labelled_by_its_notes_from_the_root():
     assert chord_label(Chord(0, 4, 10, (2, 5, 10))) == "(B♭ D F)"
 
 
+def _chromium(*arguments, profile):
+    return subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                           "--disable-background-networking", "--disable-component-update",
+                           "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+                           *arguments], check=True, capture_output=True, text=True, timeout=120)
+
+
+needs_chromium = pytest.mark.skipif(
+    not shutil.which(CHROMIUM),
+    reason="Chromium is not installed (apt-get install chromium), so pages are not rendered")
+
+
 def _distinct_colours(png_path):
     image = pytest.importorskip("PIL.Image").open(png_path).convert("RGB")
     return {colour for _, colour in image.getcolors(maxcolors=1 << 24)}
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Chromium is not installed "
-                    "(apt-get install chromium) so the page is not rendered")
+@needs_chromium
 def test_chromium_renders_the_solo_page(tmp_path):
     page = tmp_path / "solo.html"
     page.write_text(solo_html(_song(8), settings=SETTINGS), encoding="utf-8")
     screenshot = tmp_path / "solo.png"
-    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-                    "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-                    f"--screenshot={screenshot}", "--window-size=1200,800", page.as_uri()],
-                   check=True, capture_output=True, timeout=120)
+    _chromium(f"--screenshot={screenshot}", "--window-size=1200,800", page.as_uri(),
+              profile=tmp_path / "profile")
     colours = _distinct_colours(screenshot)
     assert len(colours) > 100
     for hex_colour in ROLE_COLOURS.values():
@@ -258,3 +266,22 @@ def test_same_history_same_run_page():
 def test_bad_history_rows_are_named(rows, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         run_report_html(rows, {}, None)
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_playhead_follows_the_audio_clock(tmp_path):
+    # At 10 s and 132 bpm the solo is 22 quarters in: row 2 (quarters 16-32),
+    # 6 quarters from its left edge.
+    seek = ('<script>var audio = document.querySelector("audio");'
+            'Object.defineProperty(audio, "currentTime", {value: 10});'
+            'audio.dispatchEvent(new Event("seeked"));</script></body>')
+    page = tmp_path / "solo.html"
+    page.write_text(solo_html(_song(8), wav_path="solo.wav", settings=SETTINGS)
+                    .replace("</body>", seek), encoding="utf-8")
+    dom = _chromium("--dump-dom", page.as_uri(), profile=tmp_path / "profile").stdout
+    playheads = [attrs for tag, attrs in Elements(dom).tags
+                 if tag == "line" and attrs.get("class") == "playhead"]
+    assert [attrs["style"] for attrs in playheads] == [
+        "visibility: hidden;", "visibility: visible;"]
+    assert float(playheads[1]["x1"]) == pytest.approx(LABEL_WIDTH + 6 * QUARTER_WIDTH)
