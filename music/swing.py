@@ -42,7 +42,7 @@ def checked_swing(swing) -> Fraction:
     """
     try:
         ratio = Fraction(swing).limit_denominator(100)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise MusicError(f"swing must be a number, got {swing!r}") from None
     if ratio == 0:
         return Fraction(1)

@@ -159,7 +159,7 @@ def test_an_offbeat_rest_moves_the_note_end_before_it():
     assert [(start, end) for start, end, *_ in notes] == [(0, 320)]
 
 
-@pytest.mark.parametrize("swing", [F(1, 2), 5, -1, "medium", None])
+@pytest.mark.parametrize("swing", [F(1, 2), 5, -1, "medium", None, float("inf"), float("nan")])
 def test_bad_swing_is_a_music_error(swing):
     with pytest.raises(MusicError, match="swing"):
         checked_swing(swing)
