@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from jazz_lstm.html import (BARS_PER_ROW, LABEL_WIDTH, QUARTER_WIDTH, ROLE_COLOURS,
+from jazz_lstm.solo_page import (BARS_PER_ROW, LABEL_WIDTH, QUARTER_WIDTH, ROLE_COLOURS,
                             SEMITONE_HEIGHT, chord_label, display_symbol, solo_html)
 from jazz_lstm.report_page import TRAIN_COLOUR, VALIDATION_COLOUR, run_report_html
 from music.chords import make_chord
