@@ -22,9 +22,10 @@ Two engines:
   ``ATTACK_SECONDS`` and out over ``RELEASE_SECONDS`` after its written end,
   so nothing clicks.  The mix is scaled so its peak is ``PEAK_LEVEL`` of full
   scale and written as 16-bit mono; the file lasts the song plus a tail of
-  ``RELEASE_SECONDS``.  Memory is bounded: the mix is one float32 buffer
-  (4 bytes a sample), notes are computed ``CHUNK_SAMPLES`` at a time, and a
-  song longer than ``MAX_SECONDS`` (30 minutes: about 160 MB at 22050 Hz) is
+  ``RELEASE_SECONDS``, over which whatever still rings fades out.
+  Memory is bounded: the mix is one float32 buffer (4 bytes a sample), notes
+  are computed and the WAV written ``CHUNK_SAMPLES`` at a time, and a song
+  longer than ``MAX_SECONDS`` (30 minutes: a 160 MB mix at 22050 Hz) is
   refused with a MusicError.
 * ``fluidsynth``: the song's MIDI file (same options) played through the
   ``fluidsynth`` program with a General MIDI SoundFont (what fluidsynth
@@ -158,6 +159,9 @@ def render_samples(song: Song, *, sample_rate: int = 22050,
                       start=float(sound.start) * seconds_per_quarter,
                       held=float(sound.end - sound.start) * seconds_per_quarter,
                       gain=voice.level * sound.velocity / 127.0, sample_rate=sample_rate)
+    # Cymbals and plucked notes ring past the written end: fade them out over the tail.
+    tail = min(len(mix), int(round(RELEASE_SECONDS * sample_rate)))
+    mix[len(mix) - tail:] *= np.linspace(1.0, 0.0, tail, dtype=np.float32)
     peak = float(np.max(np.abs(mix))) if len(mix) else 0.0
     if peak > 0:
         mix *= np.float32(PEAK_LEVEL / peak)

@@ -321,6 +321,14 @@ def test_the_wav_is_swung_like_the_midi(tmp_path):
         assert first_sound == pytest.approx(onset_seconds, abs=1.5 / RATE)
 
 
+def test_a_ringing_cymbal_fades_out_at_the_end_of_the_file(tmp_path):
+    _, samples = read_wav(render_wav(chords_only_song(), tmp_path / "t.wav", engine="numpy",
+                                     band="trio"))
+    # unfaded, the cymbal would still be at about 200 here
+    assert np.max(np.abs(samples[-20:])) < 30
+    assert np.max(np.abs(samples[-RATE // 4:])) > 1000  # the last beat still rings until then
+
+
 def test_band_renders_are_byte_identical(tmp_path):
     first = render_wav(chords_only_song(), tmp_path / "1.wav", engine="numpy", band="trio",
                        seed=4).read_bytes()
