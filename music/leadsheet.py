@@ -39,6 +39,7 @@ from pathlib import Path
 
 from music.chords import _music21_symbol
 from music.midi_out import write_bytes_atomically
+from music.progressions import FLAT_SPELLING, SHARP_SPELLING
 from music.song import Chord, MusicError, Song
 
 PART_ID = "P1"
@@ -57,8 +58,6 @@ TRIPLET_PIECES = tuple(Fraction(value) for value in (
     4, 3, 2, 1, "1/3", "1/6", "1/12", "1/24"))
 BINARY_GRID = Fraction(1, 32)
 
-FLAT_NAMES = ("C", "D-", "D", "E-", "E", "F", "G-", "G", "A-", "A", "B-", "B")
-SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 SHARP_SIDE_LETTERS = frozenset("DEGAB")
 SHARP_SIDE_ROOTS = frozenset({2, 4, 6, 7, 9, 11})  # D, E, F#, G, A, B
 
@@ -156,7 +155,8 @@ def _prefers_sharps(chord: Chord | None) -> bool:
 
 
 def _pitch_name(pitch_class: int, sharps: bool) -> str:
-    return (SHARP_NAMES if sharps else FLAT_NAMES)[pitch_class % 12]
+    """music21's name of a pitch class: "B-" (its flat sign is "-") or "C#"."""
+    return (SHARP_SPELLING if sharps else FLAT_SPELLING)[pitch_class % 12].replace("b", "-")
 
 
 def _chord_symbol(chord: Chord):
