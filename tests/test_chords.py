@@ -1,5 +1,4 @@
 import csv
-import hashlib
 import re
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from music.chords import (
     parse_progression,
     scale_for,
 )
+import music.song
 from music.jazzomat import jazzomat_chord, parse_jazzomat_chord
 from music.song import Chord, Measure, MusicError, chord_at
 
@@ -222,35 +222,42 @@ def _tiles_every_bar(song) -> bool:
     return True
 
 
-def _token_digest(song) -> str:
+def _chord_at_before_no_chord_gaps(chords, offset):
+    """The rule before N.C. gaps: the last chord started at or before
+    ``offset``; before the bar's first chord, the first chord."""
+    current = chords[0] if chords else None
+    for chord in chords:
+        if chord.start <= offset:
+            current = chord
+    return current
+
+
+def _tokens_unchanged_by_no_chord_gaps(song, monkeypatch):
     from music.grammar import encode_song
 
-    return hashlib.sha256(repr(encode_song(song)).encode()).hexdigest()
-
-
-# sha256 of repr(encode_song(song)), recorded with the rule "before the first
-# chord, the first chord; afterwards the last chord started" (commit 5472e1c),
-# before N.C. gaps gave no chord.
-FOSTER_TOKENS_SHA256 = "2254b90e360ebf7a2f694d243dc8a515615977cb78a68f3d707863ab8022bf1f"
-METHENY_TOKENS_SHA256 = "f8293506c37de4748313d36ca22826cfc8ae87c0836914389f90d873324974e9"
+    assert _tiles_every_bar(song)
+    tokens = encode_song(song)
+    monkeypatch.setattr(music.song, "chord_at", _chord_at_before_no_chord_gaps)
+    assert encode_song(song) == tokens
+    return tokens
 
 
 @pytest.mark.slow
-def test_no_chord_gaps_leave_lead_sheet_tokens_unchanged():
+def test_no_chord_gaps_leave_lead_sheet_tokens_unchanged(monkeypatch):
     from music.reading import load_song
 
     song = load_song("music21:leadSheet/fosterBrownHair.mxl")
-    assert _tiles_every_bar(song)
-    assert _token_digest(song) == FOSTER_TOKENS_SHA256
+    tokens = _tokens_unchanged_by_no_chord_gaps(song, monkeypatch)
+    # Recorded from main before N.C. gaps (commit 5472e1c).
+    assert tokens[:2] == [["R,2.000", "S,2.000,<+3,+7>"],
+                          ["C,3.000,<-2,+2>", "C,1.000,<-7,-3>"]]
 
 
 @pytest.mark.slow
-def test_no_chord_gaps_leave_metheny_tokens_unchanged(metheny_path):
+def test_no_chord_gaps_leave_metheny_tokens_unchanged(metheny_path, monkeypatch):
     from music.reading import load_song
 
-    song = load_song(metheny_path)
-    assert _tiles_every_bar(song)
-    assert _token_digest(song) == METHENY_TOKENS_SHA256
+    _tokens_unchanged_by_no_chord_gaps(load_song(metheny_path), monkeypatch)
 
 
 # ------------------------------------------------------ Jazzomat (WJazzD) syntax
