@@ -47,7 +47,7 @@ def choose_tokens(logits, uniforms, temperature: float = 1.0, top_k: int = 0, al
     Returns token ids (B,).
     """
     logits = np.asarray(logits, dtype=np.float64)
-    check_sampling(temperature, top_k)
+    _check_sampling(temperature, top_k)
     if allowed is not None:
         logits = np.where(allowed, logits, -np.inf)
     if temperature == 0:
@@ -67,7 +67,7 @@ def choose_tokens(logits, uniforms, temperature: float = 1.0, top_k: int = 0, al
     return np.minimum(picks, last_possible)
 
 
-def check_sampling(temperature: float, top_k: int):
+def _check_sampling(temperature: float, top_k: int):
     if temperature < 0:
         raise ValueError(f"temperature must be >= 0, got {temperature}")
     if top_k < 0:
@@ -86,19 +86,19 @@ def generate(model, primer, length: int, rng: np.random.Generator,
     fed back (the last row is never fed: generation stops there).
     Returns the generated ids (B, length), primer excluded.
     """
-    primer = check_primer(model, primer)
+    primer = _check_primer(model, primer)
     if length < 0:
         raise ValueError(f"length must be >= 0, got {length}")
-    check_sampling(temperature, top_k)
+    _check_sampling(temperature, top_k)
     batch = primer.shape[0]
-    primer_features = check_features(model, "primer_features", primer_features, primer.shape)
-    step_features = check_features(model, "step_features", step_features, (batch, length))
+    primer_features = model.checked_features("primer_features", primer_features, primer.shape)
+    step_features = model.checked_features("step_features", step_features, (batch, length))
     uniforms = rng.random((length, batch))
     if kernels.resolve_backend(model.backend) == "numba":
         return kernels.generate(model.params, model.head_without_batch_norm(),
                                 model.config.num_layers, primer, uniforms, temperature, top_k,
                                 primer_features, step_features)
-    state, current, current_features = warm_up(model, primer, primer_features)
+    state, current, current_features = _warm_up(model, primer, primer_features)
     generated = np.empty((batch, length), dtype=np.int64)
     for step in range(length):
         logits, state, _ = model.forward(current, state, all_steps=False,
@@ -136,15 +136,15 @@ def generate_segments(model, primer, rng: np.random.Generator, *, token_costs, b
     tokens..., reset, ...], primer excluded.  Raises ValueError when no
     token fits what is left of a budget (give every budget unit-cost fillers).
     """
-    primer = check_primer(model, primer)
+    primer = _check_primer(model, primer)
     if primer.shape[0] != 1:
         raise ValueError(f"generate_segments samples one sequence: primer must be (1, P), "
                          f"got shape {primer.shape}")
-    check_sampling(temperature, top_k)
-    token_costs, budgets = check_budgets(model, token_costs, budgets, reset_token)
-    primer_features = check_features(model, "primer_features", primer_features, primer.shape)
-    step_features = check_features(model, "step_features", step_features,
-                                   (len(budgets), int(budgets.max()) + 1))
+    _check_sampling(temperature, top_k)
+    token_costs, budgets = _check_budgets(model, token_costs, budgets, reset_token)
+    primer_features = model.checked_features("primer_features", primer_features, primer.shape)
+    step_features = model.checked_features("step_features", step_features,
+                                           (len(budgets), int(budgets.max()) + 1))
     uniforms = rng.random(int(budgets.sum()))
     if kernels.resolve_backend(model.backend) == "numba":
         ids, failure = kernels.generate_segments(
@@ -152,9 +152,9 @@ def generate_segments(model, primer, rng: np.random.Generator, *, token_costs, b
             uniforms, temperature, top_k, token_costs, budgets, reset_token,
             None if primer_features is None else primer_features[0], step_features)
         if failure is not None:
-            raise_no_token_fits(*failure, budgets)
+            _raise_no_token_fits(*failure, budgets)
         return ids
-    state, current, current_features = warm_up(model, primer, primer_features)
+    state, current, current_features = _warm_up(model, primer, primer_features)
     generated, draws = [], 0
     for segment, budget in enumerate(budgets):
         used = 0
@@ -163,35 +163,35 @@ def generate_segments(model, primer, rng: np.random.Generator, *, token_costs, b
                                              features=current_features)
             allowed = (token_costs > 0) & (token_costs <= budget - used)
             if not allowed.any():
-                raise_no_token_fits(segment, budget - used, budgets)
+                _raise_no_token_fits(segment, budget - used, budgets)
             token = choose_tokens(logits, uniforms[draws:draws + 1], temperature, top_k,
                                   allowed[None])[0]
             draws += 1
             used += token_costs[token]
             generated.append(token)
-            current, current_features = np.array([[token]]), feature_row(step_features,
+            current, current_features = np.array([[token]]), _feature_row(step_features,
                                                                          segment, used)
         generated.append(reset_token)
         if segment + 1 < len(budgets):
             # The model hears the segment's last token, then the forced reset.
             _, state, _ = model.forward(current, state, all_steps=False,
                                         features=current_features)
-            current, current_features = np.array([[reset_token]]), feature_row(
+            current, current_features = np.array([[reset_token]]), _feature_row(
                 step_features, segment + 1, 0)
     return np.array(generated, dtype=np.int64)
 
 
-def feature_row(step_features, segment: int, used: int):
+def _feature_row(step_features, segment: int, used: int):
     """step_features[segment, used] as a (1, 1, F) batch, or None without features."""
     return None if step_features is None else step_features[None, None, segment, used]
 
 
-def raise_no_token_fits(segment: int, remaining: int, budgets):
+def _raise_no_token_fits(segment: int, remaining: int, budgets):
     raise ValueError(f"segment {segment}: no token costs between 1 and the {remaining} "
                      f"units left of its budget of {budgets[segment]}")
 
 
-def warm_up(model, primer, primer_features):
+def _warm_up(model, primer, primer_features):
     """Run all but the primer's last token; return the state and the first input to feed."""
     state = model.initial_state(primer.shape[0])
     if primer.shape[1] > 1:
@@ -202,7 +202,7 @@ def warm_up(model, primer, primer_features):
     return state, primer[:, -1:], last_features
 
 
-def check_primer(model, primer):
+def _check_primer(model, primer):
     primer = np.asarray(primer)
     if primer.ndim != 2 or primer.shape[1] < 1:
         raise ValueError(f"primer must be (batch, P) token ids with P >= 1, got shape {primer.shape}")
@@ -211,26 +211,7 @@ def check_primer(model, primer):
     return primer
 
 
-def check_features(model, name: str, features, leading_shape):
-    """features as a float array of shape (*leading_shape, F), or None for a model without."""
-    size = model.config.feature_size
-    if size == 0:
-        if features is not None:
-            raise ValueError(f"{name} were given but the model's feature_size is 0")
-        return None
-    shape = tuple(leading_shape) + (size,)
-    if features is None:
-        raise ValueError(f"the model hears {size} features per step: {name} {shape} are required")
-    features = np.asarray(features)
-    if features.shape != shape or features.dtype.kind not in "iuf":
-        raise ValueError(f"{name} must be numbers shaped {shape}, "
-                         f"got {features.dtype} {features.shape}")
-    if not np.all(np.isfinite(features)):
-        raise ValueError(f"{name} must be finite (found NaN or infinity)")
-    return np.asarray(features, dtype=model.dtype)
-
-
-def check_budgets(model, token_costs, budgets, reset_token):
+def _check_budgets(model, token_costs, budgets, reset_token):
     """token_costs (V,) and budgets (S,) as int64 arrays, checked with the reset token."""
     vocab_size = model.config.vocab_size
     token_costs, budgets = np.asarray(token_costs), np.asarray(budgets)

@@ -1,8 +1,8 @@
 """Where the speed lives: the fast cells, BLAS threads, memory, compiled loops.
 
 ``lstm_np.lstm`` is the reading copy: plain NumPy, one equation a line.  The
-same arithmetic is done here three faster ways, and the tests hold all of
-them equal to the reading copy (1e-10 in float64, 1e-5 in float32):
+same arithmetic is done here faster, and the tests hold every fast version
+equal to the reading copy (1e-10 in float64, 1e-5 in float32):
 
 * ``cell_forward_numpy`` / ``cell_backward_numpy``: the gate math of one
   step in NumPy, writing into preallocated buffers (``out=``) so that a

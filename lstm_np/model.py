@@ -228,7 +228,9 @@ class SequenceModel:
         if all_steps is None:
             all_steps = config.head == "every_step"
         m, T = ids.shape
-        features = self._time_major_features(features, m, T)
+        features = self.checked_features("features", features, (m, T))
+        if features is not None:
+            features = np.ascontiguousarray(np.swapaxes(features, 0, 1))   # time-major
         if state is None:
             state = self.initial_state(m)
         training = dropout_rng is not None
@@ -278,23 +280,25 @@ class SequenceModel:
                  "feature_mask": feature_mask}
         return logits, final_state, cache
 
-    def _time_major_features(self, features, m, T):
-        """The features checked against the config and ids, as (T, m, F) in the model's dtype."""
+    def checked_features(self, name: str, features, leading_shape):
+        """features as an array of the model's dtype shaped (*leading_shape, feature_size),
+        or None for a model without features; a one-line ValueError naming ``name`` else."""
         size = self.config.feature_size
         if size == 0:
             if features is not None:
-                raise ValueError("features were given but this model's feature_size is 0")
+                raise ValueError(f"{name} were given but the model's feature_size is 0")
             return None
+        shape = tuple(leading_shape) + (size,)
         if features is None:
-            raise ValueError(f"this model hears {size} features per step: "
-                             f"features (m, T, {size}) are required")
+            raise ValueError(f"the model hears {size} features per step: {name} {shape} "
+                             "are required")
         features = np.asarray(features)
-        if features.shape != (m, T, size) or features.dtype.kind not in "iuf":
-            raise ValueError(f"features must be numbers shaped (m, T, feature_size) = "
-                             f"{(m, T, size)}, got {features.dtype} {features.shape}")
+        if features.shape != shape or features.dtype.kind not in "iuf":
+            raise ValueError(f"{name} must be numbers shaped {shape}, "
+                             f"got {features.dtype} {features.shape}")
         if not np.all(np.isfinite(features)):
-            raise ValueError("features must be finite (found NaN or infinity)")
-        return np.ascontiguousarray(np.swapaxes(features, 0, 1), dtype=self.dtype)
+            raise ValueError(f"{name} must be finite (found NaN or infinity)")
+        return features.astype(self.dtype, copy=False)
 
     def head_without_batch_norm(self) -> dict:
         """The head's dense weights with inference-mode BatchNorm folded in.
