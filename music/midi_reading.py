@@ -320,20 +320,32 @@ def _part_name(elements):
             by_tick.setdefault(element.tick, []).append(element.meta[1:])
     for tick in sorted(by_tick):
         group = by_tick[tick]
-        if len(group) > 1:
-            # music21 makes an instrument of a track name it knows, named by it.
-            group = [(part_name, part_name if is_track_name and part_name is not None
-                      and _music21_knows_instrument(part_name) else instrument_name, None)
-                     for part_name, instrument_name, is_track_name in group]
-        part_names = {part_name for part_name, _, _ in group if part_name is not None}
-        instrument_names = {name for _, name, _ in group if name is not None}
-        if len(part_names) <= 1 and len(instrument_names) <= 1:
-            # music21 gives every instrument of the tick the same names.
-            group = [(next(iter(part_names), None), next(iter(instrument_names), None), None)]
-        for part_name, instrument_name, _ in group:
-            name = part_name if part_name is not None else instrument_name
-            if name is not None:
-                return name
+        # Whether music21 knows a track name as an instrument matters only
+        # when it changes the result (a program change before the name).
+        name = _group_name(group, lambda _: False)
+        if name != _group_name(group, lambda _: True):
+            name = _group_name(group, _music21_knows_instrument)
+        if name is not None:
+            return name
+    return None
+
+
+def _group_name(group, knows_instrument):
+    """The name from the instrument events of one tick, given which track
+    names music21 makes a named instrument of."""
+    if len(group) > 1:
+        group = [(part_name, part_name if is_track_name and part_name is not None
+                  and knows_instrument(part_name) else instrument_name, None)
+                 for part_name, instrument_name, is_track_name in group]
+    part_names = {part_name for part_name, _, _ in group if part_name is not None}
+    instrument_names = {name for _, name, _ in group if name is not None}
+    if len(part_names) <= 1 and len(instrument_names) <= 1:
+        # music21 gives every instrument of the tick the same names.
+        group = [(next(iter(part_names), None), next(iter(instrument_names), None), None)]
+    for part_name, instrument_name, _ in group:
+        name = part_name if part_name is not None else instrument_name
+        if name is not None:
+            return name
     return None
 
 
