@@ -3,15 +3,18 @@
 The MIDI files are built here with mido, so every expected value below is
 written down by hand from the notes that were put in.
 """
+import os
 import shutil
 import subprocess
 import sys
+import time
 from fractions import Fraction as F
 from pathlib import Path
 
 import mido
 import pytest
 
+from music import reading
 from music.reading import load_song, load_songs
 from music.song import MusicError
 
@@ -352,3 +355,68 @@ def test_on_skip_reports_and_leaves_out_unreadable_files(tmp_path):
     (folder / "a_good.mxl").unlink()
     with pytest.raises(MusicError, match="no file could be read"):
         load_songs([folder], on_skip=lambda label, reason: None)
+
+
+# ------------------------------------------------------------ cache, workers
+
+def test_a_second_read_comes_from_the_cache_whatever_the_file_name(hand_song_path, tmp_path,
+                                                                   monkeypatch):
+    cache = tmp_path / "cache"
+    first = load_song(hand_song_path, cache_dir=cache)
+    assert len(list((cache / "songs").glob("*.pickle"))) == 1
+
+    def no_parsing(*args):
+        raise AssertionError("parsed although cached")
+    monkeypatch.setattr(reading, "_plain_scores_of_file", no_parsing)
+    assert load_song(hand_song_path, cache_dir=cache) == first
+    copy = tmp_path / "copy.mid"
+    shutil.copy(hand_song_path, copy)
+    again = load_song(copy, cache_dir=cache)
+    assert again.measures == first.measures
+    assert (again.source, again.title, first.title) == (str(copy), "copy", "hand")
+    # Other options are another entry: this one must be parsed.
+    with pytest.raises(AssertionError, match="parsed although cached"):
+        load_song(hand_song_path, cache_dir=cache, bars=(1, 2))
+
+
+def test_a_damaged_song_cache_entry_is_read_again(hand_song_path, tmp_path):
+    cache = tmp_path / "cache"
+    first = load_song(hand_song_path, cache_dir=cache)
+    (entry,) = (cache / "songs").glob("*.pickle")
+    entry.write_bytes(b"not a pickle")
+    assert load_song(hand_song_path, cache_dir=cache) == first
+    assert entry.read_bytes() != b"not a pickle"
+
+
+def wait_then_return(index, seconds):
+    time.sleep(seconds)
+    return index, os.getpid()
+
+
+def test_workers_finishing_in_any_order_give_results_in_call_order():
+    calls = [(index, 0.3 - 0.1 * index) for index in range(3)]   # the last finishes first
+    finished = []
+    results = reading.read_in_parallel(wait_then_return, calls, progress=False,
+                                       on_done=lambda index, _: finished.append(index))
+    assert [index for index, _ in results] == [0, 1, 2]
+    assert sorted(finished) == [0, 1, 2]
+    if (os.cpu_count() or 1) > 1:
+        assert all(pid != os.getpid() for _, pid in results)
+
+
+def test_a_folder_read_by_workers_equals_one_read_at_a_time(tmp_path, monkeypatch):
+    folder = tmp_path / "songs"
+    folder.mkdir()
+    for number in range(3):
+        melody = [(beat, 1, 72 + number + beat % 3) for beat in range(8)]
+        write_midi(folder / f"{number}.mid",
+                   [("Lead", 0, 65, melody), ("Pad", 1, 89, whole_note_chords([CMAJ7, G7]))])
+    (folder / "3_broken.mid").write_bytes(b"MThd")
+    skipped = []
+    pooled = load_songs(folder, cache_dir=tmp_path / "a",
+                        on_skip=lambda *entry: skipped.append(entry))
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    alone = load_songs(folder, cache_dir=tmp_path / "b", on_skip=lambda *entry: None)
+    assert pooled == alone
+    assert [song.source for song in pooled] == [str(folder / f"{n}.mid") for n in range(3)]
+    assert [label for label, _ in skipped] == [str(folder / "3_broken.mid")]
