@@ -37,13 +37,15 @@ Song is the same:
   rounded to 2 decimals; else 120.  Time signature: the one in force at 0,
   else 4/4.  MIDI files carry no chord symbols and no title.
 
-Limits: files over ``MAX_FILE_BYTES`` or with more than ``MAX_NOTES``
-note-ons are refused with a MusicError, counted while the tracks are read.
+Limit: a file with more than ``MAX_NOTES`` note-ons is refused with a
+MusicError; the tracks are parsed one at a time, so a huge file stops at
+the track that crosses the limit.
 """
 from __future__ import annotations
 
 import io
 import math
+import struct
 from bisect import bisect_right
 from dataclasses import dataclass
 from fractions import Fraction
@@ -52,7 +54,6 @@ from functools import lru_cache
 from music.parts import PartNotes, PlainScore, join_ties
 from music.song import MusicError
 
-MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_NOTES = 200_000
 QUANTIZE_DIVISORS = (4, 3)
 DRUM_CHANNEL = 9            # mido counts channels from 0: MIDI channel 10
@@ -122,33 +123,54 @@ def read_midi(label: str, data: bytes, *, progress=None) -> PlainScore:
     label:    names the file in error messages
     progress: None, or a callable taking the number of tracks read so far
               and the total (for a progress bar)
-    Raises MusicError for a file over the limits or without notes, and
-    MidoCannotRead when mido cannot parse it.
+    Raises MusicError for a file with more than MAX_NOTES notes or without
+    notes, and MidoCannotRead when mido cannot parse it.  (The file size is
+    limited by ``music.reading``, which reads the bytes.)
     """
-    if len(data) > MAX_FILE_BYTES:
-        raise MusicError(f"{label}: {len(data):,} bytes, over the limit of "
-                         f"{MAX_FILE_BYTES:,} bytes for a MIDI file")
-    import mido
-    try:
-        midi = mido.MidiFile(file=io.BytesIO(data))
-    except Exception as error:  # mido raises OSError, EOFError, ValueError, KeyError...
-        raise MidoCannotRead(f"{label}: mido cannot read it ({type(error).__name__}: "
-                             f"{' '.join(str(error).split())[:160]})") from None
-    ticks_per_quarter = midi.ticks_per_beat
-    if not ticks_per_quarter or ticks_per_quarter < 0:
-        raise MidoCannotRead(f"{label}: SMPTE time division is not supported")
     tracks = []
     note_count = 0
-    for number, track in enumerate(midi.tracks, start=1):
-        events = _track_events(track)
+    track_chunks, ticks_per_quarter = _track_chunks(label, data)
+    for number, chunk in enumerate(track_chunks, start=1):
+        # Track by track, so that the note limit stops a huge file early.
+        events = _track_events(_mido_track(label, chunk))
         note_count += sum(1 for event in events if event[1] == "on")
         if note_count > MAX_NOTES:
             raise MusicError(f"{label}: more than {MAX_NOTES:,} notes, over the limit "
                              f"for a MIDI file")
         tracks.append(events)
         if progress is not None:
-            progress(number, len(midi.tracks))
+            progress(number, len(track_chunks))
     return _score(label, tracks, ticks_per_quarter)
+
+
+def _track_chunks(label, data) -> tuple:
+    """(the header's number of track chunks, each with its chunk header;
+    ticks per quarter note) of a Standard MIDI File."""
+    try:
+        header_size = int.from_bytes(data[4:8], "big")
+        _, track_count, ticks_per_quarter = struct.unpack(">hhh", data[8:14])
+    except struct.error:
+        raise MidoCannotRead(f"{label}: incomplete MIDI header") from None
+    if ticks_per_quarter <= 0:
+        raise MidoCannotRead(f"{label}: SMPTE time division is not supported")
+    chunks = []
+    position = 8 + header_size
+    for _ in range(track_count):
+        size = int.from_bytes(data[position + 4:position + 8], "big")
+        chunks.append(data[position:position + 8 + size])
+        position += 8 + size
+    return chunks, ticks_per_quarter
+
+
+def _mido_track(label, chunk):
+    """mido's messages of one track chunk, read as a file of that track alone."""
+    import mido
+    header = b"MThd" + (6).to_bytes(4, "big") + struct.pack(">hhh", 1, 1, 480)
+    try:
+        return mido.MidiFile(file=io.BytesIO(header + chunk)).tracks[0]
+    except Exception as error:  # mido raises OSError, EOFError, ValueError, KeyError...
+        raise MidoCannotRead(f"{label}: mido cannot read it ({type(error).__name__}: "
+                             f"{' '.join(str(error).split())[:160]})") from None
 
 
 # ------------------------------------------------------------ messages

@@ -153,6 +153,18 @@ def test_too_many_notes_is_refused(monkeypatch):
         read_midi("x.mid", data)
 
 
+def test_the_note_limit_stops_at_the_track_that_crosses_it(monkeypatch):
+    monkeypatch.setattr(midi_reading, "MAX_NOTES", 3)
+    parsed = []
+    real_track = midi_reading._mido_track
+    monkeypatch.setattr(midi_reading, "_mido_track",
+                        lambda label, chunk: parsed.append(chunk) or real_track(label, chunk))
+    two_notes = note(0, 480, 60) + note(480, 960, 62)
+    with pytest.raises(MusicError, match="more than 3 notes"):
+        read_midi("x.mid", midi_bytes([two_notes, two_notes, two_notes]))
+    assert len(parsed) == 3   # the conductor and two tracks; the third is never parsed
+
+
 def test_a_file_over_the_size_limit_is_refused(tmp_path, monkeypatch):
     path = tmp_path / "big.mid"
     path.write_bytes(midi_bytes([note(0, 480, 60)]))
