@@ -221,3 +221,17 @@ def test_a_terminal_gets_a_progress_bar_and_the_warnings(folder, tmp_path, capsy
     err = capsys.readouterr().err
     assert len(corpus.files) == 2 and "4/4" in err and "[1/4] parsing" not in err
     assert f"warning: skipping {folder / 'b_broken.mid'}: " in err
+
+
+def test_a_cached_corpus_name_needs_no_music21(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+    code = ("import sys; from music.notes import load_note_corpus; "
+            "corpus = load_note_corpus('music21:bach/bwv66.6', "
+            f"cache_dir={str(tmp_path)!r}, progress=False); "
+            "print(corpus.parsed, 'music21' in sys.modules)")
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           cwd=Path(__file__).resolve().parents[1], check=True).stdout.split()
+            for _ in range(2)]
+    assert runs == [["1", "True"], ["0", "False"]]

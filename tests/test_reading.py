@@ -420,3 +420,14 @@ def test_a_folder_read_by_workers_equals_one_read_at_a_time(tmp_path, monkeypatc
     assert pooled == alone
     assert [song.source for song in pooled] == [str(folder / f"{n}.mid") for n in range(3)]
     assert [label for label, _ in skipped] == [str(folder / "3_broken.mid")]
+
+
+def test_a_cached_song_needs_neither_music21_nor_parsing(hand_song_path, tmp_path):
+    code = ("import sys; from music.reading import load_song; "
+            f"song = load_song({str(hand_song_path)!r}, cache_dir={str(tmp_path)!r}); "
+            "print(len(song.measures), 'music21' in sys.modules)")
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           cwd=Path(__file__).resolve().parents[1], check=True).stdout.split()
+            for _ in range(2)]
+    # The first read names the pad's chords with music21; the second is all cache.
+    assert runs == [["3", "True"], ["3", "False"]]
