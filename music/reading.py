@@ -370,15 +370,14 @@ def _ignore_interrupts():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def read_in_parallel(function, argument_tuples, *, progress: bool = True, on_done=None) -> list:
+def read_in_parallel(function, argument_tuples, *, progress: bool = True) -> list:
     """``[function(*arguments) for arguments in argument_tuples]``, computed
     by a pool of worker processes when there are several, in the given order.
 
     Workers: min(CPU count, number of calls); one call runs in this process.
     ``function`` must be a module-level function (workers pickle it) that
     reports its failures in its result rather than raising.  On a terminal
-    and with ``progress``, a tqdm bar counts the finished calls; ``on_done``
-    (index, result) is called as each call finishes, in finishing order.
+    and with ``progress``, a tqdm bar counts the finished calls.
     Ctrl-C stops the workers at once and raises KeyboardInterrupt here.
     """
     argument_tuples = list(argument_tuples)
@@ -392,7 +391,7 @@ def read_in_parallel(function, argument_tuples, *, progress: bool = True, on_don
         if workers <= 1:
             finished = ((index, function(*arguments))
                         for index, arguments in enumerate(argument_tuples))
-            results = _collect(finished, results, bar, on_done)
+            results = _collect(finished, results, bar)
         else:
             import multiprocessing
             # multiprocessing.Pool rather than concurrent.futures: its terminate()
@@ -402,7 +401,7 @@ def read_in_parallel(function, argument_tuples, *, progress: bool = True, on_don
                 finished = pool.imap_unordered(_call_indexed, [
                     (index, function, arguments)
                     for index, arguments in enumerate(argument_tuples)])
-                results = _collect(finished, results, bar, on_done)
+                results = _collect(finished, results, bar)
                 pool.close()
             except BaseException:
                 pool.terminate()
@@ -420,11 +419,10 @@ def _call_indexed(task):
     return index, function(*arguments)
 
 
-def _collect(finished, results, bar, on_done) -> list:
+def _collect(finished, results, bar) -> list:
+    """``results`` filled from (index, result) pairs in finishing order."""
     for index, result in finished:
         results[index] = result
-        if on_done is not None:
-            on_done(index, result)
         if bar is not None:
             bar.update()
     return results
