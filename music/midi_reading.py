@@ -5,7 +5,7 @@ and voices, of which ``music.reading`` keeps only the notes, the bar grid,
 the first tempo and time signature and the part names.  This module
 computes those directly from mido's messages, following the steps of
 music21's MIDI import (``music21.midi.translate``, version 10) so that the
-Song is the same:
+Song is the same (but for the differences listed below):
 
 * Parts: one per track holding a note-on; tracks without notes are the
   conductor: their time signatures, key signatures and tempos apply to the
@@ -36,6 +36,19 @@ Song is the same:
 * Tempo: the first tempo of the first part with one, 0 < bpm < 1000, bpm
   rounded to 2 decimals; else 120.  Time signature: the one in force at 0,
   else 4/4.  MIDI files carry no chord symbols and no title.
+
+Differences from music21 10.5, measured on the Metheny file, music21's
+own test MIDI files and corpus pieces written to MIDI (see
+tests/test_midi_reading.py):
+
+* music21 misplaces the notes of a part after a measure where it had to
+  use voices (notes struck together but ending apart) and cut a note at
+  the bar line: ``makeRests`` repositions the measures by a length that
+  ``makeTies`` left stale, so every later measure of that part starts
+  whole beats late (Metheny: the organ from bar 39, the strings from bar
+  106).  Here the notes keep the file's times.
+* Notes of one pitch overlapping in one track, cut at a bar line, may be
+  joined differently (music21's order inside voices is not reproduced).
 
 Limit: a file with more than ``MAX_NOTES`` note-ons is refused with a
 MusicError; the tracks are parsed one at a time, so a huge file stops at

@@ -19,8 +19,9 @@ Reading
 -------
 MIDI files are read with mido by ``music.midi_reading``, which reproduces
 music21's MIDI import (notes quantized to sixteenths and eighth-note
-triplets, so triplets come out as exact thirds) in a fraction of its time;
-a file mido refuses is handed to music21.  music21 reads everything else,
+triplets, so triplets come out as exact thirds) in a fraction of its time,
+without a bug of music21 that shifts parts by whole beats (see there); a
+file mido refuses is handed to music21.  music21 reads everything else,
 imported lazily so that the rest of the package does not pay for it.
 Either reader gives a ``music.parts.PlainScore``, from which the Song is
 made.  Files over ``MAX_FILE_BYTES`` are refused, MIDI files with more than
@@ -90,7 +91,8 @@ from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
-from music.midi_reading import MidoCannotRead, read_midi
+from music.midi_reading import (DEFAULT_TEMPO, DEFAULT_TIME_SIGNATURE, MidoCannotRead,
+                                 read_midi)
 from music.parts import (PartNotes, PlainScore, choose_melody_part, harmony_windows, join_ties,
                          top_line)
 from music.song import Chord, Measure, MusicError, Note, Song, as_fraction
@@ -100,8 +102,6 @@ from music.token_cache import (CORPUS_PREFIX, TokenCache, content_key, default_c
 MUSIC_EXTENSIONS = (".mid", ".midi", ".xml", ".mxl", ".musicxml", ".abc")
 MIDI_EXTENSIONS = (".mid", ".midi")
 MAX_FILE_BYTES = 16 * 1024 * 1024
-DEFAULT_TEMPO = 120.0
-DEFAULT_TIME_SIGNATURE = (4, 4)
 DEFAULT_VELOCITY = 90
 UNNAMED_CHORD = "Chord Symbol Cannot Be Identified"
 # Longest excerpt of a library's error message quoted in a MusicError.
