@@ -263,7 +263,6 @@ def test_a_lead_sheet_with_its_chords_as_a_part_reads_as_music21_reads_it(tmp_pa
         reading._song_from_plain(theirs, "s", None, None, None)
 
 
-@pytest.mark.slow
 def test_a_piano_piece_reads_as_music21_reads_it(tmp_path):
     path = export("mozart/k545/movement1_exposition.mxl", tmp_path / "k545.mid")
     ours, theirs = assert_same_reading(path)
