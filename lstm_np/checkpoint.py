@@ -35,7 +35,6 @@ import io
 import json
 import math
 import os
-import secrets
 import struct
 import zipfile
 from collections.abc import Mapping
@@ -117,37 +116,6 @@ def checkpoint_bytes(params: Mapping[str, np.ndarray], optimizer_state: Mapping[
         raise CheckpointError(f"checkpoint would take {buffer.tell()} bytes, "
                               f"more than the limit of {MAX_CHECKPOINT_BYTES}")
     return buffer.getvalue()
-
-
-def save_checkpoint(path: str | os.PathLike, params: Mapping[str, np.ndarray],
-                    optimizer_state: Mapping[str, np.ndarray], metadata: Mapping) -> Path:
-    """Write ``checkpoint_bytes(...)`` atomically to exactly ``path`` and return it.
-
-    Kept for callers that predate ``checkpoint_bytes``; new code writes those
-    bytes with ``jazz_lstm.files.write_file_atomically``, which also refuses
-    device, FIFO and symlink targets.  Creates the parent folder; raises
-    CheckpointError naming the file for what ``checkpoint_bytes`` refuses.
-    """
-    path = Path(path)
-    try:
-        data = checkpoint_bytes(params, optimizer_state, metadata)
-    except CheckpointError as error:
-        raise CheckpointError(f"{path}: {error}") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A random name beside the target: same file system, so os.replace is atomic.
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        # os.open (not mkstemp) so the file gets the usual umask-based permissions.
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return path
 
 
 def load_checkpoint(path: str | os.PathLike,

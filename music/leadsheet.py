@@ -38,7 +38,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from music.chords import _music21_symbol
-from music.midi_out import write_bytes_atomically
+from music.files import write_file_atomically
 from music.progressions import FLAT_SPELLING, SHARP_SPELLING
 from music.song import Chord, MusicError, Song
 
@@ -81,7 +81,7 @@ def write_musicxml(song: Song, path) -> Path:
     data = song_to_musicxml_bytes(song)
     if target.suffix.lower() == ".mxl":
         data = compressed_musicxml(data)
-    return write_bytes_atomically(target, data)
+    return write_file_atomically(target, data)
 
 
 def song_to_musicxml_bytes(song: Song) -> bytes:

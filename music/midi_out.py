@@ -30,18 +30,16 @@ or other run-dependent bytes; the band's random choices come from
 from __future__ import annotations
 
 import io
-import os
-import secrets
 from fractions import Fraction
 from pathlib import Path
 
 import mido
 
 from music.band import arrange
+from music.files import write_file_atomically
 from music.metre import song_quarters
 from music.performance import check_range
 from music.song import MusicError, Song
-from music.voicing import chord_voicing  # noqa: F401  (its old home; the notes tests import it here)
 
 MAX_MIDI_TEMPO = 0xFFFFFF  # set_tempo holds 3 bytes of microseconds per beat
 
@@ -92,31 +90,7 @@ def write_midi(song: Song, path, **options) -> Path:
     Takes the keyword options of ``song_to_midi_bytes``.  Creates missing
     parent folders; the file appears complete or not at all.
     """
-    return write_bytes_atomically(path, song_to_midi_bytes(song, **options))
-
-
-def write_bytes_atomically(path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder.
-
-    ``os.replace`` within one folder is atomic, so a reader (or a crash) sees
-    either the old file or the complete new one, never half of it.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp_name = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
-    # os.open rather than mkstemp: mkstemp's files are private (0600), but the
-    # user's MIDI and WAV files should get the usual umask-based permissions.
-    handle = os.open(temp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(handle, "wb") as temp_file:
-            temp_file.write(data)
-            temp_file.flush()
-            os.fsync(temp_file.fileno())
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return target
+    return write_file_atomically(path, song_to_midi_bytes(song, **options))
 
 
 def _checked_tempo(song: Song, tempo: float | None) -> float:

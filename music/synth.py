@@ -50,7 +50,8 @@ from typing import Callable, NamedTuple, Optional
 import numpy as np
 
 from music.band import arrange
-from music.midi_out import quarter_seconds, song_seconds, write_bytes_atomically, write_midi
+from music.files import write_file_atomically
+from music.midi_out import quarter_seconds, song_seconds, write_midi
 from music.song import MusicError, Song
 
 ATTACK_SECONDS = 0.005
@@ -119,7 +120,7 @@ def render_wav(song: Song, path, *, sample_rate: int = 22050,
             raise MusicError(f"engine 'fluidsynth' needs {missing}, which was not found "
                              f"(install it, or set ${SOUNDFONT_ENV} to a .sf2 file)")
     samples = render_samples(song, sample_rate=sample_rate, tempo=tempo, **arrangement)
-    return write_bytes_atomically(path, _wav_bytes(samples, sample_rate))
+    return write_file_atomically(path, wav_bytes(samples, sample_rate))
 
 
 def find_soundfont(soundfont=None) -> Path | None:
@@ -265,7 +266,7 @@ VOICES = {
 }
 
 
-def _wav_bytes(samples: np.ndarray, sample_rate: int) -> bytes:
+def wav_bytes(samples: np.ndarray, sample_rate: int) -> bytes:
     """16-bit mono WAV bytes, converted and written CHUNK_SAMPLES at a time."""
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as wav:

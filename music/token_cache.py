@@ -20,7 +20,7 @@ import os
 from importlib import metadata
 from pathlib import Path
 
-from music.midi_out import write_bytes_atomically
+from music.files import write_file_atomically
 from music.song import MusicError
 
 CACHE_ENV = "JAZZ_LSTM_CACHE"
@@ -99,7 +99,7 @@ class TokenCache:
         if self.broken:
             return
         try:
-            write_bytes_atomically(self.folder / f"{key}{self.suffix}", self.encode(value))
+            write_file_atomically(self.folder / f"{key}{self.suffix}", self.encode(value))
         except OSError as error:
             self.broken = True
             report(f"warning: cannot write the cache in {self.folder} "

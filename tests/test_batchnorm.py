@@ -87,7 +87,7 @@ def test_model_gradients_with_batch_norm_match_finite_differences(head, dense_si
     model = bn_model(head, dense_size, dropout)
     rng = np.random.default_rng(2)
     # Running statistics away from their start, so inference mode is a real test.
-    for name, array in model.buffers.items():
+    for array in model.buffers.values():
         array[...] = rng.uniform(0.5, 1.5, size=array.shape)
     ids = rng.integers(0, 6, size=(3, 4))
     targets = rng.integers(0, 6, size=(3, 4) if head == "every_step" else (3,))

@@ -16,7 +16,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jazz_lstm import files
+from jazz_lstm import files as run_folders
+from music import files
 from jazz_lstm.files import (OutputError, RunExistsError, check_distinct_outputs, check_run_name,
                              claim_run_folder, clean_stale_temp_files, write_file_atomically)
 
@@ -296,7 +297,7 @@ def test_default_names_are_the_time_then_a_counter(tmp_path, monkeypatch):
 
 
 def test_default_names_run_out_clearly(tmp_path, monkeypatch):
-    monkeypatch.setattr(files, "MAX_DEFAULT_NAME_ATTEMPTS", 2)
+    monkeypatch.setattr(run_folders, "MAX_DEFAULT_NAME_ATTEMPTS", 2)
     claim_run_folder(tmp_path, None, now=0)
     claim_run_folder(tmp_path, None, now=0)
     with pytest.raises(RunExistsError, match="choose a name with --run NAME"):

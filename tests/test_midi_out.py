@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from music.midi_out import chord_voicing, song_seconds, song_to_midi_bytes, write_midi
+from music.midi_out import song_seconds, song_to_midi_bytes, write_midi
+from music.voicing import chord_voicing
 from music.song import Chord, Measure, MusicError, Note, Song
 
 TICKS = 480
@@ -252,11 +253,9 @@ def test_any_melody_on_a_twelfth_grid_round_trips_exactly(gaps_lengths_pitches):
 
 def test_written_files_get_the_usual_permissions(tmp_path):
     import os
-    from music.midi_out import write_bytes_atomically
-
     old_umask = os.umask(0o022)
     try:
-        path = write_bytes_atomically(tmp_path / "song.mid", b"data")
+        path = write_midi(ii_v_i_song(), tmp_path / "song.mid")
     finally:
         os.umask(old_umask)
     assert path.stat().st_mode & 0o777 == 0o644

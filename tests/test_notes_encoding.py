@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from music import notes
-from music.midi_out import chord_voicing, write_midi
+from music.midi_out import write_midi
+from music.voicing import chord_voicing
 from music.note_tokens import (MIDI_OPTIONS, chord_root, events_to_tokens, parse_token,
                                pitch_name, tokens_to_song)
 from music.notes import encode_score_tokens, load_note_corpus

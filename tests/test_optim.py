@@ -49,7 +49,7 @@ def hand_rmsprop(lr, rho, epsilon, decay):
     return params
 
 
-def run(optimizer, dtype=np.float64, steps=len(GRADS_PER_STEP)):
+def run(optimizer, dtype=np.float64, steps=None):
     params = as_arrays(START, dtype)
     for grads in GRADS_PER_STEP[:steps]:
         optimizer.step(params, as_arrays(grads, dtype))
