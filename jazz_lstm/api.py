@@ -22,6 +22,12 @@ from jazz_lstm.runs import (CHECKPOINT_NAME, HISTORY_NAME, UsageError, checkpoin
                             load_model, read_history)
 from jazz_lstm.sampling import SampleSettings, sample_song
 from jazz_lstm.training import fit, prepare, resumed_session
+from jazz_lstm.warmup import warm_up
+
+
+# The page's embedded audio: half the WAV file's rate keeps a page of a few
+# minutes of music to a few megabytes.
+PAGE_SAMPLE_RATE = 11025
 
 
 @dataclass
@@ -49,7 +55,45 @@ class Solo:
         """Render the solo to a WAV file; returns the path."""
         from music.synth import render_wav
 
-        return render_wav(self.song, path)
+        return render_wav(self.song, path, **self.midi_options)
+
+    def write_musicxml(self, path) -> Path:
+        """Write the solo as a lead sheet (MusicXML; compressed for a .mxl path)."""
+        from music.leadsheet import write_musicxml
+
+        return write_musicxml(self.song, path)
+
+    def html(self, *, wav_path=None, embed_audio: bool = True) -> str:
+        """A self-contained page: piano roll coloured by harmony, chords, player, settings.
+        ``wav_path`` links a WAV beside the page; else the audio is embedded."""
+        from jazz_lstm.solo_page import solo_html
+
+        audio = None
+        if wav_path is None and embed_audio:
+            audio = self.wav_bytes(sample_rate=PAGE_SAMPLE_RATE)
+        return solo_html(self.song, wav_bytes=audio, wav_path=wav_path,
+                         settings=self.settings_shown())
+
+    def write_html(self, path, *, wav_path=None) -> Path:
+        from jazz_lstm.files import write_file_atomically
+
+        return write_file_atomically(path, self.html(wav_path=wav_path).encode("utf-8"))
+
+    def wav_bytes(self, sample_rate: int = 22050) -> bytes:
+        """The WAV file of the built-in synthesizer, in memory."""
+        from music.synth import render_samples, wav_bytes
+
+        return wav_bytes(render_samples(self.song, sample_rate=sample_rate, **self.midi_options),
+                         sample_rate)
+
+    def settings_shown(self) -> dict:
+        shown = {key: value for key, value in vars(self.settings).items() if value is not None}
+        shown["temperature"] = self.temperature
+        return shown
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the piano roll and a player inline."""
+        return self.html()
 
     def seconds(self) -> float:
         from music.midi_out import song_seconds
@@ -79,15 +123,37 @@ class Run:
 
     def sample(self, chords: str | None = None, bars: int | None = None, *, seed: int = 0,
                temperature: float | None = None, top_k: int = 0, tempo: float | None = None,
-               length: int | None = None, primer=None) -> Solo:
+               length: int | None = None, primer=None, band: str = "trio",
+               swing: float = 2.0, time_signature=None) -> Solo:
         """A solo: over ``chords`` ("Dm7 G7 | Cmaj7", default the training chords) for
-        ``bars`` bars (grammar models), or ``length`` tokens (notes models)."""
+        ``bars`` bars (grammar models), or ``length`` tokens (notes models).  ``band``:
+        "none", "comp" or "trio" (walking bass, comping, drums); ``swing``: the long:short
+        ratio of a pair of eighths (2 = triplet swing, 1 = straight); ``time_signature``
+        such as (3, 4) for the chords (default: the training music's)."""
         settings = SampleSettings(chords=chords, bars=bars, length=length, seed=seed,
                                   temperature=temperature, top_k=top_k, tempo=tempo,
-                                  primer=None if primer is None else str(primer))
+                                  primer=None if primer is None else str(primer), band=band,
+                                  swing=swing,
+                                  time_signature=None if time_signature is None
+                                  else tuple(time_signature))
         sampled = sample_song(self.model, self.metadata, settings, label=str(self.path))
         return Solo(sampled.song, sampled.midi_options, sampled.summary, settings,
                     sampled.temperature)
+
+    def report_html(self) -> str:
+        """The run's page: loss and accuracy curves, settings, latest evaluate figures."""
+        import json
+
+        from jazz_lstm.evaluate import EVALUATION_NAME
+        from jazz_lstm.report_page import run_report_html
+
+        evaluation = None
+        try:
+            evaluation = json.loads((self.folder / EVALUATION_NAME).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass
+        return run_report_html(self.history, self.metadata["train"], evaluation,
+                               title=f"jazz-lstm run {self.folder.name}")
 
     def evaluate(self, data=None, *, bars=None, samples: int | None = None, seed: int = 0,
                  quick: bool = False, save: bool = True):
@@ -128,6 +194,7 @@ def train(data=None, *, preset: str | None = None, encoding: str = "grammar",
     session, _ = prepare(data, config, seed=seed, folder=folder, encoding=encoding,
                          melody_part=melody_part, chord_parts=chord_parts, bars=bars,
                          on_skip=on_skip)
+    warm_up(session.model.config, announce=print if progress else None)
     fit(session, progress_styles.Bar(notebook=True) if progress else progress_styles.Silent())
     return Run(session.path)
 
@@ -135,5 +202,6 @@ def train(data=None, *, preset: str | None = None, encoding: str = "grammar",
 def resume(path, epochs: int | None = None, *, progress: bool = True) -> Run:
     """Continue the run at ``path`` (folder or model.npz) up to ``epochs``."""
     session = resumed_session(checkpoint_path_of(path), epochs)
+    warm_up(session.model.config, announce=print if progress else None)
     fit(session, progress_styles.Bar(notebook=True) if progress else progress_styles.Silent())
     return Run(session.path)

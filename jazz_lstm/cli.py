@@ -1,4 +1,4 @@
-"""jazz-lstm command line: train, sample, evaluate, corpus.
+"""jazz-lstm command line: train, sample, evaluate, report, progressions, corpus.
 
     python cli.py train  [--data PATH ...] [--preset course|deepjazz|lofi] [...]
     python cli.py sample [--run NAME | --checkpoint PATH] [--chords "Dm7 G7 | Cmaj7"] [...]
@@ -13,28 +13,68 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-import time
 from pathlib import Path
 
+from jazz_lstm import schema
 from jazz_lstm.presets import PRESETS
 from jazz_lstm.runs import HISTORY_NAME, RUNS_ROOT, UsageError, find_checkpoint
 from jazz_lstm.sampling import NOTES_SAMPLE_LENGTH
 
 
 # ----------------------------------------------------------------- option types
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
+def whole_number(low: int, high: int):
+    """An argparse type: a whole number in low..high."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be a whole number in {low}..{high}, got {text}")
+        return value
+    return parse
+
+
+def number(low: float, high: float, *, above_low: bool = False):
+    """An argparse type: a finite number in low..high (above low when above_low)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not (low < value <= high if above_low else low <= value <= high):
+            bound = f"> {low:g} and <= {high:g}" if above_low else f"in {low:g}..{high:g}"
+            raise argparse.ArgumentTypeError(f"must be a number {bound}, got {text}")
+        return value
+    return parse
+
+
+def time_signature(text: str) -> tuple:
+    numerator, _, denominator = text.partition("/")
+    try:
+        value = (int(numerator), int(denominator))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a time signature like 3/4, got {text!r}") from None
+    if not (1 <= value[0] <= schema.MAX_BEATS_PER_BAR and value[1] in schema.DENOMINATORS):
+        raise argparse.ArgumentTypeError(f"time signature {text}: beats 1..{schema.MAX_BEATS_PER_BAR} "
+                                         f"over one of {schema.DENOMINATORS}")
     return value
 
 
-def non_negative_float(text: str) -> float:
-    value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
-    return value
+def run_name(text: str) -> str:
+    from jazz_lstm.files import check_run_name
+
+    try:
+        return check_run_name(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+MAX_SEED = 2 ** 63 - 1
+MAX_SAMPLE_BARS = 1000
+MAX_SAMPLE_TOKENS = 100_000
 
 
 def bar_range(text: str) -> tuple:
@@ -52,14 +92,26 @@ def part_choice(text: str):
     return int(text) if text.isdigit() else text
 
 
+def say(*values) -> None:
+    """Print to stdout; a reader that went away (``| head -1``) stops nothing."""
+    from jazz_lstm.signals import safe_print
+
+    safe_print(*values)
+
+
+def warn(*values) -> None:
+    from jazz_lstm.signals import safe_print
+
+    safe_print(*values, file=sys.stderr)
+
+
 def warn_skipped(label: str, reason: str) -> None:
-    print(f"warning: skipping {reason}", file=sys.stderr, flush=True)
+    warn(f"warning: skipping {reason}")
 
 
 def report_skipped(skipped) -> None:
     if skipped:
-        print(f"skipped {len(skipped)} file(s) that could not be read: {', '.join(skipped)}",
-              file=sys.stderr)
+        warn(f"skipped {len(skipped)} file(s) that could not be read: {', '.join(skipped)}")
 
 
 
@@ -70,76 +122,149 @@ def progress_style():
 
     if sys.stderr.isatty():
         return progress.Bar()
-    return progress.Lines(lambda line: print(line, flush=True))
+    return progress.Lines(say)
 
 
 # ------------------------------------------------------------------- train
 def command_train(args) -> int:
-    from jazz_lstm.training import TrainingInterrupted, fit, prepare, resumed_session
+    from jazz_lstm.files import clean_stale_temp_files
+    from jazz_lstm.training import TrainingDiverged, TrainingInterrupted, fit
+    from jazz_lstm.warmup import warm_up
     from lstm_np.kernels import tune_malloc_for_training
 
     # A training process reuses the same large blocks every batch (see the function).
     tune_malloc_for_training()
-
-    if args.resume:
-        fixed = [option for option, value in (
-            ("--data", args.data), ("--encoding", args.encoding), ("--preset", args.preset),
-            ("--hidden", args.hidden), ("--layers", args.layers), ("--lr", args.lr),
-            ("--batch-size", args.batch_size), ("--grammar", args.grammar),
-            ("--melody-part", args.melody_part),
-            ("--chord-parts", args.chord_parts), ("--bars", args.bars)) if value is not None]
-        if fixed:
-            raise UsageError(f"--resume continues a run with its own data and settings; "
-                             f"only --epochs can change, not {', '.join(fixed)}")
-        session = resumed_session(find_checkpoint(args.run, args.checkpoint), args.epochs)
-        print(f"resuming {session.path} at epoch {session.first_epoch} of "
-              f"{session.config.epochs}")
-    else:
-        config = PRESETS[args.preset or "course"].with_overrides(
-            epochs=args.epochs, hidden_size=args.hidden, num_layers=args.layers, lr=args.lr,
-            batch_size=args.batch_size, grammar=args.grammar)
-        folder = RUNS_ROOT / (args.run or time.strftime("%Y%m%d-%H%M%S"))
-        from jazz_lstm.runs import CHECKPOINT_NAME
-        if (folder / CHECKPOINT_NAME).exists():
-            raise UsageError(f"{folder / CHECKPOINT_NAME} already exists; use --resume to "
-                             "continue it or --run NAME for a new run")
-        session, corpus = prepare(args.data, config, seed=args.seed, folder=folder,
-                                  encoding=args.encoding or "grammar",
-                                  melody_part=args.melody_part, chord_parts=args.chord_parts,
-                                  bars=args.bars, on_skip=warn_skipped)
-        report_skipped(corpus.skipped)
-        print(f"training on {corpus.description}: {len(session.ids)} tokens, "
-              f"{len(session.metadata['vocabulary'])} distinct; run folder {folder}/")
+    session = resume_session(args) if args.resume else new_session(args)
+    clean_stale_temp_files(session.path.parent)
+    warm_up(session.model.config, announce=warn)
     try:
         fit(session, progress_style())
     except TrainingInterrupted as interrupted:
-        print(f"\ninterrupted: {interrupted.path} holds epoch {interrupted.epoch}; continue "
-              f"with `python cli.py train --resume --run {interrupted.path.parent.name}`",
-              file=sys.stderr)
+        warn(f"\ninterrupted: {interrupted.path} holds epoch {interrupted.epoch}; continue "
+             f"with `python cli.py train --resume --run {interrupted.path.parent.name}`")
         return 130
-    history = session.metadata["history"]
+    except TrainingDiverged as error:
+        warn(f"error: {error}")
+        return 2
+    metadata = session.metadata
+    history = metadata["history"]
     if history:
-        print(f"epoch {history[-1][0]}: loss {history[-1][1]:.4f}, accuracy {history[-1][2]:.3f}")
-    print(f"wrote {session.path} and {session.path.parent / HISTORY_NAME}")
+        say(f"epoch {history[-1][0]}: loss {history[-1][1]:.4f}, accuracy {history[-1][2]:.3f}")
+    if "best_epoch" in metadata:
+        say(f"best validation epoch {metadata['best_epoch']}: val_loss "
+            f"{metadata['best_val_loss']:.4f} (its weights are the model's)")
+    say(f"wrote {session.path} and {session.path.parent / HISTORY_NAME}")
     return 0
 
 
+def resume_session(args):
+    from jazz_lstm.training import resumed_session
+
+    fixed = [option for option, value in (
+        ("--data", args.data), ("--encoding", args.encoding), ("--preset", args.preset),
+        ("--hidden", args.hidden), ("--layers", args.layers), ("--lr", args.lr),
+        ("--batch-size", args.batch_size), ("--grammar", args.grammar), ("--seed", args.seed),
+        ("--melody-part", args.melody_part), ("--chord-parts", args.chord_parts),
+        ("--bars", args.bars)) if value is not None]
+    if fixed:
+        raise UsageError(f"--resume continues a run with its own data and settings; "
+                         f"only --epochs can change, not {', '.join(fixed)}")
+    session = resumed_session(find_checkpoint(args.run, args.checkpoint), args.epochs)
+    if session.first_epoch > session.config.epochs:
+        raise UsageError(f"{session.path} has finished {session.metadata['epoch']} epochs "
+                         f"already; give --epochs above {session.metadata['epoch']} to go on")
+    say(f"resuming {session.path} at epoch {session.first_epoch} of {session.config.epochs}")
+    return session
+
+
+def new_session(args):
+    from jazz_lstm.files import claim_run_folder
+    from jazz_lstm.training import prepare
+
+    if args.checkpoint:
+        raise UsageError("--checkpoint names a run to resume or sample; a new run takes --run NAME")
+    config = PRESETS[args.preset or "course"].with_overrides(
+        epochs=args.epochs, hidden_size=args.hidden, num_layers=args.layers, lr=args.lr,
+        batch_size=args.batch_size, grammar=args.grammar)
+    folder = claim_run_folder(RUNS_ROOT, args.run)
+    try:
+        session, corpus = prepare(args.data, config, seed=args.seed or 0, folder=folder,
+                                  encoding=args.encoding or "grammar",
+                                  melody_part=args.melody_part, chord_parts=args.chord_parts,
+                                  bars=args.bars, on_skip=warn_skipped)
+    except BaseException:
+        folder.rmdir()     # claimed but never used: the name stays free
+        raise
+    report_skipped(corpus.skipped)
+    say(f"training on {corpus.description}: {len(session.ids)} tokens, "
+        f"{len(session.metadata['vocabulary'])} distinct; run folder {folder}/")
+    return session
+
+
 # ------------------------------------------------------------------ sample
+OUT_FORMATS = {".mid": "midi", ".midi": "midi", ".wav": "wav", ".musicxml": "musicxml",
+               ".xml": "musicxml", ".mxl": "musicxml"}
+
+
 def command_sample(args) -> int:
     from jazz_lstm.api import open_run
+    from jazz_lstm.files import check_distinct_outputs, clean_stale_temp_files
+    from jazz_lstm.warmup import warm_up
 
+    out = Path(args.out)
+    if out.suffix.lower() not in OUT_FORMATS:
+        raise UsageError(f"--out {out}: unknown file type {out.suffix or '(none)'}; use one of "
+                         f"{', '.join(OUT_FORMATS)}")
+    wav = out.with_suffix(".wav") if args.wav and OUT_FORMATS[out.suffix.lower()] != "wav" else None
+    outputs = [out, wav, args.musicxml, args.html]
+    check_distinct_outputs(outputs)
     run = open_run(find_checkpoint(args.run, args.checkpoint))
+    warm_up(run.model.config, announce=warn)
     solo = run.sample(chords=args.chords, bars=args.bars, seed=args.seed,
                       temperature=args.temperature, top_k=args.top_k, tempo=args.tempo,
-                      length=args.length, primer=args.primer)
-    out = Path(args.out)
-    written = [solo.write_midi(out)]
-    if args.wav:
-        written.append(solo.write_wav(out.with_suffix(".wav")))
-    print(f"{solo.summary}, {solo.seconds():.1f} s of music at {solo.song.tempo:g} bpm "
-          f"(model {run.path}, seed {args.seed}, temperature {solo.temperature:g})")
+                      length=args.length, primer=args.primer, band=args.band, swing=args.swing,
+                      time_signature=args.time_signature)
+    for path in outputs:
+        if path is not None:
+            clean_stale_temp_files(Path(path).parent)
+    writers = {"midi": solo.write_midi, "wav": solo.write_wav, "musicxml": solo.write_musicxml}
+    written = [writers[OUT_FORMATS[out.suffix.lower()]](out)]
+    if wav is not None:
+        written.append(solo.write_wav(wav))
+    if args.musicxml:
+        written.append(solo.write_musicxml(args.musicxml))
+    if args.html:
+        page = Path(args.html)
+        beside = next((path for path in written if path.suffix == ".wav"), None)
+        link = None if beside is None else os.path.relpath(beside, page.parent)
+        written.append(solo.write_html(page, wav_path=link))
+    say(f"{solo.summary}, {solo.seconds():.1f} s of music at {solo.song.tempo:g} bpm "
+        f"(model {run.path}, seed {args.seed}, temperature {solo.temperature:g})")
     for file in written:
-        print(f"wrote {file}")
+        say(f"wrote {file}")
+    return 0
+
+
+# ------------------------------------------------------------------ report
+def command_report(args) -> int:
+    from jazz_lstm.api import open_run
+    from jazz_lstm.files import write_file_atomically
+
+    run = open_run(find_checkpoint(args.run, args.checkpoint))
+    out = Path(args.out) if args.out else run.folder / "report.html"
+    written = write_file_atomically(out, run.report_html().encode("utf-8"))
+    say(f"wrote {written}")
+    return 0
+
+
+def command_progressions(args) -> int:
+    from music.progressions import expand_progression, list_progressions
+
+    for name, description, bars in list_progressions():
+        say(f"{name:<14} {bars:>3} bars  {description}")
+        if args.chords:
+            say(f"{'':14} {expand_progression(name)}")
+    say("use as --chords NAME or NAME:KEY, e.g. --chords blues:Bb")
     return 0
 
 
@@ -151,9 +276,9 @@ def command_evaluate(args) -> int:
     evaluation = run.evaluate(args.data, bars=args.bars, samples=args.samples, seed=args.seed,
                               quick=args.quick)
     if args.json:
-        print(json.dumps(evaluation.to_json(), indent=2))
+        say(json.dumps(evaluation.to_json(), indent=2))
     else:
-        print(evaluation.table())
+        say(evaluation.table())
     return 0
 
 
@@ -168,13 +293,13 @@ def command_corpus(args) -> int:
         report_skipped(corpus.skipped)
     summary, lines = corpus_summary(corpus)
     if args.json:
-        print(json.dumps(summary, indent=2))
+        say(json.dumps(summary, indent=2))
         return 0
     for line in lines:
-        print(line)
-    print(f"{summary['tokens']} tokens, {summary['vocab_size']} distinct tokens; most common:")
+        say(line)
+    say(f"{summary['tokens']} tokens, {summary['vocab_size']} distinct tokens; most common:")
     for token, count in summary["most_common"]:
-        print(f"  {count:6d}  {token}")
+        say(f"  {count:6d}  {token}")
     return 0
 
 
@@ -203,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="keep only these bars (1-based, inclusive)")
 
     run = argparse.ArgumentParser(add_help=False)
-    run.add_argument("--run", metavar="NAME", help="run folder runs/NAME/")
+    run.add_argument("--run", metavar="NAME", type=run_name, help="run folder runs/NAME/")
     run.add_argument("--checkpoint", metavar="PATH",
                      help="a model.npz to sample from or resume (default: the latest run)")
 
@@ -212,12 +337,15 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--preset", choices=sorted(PRESETS),
                        help="hyper-parameters of the course (default), deepjazz or the LoFi "
                             "generator")
-    train.add_argument("--epochs", type=positive_int)
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--hidden", type=positive_int, help="LSTM hidden size")
-    train.add_argument("--layers", type=positive_int, help="stacked LSTM layers")
-    train.add_argument("--lr", type=non_negative_float, help="learning rate")
-    train.add_argument("--batch-size", type=positive_int)
+    train.add_argument("--epochs", type=whole_number(1, schema.MAX_EPOCHS))
+    train.add_argument("--seed", type=whole_number(0, MAX_SEED),
+                       help="the seed of every random draw (default 0)")
+    train.add_argument("--hidden", type=whole_number(1, schema.MAX_HIDDEN_SIZE),
+                       help="LSTM hidden size")
+    train.add_argument("--layers", type=whole_number(1, schema.MAX_LAYERS),
+                       help="stacked LSTM layers")
+    train.add_argument("--lr", type=number(0, 10, above_low=True), help="learning rate")
+    train.add_argument("--batch-size", type=whole_number(1, schema.MAX_BATCH_SIZE))
     train.add_argument("--resume", action="store_true",
                        help="continue the run (--run NAME, or the latest) from its last epoch")
 
@@ -226,20 +354,35 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--chords", metavar="PROGRESSION",
                         help='chords with bar lines, e.g. "Dm7 G7 | Cmaj7 | Cmaj7" '
                              "(default: the training source's chords)")
-    sample.add_argument("--bars", "--measures", dest="bars", type=positive_int,
-                        help="bars to write (grammar models)")
-    sample.add_argument("--length", type=positive_int,
+    sample.add_argument("--bars", "--measures", dest="bars", type=whole_number(1, MAX_SAMPLE_BARS),
+                        help=f"bars to write (grammar models, at most {MAX_SAMPLE_BARS})")
+    sample.add_argument("--length", type=whole_number(1, MAX_SAMPLE_TOKENS),
                         help=f"tokens to write (notes models; default {NOTES_SAMPLE_LENGTH})")
     sample.add_argument("--primer", metavar="FILE",
                         help="a music file whose last tokens warm the model up "
                              "(default: a random window of the training data)")
-    sample.add_argument("--temperature", type=non_negative_float,
+    sample.add_argument("--temperature", type=number(0, 100),
                         help="0 = greedy argmax as in the course (default: the preset's)")
-    sample.add_argument("--top-k", type=int, default=0, help="sample among the k likeliest tokens")
-    sample.add_argument("--seed", type=int, default=0)
-    sample.add_argument("--tempo", type=non_negative_float, help="beats per minute")
-    sample.add_argument("--out", default="output/my_music.mid", help="MIDI file to write")
-    sample.add_argument("--wav", action="store_true", help="also write a WAV beside the MIDI")
+    sample.add_argument("--top-k", type=whole_number(0, schema.MAX_VOCABULARY), default=0,
+                        help="sample among the k likeliest tokens")
+    sample.add_argument("--seed", type=whole_number(0, MAX_SEED), default=0)
+    sample.add_argument("--tempo", type=number(schema.MIN_TEMPO, schema.MAX_TEMPO),
+                        help=f"beats per minute ({schema.MIN_TEMPO:g}..{schema.MAX_TEMPO:g})")
+    sample.add_argument("--out", default="output/my_music.mid",
+                        help="the file to write: .mid (default output/my_music.mid), .wav, or "
+                             ".musicxml/.xml/.mxl for a lead sheet")
+    sample.add_argument("--wav", action="store_true", help="also write a WAV beside it")
+    sample.add_argument("--musicxml", metavar="PATH",
+                        help="also write a lead sheet (MusicXML; .mxl compressed)")
+    sample.add_argument("--html", metavar="PATH",
+                        help="also write a page with a piano roll coloured by harmony and a player")
+    sample.add_argument("--band", choices=("none", "comp", "trio"), default="trio",
+                        help="trio (default): walking bass, comping and drums; comp: piano only")
+    sample.add_argument("--swing", type=number(0, 4), default=2.0,
+                        help="long:short ratio of a pair of eighths: 2 (default) triplet swing, "
+                             "1 or 0 straight")
+    sample.add_argument("--time-signature", type=time_signature, metavar="N/D",
+                        help="the metre of --chords, e.g. 3/4 (default: the training music's)")
 
     evaluate = commands.add_parser(
         "evaluate", parents=[run], help="measure what a model learned",
@@ -249,11 +392,20 @@ def build_parser() -> argparse.ArgumentParser:
                           help="held-out music (default: the run's validation pieces)")
     evaluate.add_argument("--bars", type=bar_range, metavar="FIRST-LAST",
                           help="keep only these bars of --data")
-    evaluate.add_argument("--samples", type=positive_int, metavar="N",
+    evaluate.add_argument("--samples", type=whole_number(1, 1000), metavar="N",
                           help="held-out segments of 8 bars to generate over (default 40)")
-    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--seed", type=whole_number(0, MAX_SEED), default=0)
     evaluate.add_argument("--quick", action="store_true", help="10 segments: under a minute")
     evaluate.add_argument("--json", action="store_true", help="one JSON object")
+
+    report = commands.add_parser("report", parents=[run], help="write a run's page",
+                                 description="A page with the loss and accuracy curves, the "
+                                             "settings and the latest evaluate figures.")
+    report.add_argument("--out", metavar="PATH", help="default: runs/NAME/report.html")
+
+    progressions = commands.add_parser("progressions", help="list the built-in chord forms",
+                                       description="Forms --chords takes by name, e.g. blues:F.")
+    progressions.add_argument("--chords", action="store_true", help="show their chords too")
 
     corpus = commands.add_parser("corpus", parents=[data], help="show the training corpus",
                                  description="Show what a training run would learn from.")
@@ -264,14 +416,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "top_k", 0) < 0:
-        parser.error("--top-k must be >= 0")
-    if getattr(args, "tempo", None) == 0:
-        parser.error("--tempo must be > 0")
     from lstm_np.checkpoint import CheckpointError
     from music.song import MusicError
 
     handlers = {"train": command_train, "sample": command_sample, "evaluate": command_evaluate,
+                "report": command_report, "progressions": command_progressions,
                 "corpus": command_corpus}
     try:
         return handlers[args.command](args)
@@ -279,13 +428,13 @@ def main(argv=None) -> int:
         # Every file is written atomically: an interrupt leaves nothing half-written.
         if args.debug:
             raise
-        print("interrupted", file=sys.stderr)
+        warn("interrupted")
         return 130
-    except (MusicError, CheckpointError, UsageError, OSError) as error:
+    except (MusicError, CheckpointError, UsageError, OSError, ValueError) as error:
         if args.debug:
             raise
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        print(f"error: {message}", file=sys.stderr)
+        warn(f"error: {message}")
         return 2
 
 

@@ -123,6 +123,26 @@ def read_songs(data, melody_part=None, chord_parts=None, bars=None, on_skip=None
     return songs
 
 
+# Sampled solos stay between these percentiles of the training melodies' pitches.
+REGISTER_PERCENTILES = (2, 98)
+
+
+def melody_register(songs) -> list:
+    """[low, high]: where the training melodies play (REGISTER_PERCENTILES of their
+    pitches), at least an octave wide."""
+    pitches = [note.pitch for song in songs for note in song.melody_notes]
+    low, high = (int(round(value)) for value in np.percentile(pitches, REGISTER_PERCENTILES))
+    return [low, max(high, low + 11)]
+
+
+def playable_tempo(tempo: float) -> float:
+    """The tempo sampling defaults to: the source's, brought into the range every
+    output accepts (a 1 bpm file would otherwise train a model no one can hear)."""
+    from jazz_lstm.schema import MAX_TEMPO, MIN_TEMPO
+
+    return float(min(max(tempo, MIN_TEMPO), MAX_TEMPO))
+
+
 def split_pieces(pieces, validation_share: float, seed: int) -> tuple:
     """(training, validation): a seeded draw of floor(share * count) validation
     pieces, both lists kept in corpus order."""
@@ -159,9 +179,10 @@ def _grammar_corpus(data, grammar_name, melody_part, chord_parts, bars, validati
     about = {"encoding": "grammar", "sources": [piece.source for piece in training],
              "validation_sources": [piece.source for piece in validation],
              "skipped": skipped,
-             "music": {"tempo": first.tempo, "time_signature": list(first.time_signature),
+             "music": {"tempo": playable_tempo(first.tempo), "time_signature": list(first.time_signature),
                        "chords": chord_bars_to_json(chord_bars_of(first)),
-                       "chords_title": first.title or first.source}}
+                       "chords_title": first.title or first.source,
+                       "pitch_range": melody_register([piece.song for piece in training])}}
     description = f"{len(training)} piece(s)"
     if validation:
         description += f" (+{len(validation)} held out for validation)"

@@ -107,10 +107,10 @@ def evaluate_run(run, *, data=None, bars=None, segments: int | None = None, seed
 
 def save_evaluation(run, evaluation: Evaluation) -> None:
     """The figures as evaluation.json in the run folder (for ``report``)."""
-    from music.midi_out import write_bytes_atomically
+    from music.files import write_file_atomically
 
     text = json.dumps(evaluation.to_json(), indent=2, sort_keys=True)
-    write_bytes_atomically(run.folder / EVALUATION_NAME, text.encode("utf-8"))
+    write_file_atomically(run.folder / EVALUATION_NAME, text.encode("utf-8"))
 
 
 # ----------------------------------------------------------------- held-out music
@@ -231,15 +231,17 @@ def _generated(run, real_segments, training_pieces, seed: int) -> tuple:
         chord_bars = [list(measure.chords) for measure in segment]
         time_signature = _time_signature_of(segment)
         primer = primer_ids(None, metadata, token_rng)
+        register = metadata["music"].get("pitch_range")
         song, ids = grammar.solo(run.model, vocabulary, chord_bars, len(segment), time_signature,
                                  metadata["music"]["tempo"], primer=primer, token_rng=token_rng,
-                                 decode_rng=decode_rng, temperature=temperature, top_k=0)
+                                 decode_rng=decode_rng, temperature=temperature, top_k=0,
+                                 pitch_range=register)
         segments["lstm"].append(list(song.measures))
         pieces["lstm"].append(list(ids))
         bigram_ids = _bigram_stream(bigram, grammar, vocabulary, len(segment), time_signature,
                                     bigram_rng)
         song = grammar.decode([vocabulary[i] for i in bigram_ids], chord_bars, len(segment),
-                              time_signature, metadata["music"]["tempo"], decode_rng)
+                              time_signature, metadata["music"]["tempo"], decode_rng, register)
         segments["bigram"].append(list(song.measures))
         pieces["bigram"].append(list(bigram_ids))
     return segments, pieces

@@ -56,8 +56,9 @@ class Classic:
         return []
 
     def solo(self, model, vocabulary, chord_bars, bar_count, time_signature, tempo, *,
-             primer, token_rng, decode_rng, temperature, top_k):
-        """(Song, generated ids): enough tokens for the bars, dealt and decoded."""
+             primer, token_rng, decode_rng, temperature, top_k, pitch_range=None):
+        """(Song, generated ids): enough tokens for the bars, dealt and decoded
+        (pruning keeps the classic solo in the guitar's range; pitch_range is unused)."""
         from lstm_np.generate import generate
         from music.solo import tokens_needed
 
@@ -66,7 +67,8 @@ class Classic:
         return self.decode([vocabulary[token_id] for token_id in ids], chord_bars, bar_count,
                            time_signature, tempo, decode_rng), ids
 
-    def decode(self, tokens, chord_bars, bar_count, time_signature, tempo, decode_rng):
+    def decode(self, tokens, chord_bars, bar_count, time_signature, tempo, decode_rng,
+               pitch_range=None):
         """The Song of a token stream over chord bars."""
         from music.solo import build_solo
 
@@ -102,10 +104,10 @@ class Exact:
         return [BAR_LINE, *filler_tokens(units_of(bar_length_of(time_signature)))]
 
     def solo(self, model, vocabulary, chord_bars, bar_count, time_signature, tempo, *,
-             primer, token_rng, decode_rng, temperature, top_k):
+             primer, token_rng, decode_rng, temperature, top_k, pitch_range=None):
         """(Song, generated ids): bars sampled one by one under the bar's time budget,
-        decoded exactly.  ``primer`` is ignored: a solo starts from a bar line at the
-        first chord."""
+        decoded exactly, notes kept in ``pitch_range`` (the training melodies' register).
+        ``primer`` is ignored: a solo starts from a bar line at the first chord."""
         from lstm_np.generate import generate_segments
         from music.conditioning import position_features
         from music.exact_grammar import BAR_LINE, token_cost, units_of
@@ -123,14 +125,16 @@ class Exact:
             temperature=temperature, top_k=top_k)
         ids = np.asarray(ids).reshape(-1)
         return self.decode([vocabulary[token_id] for token_id in ids], bars, bar_count,
-                           time_signature, tempo, decode_rng), ids
+                           time_signature, tempo, decode_rng, pitch_range), ids
 
-    def decode(self, tokens, chord_bars, bar_count, time_signature, tempo, decode_rng=None):
+    def decode(self, tokens, chord_bars, bar_count, time_signature, tempo, decode_rng=None,
+               pitch_range=None):
         """The Song of a token stream over chord bars (decoding draws nothing)."""
-        from music.exact_grammar import decode_song
+        from music.exact_grammar import MIDI_RANGE, decode_song
         from music.song import Song
 
-        measures = decode_song(tokens, chord_bars, bar_length_of(time_signature))[:bar_count]
+        measures = decode_song(tokens, chord_bars, bar_length_of(time_signature),
+                               pitch_range=tuple(pitch_range or MIDI_RANGE))[:bar_count]
         return Song(measures=measures, tempo=tempo, time_signature=time_signature,
                     title="jazz-lstm solo")
 

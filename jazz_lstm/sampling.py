@@ -38,6 +38,9 @@ class SampleSettings:
     top_k: int = 0
     tempo: float | None = None
     primer: str | None = None
+    band: str = "trio"
+    swing: float = 2.0
+    time_signature: tuple | None = None
 
 
 @dataclass
@@ -55,6 +58,9 @@ def sample_song(model, metadata: dict, settings: SampleSettings, label: str = "t
     from lstm_np.generate import generate
 
     encoding = metadata["encoding"]
+    if settings.chords is not None and not settings.chords.strip(" |"):
+        raise UsageError("--chords is empty; give chords like \"Dm7 G7 | Cmaj7\" or leave it "
+                         "out to play the training chords")
     if encoding == "notes" and (settings.chords or settings.bars):
         raise UsageError(f"{label} is a notes-encoding model: --chords and --bars apply to "
                          "the grammar encoding (use --length for the number of tokens)")
@@ -109,13 +115,17 @@ def _grammar_solo(model, settings: SampleSettings, metadata: dict, primer, token
     """A grammar model's Song over chords (``jazz_lstm.grammars``)."""
     from jazz_lstm.grammars import grammar_named
     from music.chords import parse_progression
+    from music.progressions import expand_progression
     from music.solo import chord_bars_from_json
 
+    from music.band import COMBO_OPTIONS
+
     music_info = metadata["music"]
-    time_signature = tuple(music_info["time_signature"])
+    time_signature = tuple(settings.time_signature or music_info["time_signature"])
     bar_length = Fraction(4 * time_signature[0], time_signature[1])
     if settings.chords is not None:
-        chord_bars = parse_progression(settings.chords, beats_per_bar=bar_length)
+        chord_bars = parse_progression(expand_progression(settings.chords),
+                                       beats_per_bar=bar_length)
     else:
         chord_bars = chord_bars_from_json(music_info["chords"])
     bar_count = settings.bars or (len(chord_bars) if settings.chords is not None
@@ -124,8 +134,10 @@ def _grammar_solo(model, settings: SampleSettings, metadata: dict, primer, token
     song, _ = grammar.solo(model, metadata["vocabulary"], chord_bars, bar_count, time_signature,
                         settings.tempo or music_info["tempo"], primer=primer,
                         token_rng=token_rng, decode_rng=decode_rng, temperature=temperature,
-                        top_k=settings.top_k)
-    return Sampled(song, {}, f"{bar_count} bars, {len(song.melody_notes)} notes")
+                        top_k=settings.top_k, pitch_range=music_info.get("pitch_range"))
+    band = {**COMBO_OPTIONS, "band": settings.band, "swing": settings.swing,
+            "seed": settings.seed}
+    return Sampled(song, band, f"{bar_count} bars, {len(song.melody_notes)} notes")
 
 
 def _notes_piece(settings: SampleSettings, metadata: dict, tokens_for) -> Sampled:

@@ -158,6 +158,11 @@ def check_music(music, encoding: str) -> dict:
     _need(isinstance(music, dict), "music must be an object")
     _number_in(music, "tempo", MIN_TEMPO, MAX_TEMPO)
     if encoding == "grammar":
+        register = music.get("pitch_range", [0, 127])
+        _need(isinstance(register, list) and len(register) == 2 and all(map(_is_int, register))
+              and 0 <= register[0] and register[0] + 11 <= register[1] <= 127,
+              f"music.pitch_range must be [low, high] MIDI pitches an octave apart or more, "
+              f"got {register!r}")
         check_time_signature(music.get("time_signature"))
         chords = music.get("chords")
         _need(isinstance(chords, list) and 1 <= len(chords) <= MAX_CHORD_BARS,

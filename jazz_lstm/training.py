@@ -12,10 +12,12 @@ and data give the same model.  ``fit`` runs the epochs:
   that many epochs;
 * after every epoch a copy of the finished state is kept (an interrupt
   mid-epoch leaves the live arrays half-updated; the copy is what is saved);
-* the checkpoint and history.csv are written atomically at most every
-  ``SAVE_EVERY_SECONDS``, after the last epoch, and on an interrupt;
-* an interrupt (Ctrl-C) saves the last finished epoch and raises
-  ``TrainingInterrupted``.
+* the checkpoint and history.csv are written atomically after every epoch
+  that took at least as long as a save, else at most every
+  ``SAVE_EVERY_SECONDS``, and after the last epoch; kill -9 loses at most
+  one epoch or that many seconds, whichever is longer;
+* an interrupt (Ctrl-C, SIGTERM, SIGHUP) saves the last finished epoch and
+  raises ``TrainingInterrupted``; a second one during the save waits.
 """
 from __future__ import annotations
 
@@ -32,8 +34,8 @@ from jazz_lstm.runs import (CHECKPOINT_NAME, HISTORY_NAME, RESUME_PREFIX, histor
                             seconds_of)
 from jazz_lstm.windows import cut_windows, window_starts
 
-# An fsync per epoch would cost more than a small model's epoch.
-SAVE_EVERY_SECONDS = 30.0
+# A small model's epoch is faster than an fsync'd save: then save at most this often.
+SAVE_EVERY_SECONDS = 5.0
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -189,50 +191,103 @@ def _reread(path, metadata: dict, needs_features: bool) -> tuple:
     return corpus.features, validation
 
 
+class TrainingDiverged(ValueError):
+    """The loss became NaN or infinite; the checkpoint keeps the last finite epoch."""
+
+
 def fit(session: Session, progress) -> Session:
     """Train ``session`` up to its configured epochs (or early stopping), reporting
-    each epoch's row to ``progress`` (``start(total, initial)``, ``epoch(row)``, ``close()``)."""
+    each epoch's row to ``progress`` (``start(total, initial)``, ``epoch(row)``, ``close()``).
+
+    SIGTERM and SIGHUP stop it like Ctrl-C; a signal during a save waits for
+    the save to finish.  Raises TrainingInterrupted after saving the last
+    finished epoch, TrainingDiverged on a non-finite loss.
+    """
+    from jazz_lstm.signals import interrupts_as_keyboard_interrupt, signals_deferred
+
+    saver = _Saver(session.path)
+    progress.start(session.config.epochs, session.first_epoch - 1)
+    try:
+        with interrupts_as_keyboard_interrupt():
+            _epochs(session, progress, saver, signals_deferred)
+    except KeyboardInterrupt:
+        progress.close()
+        with signals_deferred(deliver=False):
+            saver.flush()
+        done = saver.snapshot[2]["epoch"] if saver.snapshot else session.first_epoch - 1
+        raise TrainingInterrupted(session.path, done) from None
+    except TrainingDiverged:
+        progress.close()
+        with signals_deferred(deliver=False):
+            saver.flush()
+        raise
+    with signals_deferred():
+        saver.flush()     # stopped early between saves
+    progress.close()
+    return session
+
+
+def _epochs(session: Session, progress, saver, signals_deferred) -> None:
     from jazz_lstm.scoring import score
     from lstm_np.train import train_epoch
 
     config, metadata = session.config, session.metadata
     inputs, targets, features = make_windows(config, session.ids, session.window_rng,
                                              session.features)
-    snapshot, saved_epoch, last_save = None, None, time.monotonic()
-    progress.start(config.epochs, session.first_epoch - 1)
-    try:
-        for epoch in range(session.first_epoch, config.epochs + 1):
-            if _stopped_early(session):
-                break
-            started = time.perf_counter()
-            loss, accuracy = train_epoch(session.model, session.optimizer, inputs, targets,
-                                         session.train_rng, config.batch_size, config.clip_norm,
-                                         features=features)
-            row = {"epoch": epoch, "loss": round(loss, 6), "accuracy": round(accuracy, 6)}
-            if session.validation is not None:
-                measured = score(session.model, session.validation)
-                row.update(val_loss=round(measured["nats"], 6),
-                           val_accuracy=round(measured["accuracy"], 6))
-                _keep_if_best(session, epoch, measured["nats"])
-            session.seconds.append(round(time.perf_counter() - started, 6))
-            metadata["history"].append(list(row.values()))
-            metadata.update(epoch=epoch, train=asdict(config),
-                            rng_state=session.train_rng.bit_generator.state)
-            snapshot = _snapshot(session)
-            if time.monotonic() - last_save >= SAVE_EVERY_SECONDS or epoch == config.epochs:
-                save(session.path, snapshot)
-                saved_epoch, last_save = epoch, time.monotonic()
-            progress.epoch({**row, "seconds": session.seconds[-1]})
-    except KeyboardInterrupt:
-        progress.close()
-        if snapshot is not None and snapshot[2]["epoch"] != saved_epoch:
-            save(session.path, snapshot)
-        done = snapshot[2]["epoch"] if snapshot else session.first_epoch - 1
-        raise TrainingInterrupted(session.path, done) from None
-    if snapshot is not None and snapshot[2]["epoch"] != saved_epoch:
-        save(session.path, snapshot)     # stopped early between saves
-    progress.close()
-    return session
+    for epoch in range(session.first_epoch, config.epochs + 1):
+        if _stopped_early(session):
+            break
+        started = time.perf_counter()
+        loss, accuracy = train_epoch(session.model, session.optimizer, inputs, targets,
+                                     session.train_rng, config.batch_size, config.clip_norm,
+                                     features=features)
+        if not math.isfinite(loss):
+            kept = saver.snapshot[2]["epoch"] if saver.snapshot else 0
+            raise TrainingDiverged(f"training diverged at epoch {epoch} (loss {loss}); "
+                                   f"{session.path} keeps epoch {kept}; try a smaller --lr")
+        row = {"epoch": epoch, "loss": round(loss, 6), "accuracy": round(accuracy, 6)}
+        if session.validation is not None:
+            measured = score(session.model, session.validation)
+            row.update(val_loss=round(measured["nats"], 6),
+                       val_accuracy=round(measured["accuracy"], 6))
+            _keep_if_best(session, epoch, measured["nats"])
+        epoch_seconds = time.perf_counter() - started
+        session.seconds.append(round(epoch_seconds, 6))
+        metadata["history"].append(list(row.values()))
+        metadata.update(epoch=epoch, train=asdict(config),
+                        rng_state=session.train_rng.bit_generator.state)
+        saver.snapshot = _snapshot(session)
+        if saver.due(epoch_seconds) or epoch == config.epochs:
+            with signals_deferred():
+                saver.flush()
+        progress.epoch({**row, "seconds": session.seconds[-1]})
+
+
+class _Saver:
+    """The checkpoint policy: after every epoch that took at least as long as the
+    last save did, else at most every SAVE_EVERY_SECONDS; so kill -9 loses at
+    most one epoch or SAVE_EVERY_SECONDS of training, whichever is longer."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.snapshot = None
+        self.saved_epoch = None
+        self.last_save = time.monotonic()
+        self.save_seconds = 0.0
+
+    def due(self, epoch_seconds: float) -> bool:
+        return (epoch_seconds >= self.save_seconds
+                or time.monotonic() - self.last_save >= SAVE_EVERY_SECONDS)
+
+    def flush(self) -> None:
+        """Save the latest finished epoch unless it is saved already."""
+        if self.snapshot is None or self.snapshot[2]["epoch"] == self.saved_epoch:
+            return
+        started = time.monotonic()
+        save(self.path, self.snapshot)
+        self.saved_epoch = self.snapshot[2]["epoch"]
+        self.last_save = time.monotonic()
+        self.save_seconds = self.last_save - started
 
 
 def _keep_if_best(session: Session, epoch: int, validation_loss: float) -> None:
@@ -265,12 +320,12 @@ def _snapshot(session: Session) -> tuple:
 
 def save(path: Path, snapshot) -> None:
     """Checkpoint and history.csv of one finished epoch, each written atomically."""
-    from lstm_np.checkpoint import save_checkpoint
-    from music.midi_out import write_bytes_atomically
+    from jazz_lstm.files import write_file_atomically
+    from lstm_np.checkpoint import checkpoint_bytes
 
     params, optimizer_state, metadata, seconds = snapshot
-    save_checkpoint(path, params, optimizer_state, metadata)
+    write_file_atomically(path, checkpoint_bytes(params, optimizer_state, metadata))
     validated = any(len(row) > 3 for row in metadata["history"])
     rows = [[*row[:3], second, *row[3:]] for row, second in zip(metadata["history"], seconds)]
-    write_bytes_atomically(Path(path).parent / HISTORY_NAME,
-                           history_text(rows, validated).encode("utf-8"))
+    write_file_atomically(Path(path).parent / HISTORY_NAME,
+                          history_text(rows, validated).encode("utf-8"))

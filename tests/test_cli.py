@@ -69,9 +69,9 @@ def test_sample_writes_a_solo_that_opens_in_mido_and_music21(trained):
     path = trained / "output" / "my_music.mid"
     assert "8 bars" in result.stdout and str(Path("output") / "my_music.mid") in result.stdout
     names, tempos, notes = melody_and_chord_notes(path)
-    assert "Melody" in names and "Chords" in names
+    assert names[1:] == ["Melody", "Piano", "Bass", "Drums"]     # the default trio
     assert tempos == [mido.bpm2tempo(96)]
-    assert notes["Melody"] and notes["Chords"]
+    assert notes["Melody"] and notes["Piano"] and notes["Bass"] and notes["Drums"]
     assert all(52 <= pitch <= 88 for pitch in notes["Melody"])
     score = music21.converter.parse(str(path))
     assert len(score.parts) >= 2
@@ -111,7 +111,10 @@ def test_sample_over_given_chords_plays_chord_and_scale_tones(trained):
             chord = [c for c in bar if c.start <= beat % 4][-1]
             total += 1
             fitting += message.note % 12 in set(chord.pitch_classes) | scale_for(chord)
-    assert total > 0 and fitting / total >= 0.5
+    # Pitches drawn at random fit 7 or 8 of the 12 classes (a seventh chord and its
+    # scale): about 0.6.  The grammar decodes chord and scale roles to such pitches,
+    # and the lead sheet this model learned is nearly all chord and scale tones.
+    assert total > 0 and fitting / total >= 0.85, fitting / total
 
 
 def test_resume_continues_from_the_last_epoch(trained):
@@ -170,9 +173,9 @@ def test_corrupt_checkpoint(tmp_path, trained):
 
 
 def test_incompatible_checkpoint(tmp_path):
-    from lstm_np.checkpoint import save_checkpoint
+    from lstm_np.checkpoint import checkpoint_bytes
 
-    save_checkpoint(tmp_path / "other.npz", {"w": np.zeros(3)}, {}, {"something": "else"})
+    (tmp_path / "other.npz").write_bytes(checkpoint_bytes({"w": np.zeros(3)}, {}, {"something": "else"}))
     assert_clean_error(run_cli("sample", "--checkpoint", "other.npz", cwd=tmp_path),
                        "other.npz", "not a jazz-lstm model")
 
