@@ -181,13 +181,16 @@ def train(data=None, *, preset: str | None = None, encoding: str = "grammar",
           grammar: str | None = None, epochs: int | None = None, hidden: int | None = None,
           layers: int | None = None, lr: float | None = None, batch_size: int | None = None,
           seed: int = 0, run_dir="runs/run", melody_part=None, chord_parts=None, bars=None,
+          validation_share: float | None = None, patience: int | None = None,
           progress: bool = True, on_skip=None) -> Run:
     """Train a model on ``data`` (files, folders, ``music21:`` names; None: the default
     set) and return its Run.  ``run_dir`` must not hold a run yet; ``progress`` shows a
     tqdm bar (a widget in Jupyter)."""
     config = preset_config(preset).with_overrides(epochs=epochs, hidden_size=hidden,
                                                   num_layers=layers, lr=lr,
-                                                  batch_size=batch_size, grammar=grammar)
+                                                  batch_size=batch_size, grammar=grammar,
+                                                  validation_share=validation_share,
+                                                  patience=patience)
     folder = Path(run_dir)
     if (folder / CHECKPOINT_NAME).exists():
         raise UsageError(f"{folder / CHECKPOINT_NAME} already exists; use resume() to continue it")

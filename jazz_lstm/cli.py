@@ -164,6 +164,7 @@ def resume_session(args):
         ("--data", args.data), ("--encoding", args.encoding), ("--preset", args.preset),
         ("--hidden", args.hidden), ("--layers", args.layers), ("--lr", args.lr),
         ("--batch-size", args.batch_size), ("--grammar", args.grammar), ("--seed", args.seed),
+        ("--validation", args.validation), ("--patience", args.patience),
         ("--melody-part", args.melody_part), ("--chord-parts", args.chord_parts),
         ("--bars", args.bars)) if value is not None]
     if fixed:
@@ -185,7 +186,8 @@ def new_session(args):
         raise UsageError("--checkpoint names a run to resume or sample; a new run takes --run NAME")
     config = PRESETS[args.preset or "course"].with_overrides(
         epochs=args.epochs, hidden_size=args.hidden, num_layers=args.layers, lr=args.lr,
-        batch_size=args.batch_size, grammar=args.grammar)
+        batch_size=args.batch_size, grammar=args.grammar, validation_share=args.validation,
+        patience=args.patience)
     folder = claim_run_folder(RUNS_ROOT, args.run)
     try:
         session, corpus = prepare(args.data, config, seed=args.seed or 0, folder=folder,
@@ -346,6 +348,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="stacked LSTM layers")
     train.add_argument("--lr", type=number(0, 10, above_low=True), help="learning rate")
     train.add_argument("--batch-size", type=whole_number(1, schema.MAX_BATCH_SIZE))
+    train.add_argument("--validation", type=number(0, 0.9), metavar="SHARE",
+                       help="share of the pieces held out for validation (default: the "
+                            "preset's, 0.1; rounded down to whole pieces)")
+    train.add_argument("--patience", type=whole_number(0, schema.MAX_EPOCHS),
+                       help="stop after this many epochs without a better validation loss "
+                            "(0: never; default: the preset's)")
     train.add_argument("--resume", action="store_true",
                        help="continue the run (--run NAME, or the latest) from its last epoch")
 
