@@ -94,7 +94,7 @@ def test_bar_lengths_per_bar():
 
 
 def test_stream_features_walk_the_costs():
-    tokens = ["0+,6", "R,6", "4+,36", "|", "7=,48", "|"]
+    tokens = ["0+7,6", "R,6", "4+4,36", "|", "7=,48", "|"]
     rows = stream_features(tokens, II_V_I, 48)
     assert rows.shape == (7, 45)
     assert on(rows[1]) >= {"quality=minor", "beat=1", "sub=eighth"}
