@@ -314,8 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     data = argparse.ArgumentParser(add_help=False)
     data.add_argument("--data", nargs="+", metavar="PATH",
-                      help="MIDI/MusicXML/ABC files, folders, or music21:<corpus path> "
-                           "(default: three pieces from music21's corpus, see data/README.md)")
+                      help="MIDI/MusicXML/ABC files, folders, music21:<corpus path>, or Weimar "
+                           "Jazz Database CSV solos or their folder (default: three pieces from "
+                           "music21's corpus, see data/README.md)")
     data.add_argument("--encoding", choices=("grammar", "notes"),
                       help="grammar (default): chord-relative tokens of a melody over chords; "
                            "notes: pitch and chord tokens of whole pieces (the LoFi generator)")
@@ -337,8 +338,8 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", parents=[data, run], help="train a model",
                                 description="Train an LSTM on grammar tokens of jazz solos.")
     train.add_argument("--preset", choices=sorted(PRESETS),
-                       help="hyper-parameters of the course (default), deepjazz or the LoFi "
-                            "generator")
+                       help="hyper-parameters of the course (default), deepjazz, the LoFi "
+                            "generator, or jazz (the Weimar Jazz Database solos)")
     train.add_argument("--epochs", type=whole_number(1, schema.MAX_EPOCHS))
     train.add_argument("--seed", type=whole_number(0, MAX_SEED),
                        help="the seed of every random draw (default 0)")

@@ -109,10 +109,16 @@ def read_songs(data, melody_part=None, chord_parts=None, bars=None, on_skip=None
     through ``music.wjazzd`` (a folder's songs cached, see ``wjazzd_folder_songs``),
     everything else through ``music.reading``."""
     from music.reading import load_songs
+    from music.song import MusicError
     from music.wjazzd import is_wjazzd_source, load_wjazzd_solo
 
     songs = []
     for source in list(data or DEFAULT_GRAMMAR_DATA):
+        if is_wjazzd_source(source) and (melody_part is not None or chord_parts is not None
+                                         or bars is not None):
+            raise MusicError(f"{source}: --melody-part, --chord-parts and --bars choose parts "
+                             "and bars of MIDI, MusicXML and ABC files; a WJazzD solo is one "
+                             "melody with its chords")
         if is_wjazzd_source(source):
             if Path(source).is_dir():
                 songs.extend(wjazzd_folder_songs(source, on_skip=on_skip))

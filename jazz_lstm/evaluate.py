@@ -215,7 +215,7 @@ def _real_segments(pieces, segment_bars: int, count: int, seed: int) -> list:
 def _generated(run, real_segments, training_pieces, seed: int) -> tuple:
     """({"lstm": segments, "bigram": segments}, {"lstm": id pieces, "bigram": id pieces})."""
     from jazz_lstm.evaluation import fit_baselines
-    from jazz_lstm.sampling import primer_ids
+    from jazz_lstm.sampling import primer_inputs
 
     metadata = run.metadata
     vocabulary = metadata["vocabulary"]
@@ -230,7 +230,7 @@ def _generated(run, real_segments, training_pieces, seed: int) -> tuple:
                                              for child in stream.spawn(3)]
         chord_bars = [list(measure.chords) for measure in segment]
         time_signature = _time_signature_of(segment)
-        primer = primer_ids(None, metadata, token_rng)
+        primer = primer_inputs(None, metadata, token_rng)
         register = metadata["music"].get("pitch_range")
         song, ids = grammar.solo(run.model, vocabulary, chord_bars, len(segment), time_signature,
                                  metadata["music"]["tempo"], primer=primer, token_rng=token_rng,

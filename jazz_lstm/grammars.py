@@ -58,12 +58,13 @@ class Classic:
     def solo(self, model, vocabulary, chord_bars, bar_count, time_signature, tempo, *,
              primer, token_rng, decode_rng, temperature, top_k, pitch_range=None):
         """(Song, generated ids): enough tokens for the bars, dealt and decoded
-        (pruning keeps the classic solo in the guitar's range; pitch_range is unused)."""
+        (pruning keeps the classic solo in the guitar's range; pitch_range is unused).
+        primer: (ids (1, P), None)."""
         from lstm_np.generate import generate
         from music.solo import tokens_needed
 
         length = tokens_needed(bar_count, bar_length_of(time_signature), vocabulary)
-        ids = generate(model, primer, length, token_rng, temperature, top_k)[0]
+        ids = generate(model, primer[0], length, token_rng, temperature, top_k)[0]
         return self.decode([vocabulary[token_id] for token_id in ids], chord_bars, bar_count,
                            time_signature, tempo, decode_rng), ids
 
@@ -107,7 +108,9 @@ class Exact:
              primer, token_rng, decode_rng, temperature, top_k, pitch_range=None):
         """(Song, generated ids): bars sampled one by one under the bar's time budget,
         decoded exactly, notes kept in ``pitch_range`` (the training melodies' register).
-        ``primer`` is ignored: a solo starts from a bar line at the first chord."""
+        primer: (ids (1, P), features (1, P, F)) of a primer file, whose last input then
+        hears the first place of these chords; with no features (no primer file) the
+        solo starts from a bar line at the first chord."""
         from lstm_np.generate import generate_segments
         from music.conditioning import position_features
         from music.exact_grammar import BAR_LINE, token_cost, units_of
@@ -117,11 +120,18 @@ class Exact:
         units = units_of(bar_length)
         table = position_features(bars, units)
         bar_line = vocabulary.index(BAR_LINE)
+        primer_ids, primer_features = primer
+        if primer_features is None:
+            primer_ids, primer_features = np.array([[bar_line]]), table[None, :1, 0]
+        else:
+            primer_features = primer_features.copy()
+            primer_features[0, -1] = table[0, 0]
         ids = generate_segments(
-            model, np.array([[bar_line]]), token_rng,
+            model, primer_ids, token_rng,
             token_costs=np.array([token_cost(token) for token in vocabulary], dtype=np.int64),
             budgets=np.full(bar_count, units, dtype=np.int64), reset_token=bar_line,
-            step_features=table, primer_features=table[None, :1, 0],
+            step_features=table,
+            primer_features=np.ascontiguousarray(primer_features, dtype=table.dtype),
             temperature=temperature, top_k=top_k)
         ids = np.asarray(ids).reshape(-1)
         return self.decode([vocabulary[token_id] for token_id in ids], bars, bar_count,

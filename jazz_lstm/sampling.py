@@ -71,7 +71,7 @@ def sample_song(model, metadata: dict, settings: SampleSettings, label: str = "t
                    else settings.temperature)
     token_rng, decode_rng = [np.random.default_rng(child)
                              for child in np.random.SeedSequence(settings.seed).spawn(2)]
-    primer = primer_ids(settings.primer, metadata, token_rng)
+    primer, primer_features = primer_inputs(settings.primer, metadata, token_rng)
     vocabulary = metadata["vocabulary"]
 
     def tokens_for(length):
@@ -81,8 +81,8 @@ def sample_song(model, metadata: dict, settings: SampleSettings, label: str = "t
     if encoding == "notes":
         sampled = _notes_piece(settings, metadata, tokens_for)
     else:
-        sampled = _grammar_solo(model, settings, metadata, primer, token_rng, decode_rng,
-                                temperature)
+        sampled = _grammar_solo(model, settings, metadata, (primer, primer_features), token_rng,
+                                decode_rng, temperature)
     sampled.temperature = temperature
     return sampled
 
@@ -90,24 +90,40 @@ def sample_song(model, metadata: dict, settings: SampleSettings, label: str = "t
 def primer_ids(primer, metadata: dict, rng) -> np.ndarray:
     """(1, P) token ids to warm the model: the end of the primer file, or a random
     window of the training corpus (P = the training window length)."""
+    return primer_inputs(primer, metadata, rng)[0]
+
+
+def primer_inputs(primer, metadata: dict, rng) -> tuple:
+    """(ids (1, P), features (1, P, F) or None) to warm the model with: the end of
+    the primer file in the model's own encoding, or (no primer file) a random
+    window of the training stream without features."""
     ids = np.asarray(metadata["corpus_ids"], dtype=np.int64)
     length = min(metadata["train"]["window_length"], len(ids))
     if not primer:
         start = int(rng.integers(0, len(ids) - length + 1))
-        return ids[None, start:start + length]
+        return ids[None, start:start + length], None
+    features = None
     if metadata["encoding"] == "notes":
         from music.notes import encode_score_tokens
         tokens = encode_score_tokens(primer)
     else:
-        from music.grammar import encode_song
-        from music.reading import load_song
-        tokens = [token for bar in encode_song(load_song(primer)) for token in bar]
+        from jazz_lstm.corpus import read_songs
+        from jazz_lstm.grammars import grammar_named
+
+        songs = read_songs([primer])
+        piece = grammar_named(metadata["train"]["grammar"]).piece(songs[0])
+        tokens, features = piece.tokens, piece.features
     index = {token: token_id for token_id, token in enumerate(metadata["vocabulary"])}
-    known = [index[token] for token in tokens if token in index]
+    known = [position for position, token in enumerate(tokens) if token in index]
     if not known:
         raise UsageError(f"{primer}: none of its {len(tokens)} tokens is in the model's "
                          "vocabulary, so it cannot prime this model")
-    return np.asarray([known[-length:]], dtype=np.int64)
+    known = known[-length:]
+    primer_ids = np.asarray([[index[tokens[position]] for position in known]], dtype=np.int64)
+    if features is not None:
+        # Token t is read with the place where token t + 1 starts.
+        features = features[np.array(known) + 1][None]
+    return primer_ids, features
 
 
 def _grammar_solo(model, settings: SampleSettings, metadata: dict, primer, token_rng,

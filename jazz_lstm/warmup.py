@@ -58,6 +58,6 @@ def _exercise(config) -> None:
         table = np.zeros((1, 3, tiny.feature_size), tiny.dtype)
         generate_segments(model, np.array([[0]]), rng, token_costs=np.array([0, 1, 2]),
                           budgets=np.array([2]), reset_token=0, step_features=table,
-                          primer_features=table[None, :1, 0])
+                          primer_features=np.ascontiguousarray(table[None, :1, 0]))
     else:
         generate(model, np.array([[0]]), 2, rng)
