@@ -31,6 +31,7 @@ from jazz_lstm.grammars import Piece, bar_length_of, grammar_named
 
 SEGMENT_BARS = 8
 DEFAULT_SEGMENTS = 40
+MIN_SEGMENTS = 10
 QUICK_SEGMENTS = 10
 EVALUATION_NAME = "evaluation.json"
 
@@ -86,8 +87,9 @@ def evaluate_run(run, *, data=None, bars=None, segments: int | None = None, seed
     if metadata["encoding"] == "grammar":
         count = segments or (QUICK_SEGMENTS if quick else DEFAULT_SEGMENTS)
         real = _real_segments(held_out, segment_bars, count, seed)
-        while len(real) < 3 and segment_bars > 2:
-            # Short held-out pieces: shorter segments rather than no comparison at all.
+        while len(real) < MIN_SEGMENTS and segment_bars > 2:
+            # Little held-out music: shorter segments rather than a comparison of a
+            # handful (real-vs-real needs enough pairs in each half to mean anything).
             segment_bars //= 2
             real = _real_segments(held_out, segment_bars, count, seed)
         if len(real) >= 3:

@@ -1,6 +1,8 @@
 """The exact-grammar pipeline on a small corpus of WJazzD-style solos the test writes:
 a seeded split by piece, validation every epoch, the best epoch kept, exact resume,
 early stopping, and solos whose bars are filled exactly over the user's chords."""
+import json
+
 import numpy as np
 import pytest
 
@@ -112,3 +114,32 @@ def test_patience_stops_after_that_many_epochs_without_improvement():
     assert _stopped_early(session)
     session.config = session.config.with_overrides(patience=0)
     assert not _stopped_early(session)
+
+
+def test_evaluate_reports_every_section_with_fixed_figures(validated_run):
+    _, run = validated_run
+    first = run.evaluate(quick=True, seed=5).to_json()
+    again = run.evaluate(quick=True, seed=5, save=False).to_json()
+    assert first == again
+    # The keys the README documents.
+    assert set(first) >= {"held_out", "notes", "prediction", "oov_rate", "similarity",
+                          "copying", "roles", "summary"}
+    assert list(first["prediction"])[:1] == ["lstm"]
+    assert set(first["prediction"]) == {"lstm", "unigram", "bigram", "trigram", "interpolated"}
+    for entry in first["prediction"].values():
+        assert set(entry) == {"nats_per_token", "counted", "accuracy", "perplexity"}
+        assert entry["perplexity"] == pytest.approx(np.exp(entry["nats_per_token"]))
+    assert set(first["similarity"]) == {"lstm", "bigram", "real-vs-real"}
+    assert set(first["copying"]["lstm"]) == {"share_8", "share_16", "longest_run"}
+    assert first["held_out"] == "the run's 1 validation piece(s)"
+    assert first["summary"].startswith("held-out CE ")
+    saved = json.loads((run.folder / "evaluation.json").read_text())
+    assert saved["summary"] == first["summary"]
+
+
+def test_the_run_page_shows_the_curves_and_the_latest_evaluation(validated_run):
+    _, run = validated_run
+    run.evaluate(quick=True, seed=5)
+    page = run.report_html()
+    summary = json.loads((run.folder / "evaluation.json").read_text())["summary"]
+    assert "<svg" in page and summary.split(";")[0] in page
