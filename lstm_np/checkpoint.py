@@ -118,17 +118,14 @@ def checkpoint_bytes(params: Mapping[str, np.ndarray], optimizer_state: Mapping[
     return buffer.getvalue()
 
 
-def load_checkpoint(path: str | os.PathLike,
-                    expected_shapes: Mapping[str, tuple[int, ...]] | None = None) -> Checkpoint:
+def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     """Read a checkpoint made by ``checkpoint_bytes``, within the module's limits.
 
-    expected_shapes: {parameter name: shape}; when given, the checkpoint must
-    hold exactly these parameters with exactly these shapes.
     Raises CheckpointError, with one line naming the file and the problem, for
     a missing file, a file that is not a checkpoint, a damaged (e.g. truncated)
-    file, pickled objects, another format version, anything over a limit,
-    non-float or non-finite weights, or parameters that do not match
-    expected_shapes.
+    file, pickled objects, another format version, anything over a limit, or
+    non-float or non-finite weights.  Whether the parameters fit a model is the
+    model's to check (``SequenceModel`` compares them with its config).
     """
     path = Path(path)
     if not path.exists():
@@ -149,8 +146,6 @@ def load_checkpoint(path: str | os.PathLike,
             optimizer_state, _OPTIM_KINDS)
         _check_values(key, array, kinds, path)
         group[key.partition("/")[2]] = array
-    if expected_shapes is not None:
-        _check_shapes(path, params, expected_shapes)
     return Checkpoint(params=params, optimizer_state=optimizer_state, metadata=metadata)
 
 
@@ -357,20 +352,6 @@ def _check_values(key: str, array: np.ndarray, kinds: str, path: Path | None = N
         raise CheckpointError(f"{where}entry {key!r} has dtype {array.dtype}; it must be {wanted}")
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         raise CheckpointError(f"{where}entry {key!r} holds NaN or infinite values")
-
-
-def _check_shapes(path: Path, params: Mapping[str, np.ndarray],
-                  expected_shapes: Mapping[str, tuple[int, ...]]) -> None:
-    missing = sorted(expected_shapes.keys() - params.keys())
-    if missing:
-        raise CheckpointError(f"{path}: missing parameters {', '.join(missing)}")
-    unexpected = sorted(params.keys() - expected_shapes.keys())
-    if unexpected:
-        raise CheckpointError(f"{path}: unexpected parameters {', '.join(unexpected)}")
-    for name, shape in expected_shapes.items():
-        if params[name].shape != tuple(shape):
-            raise CheckpointError(
-                f"{path}: parameter {name!r} has shape {params[name].shape}, expected {tuple(shape)}")
 
 
 def _one_line(error: BaseException) -> str:

@@ -192,15 +192,8 @@ class Adam(_Optimizer):
         m *= self.beta_1
         np.multiply(grad, 1.0 - self.beta_1, out=scratch)
         m += scratch
-        v *= self.beta_2
-        np.square(grad, out=scratch)
-        scratch *= 1.0 - self.beta_2
-        v += scratch
-        np.sqrt(v, out=scratch)
-        scratch += self.epsilon
-        np.divide(m, scratch, out=scratch)
-        scratch *= step_size
-        param -= scratch
+        _mix_in_squares(v, grad, self.beta_2, scratch)
+        _descend(param, m, v, self.epsilon, step_size, scratch)
 
 
 class RMSprop(_Optimizer):
@@ -222,16 +215,25 @@ class RMSprop(_Optimizer):
         return self.decayed_lr()
 
     def _update(self, param, grad, state, scratch, step_size):
-        a = state["a"]
-        a *= self.rho
-        np.square(grad, out=scratch)
-        scratch *= 1.0 - self.rho
-        a += scratch
-        np.sqrt(a, out=scratch)
-        scratch += self.epsilon
-        np.divide(grad, scratch, out=scratch)
-        scratch *= step_size
-        param -= scratch
+        _mix_in_squares(state["a"], grad, self.rho, scratch)
+        _descend(param, grad, state["a"], self.epsilon, step_size, scratch)
+
+
+def _mix_in_squares(average, grad, keep, scratch) -> None:
+    """average = keep * average + (1 - keep) * grad^2, in place (scratch: workspace)."""
+    average *= keep
+    np.square(grad, out=scratch)
+    scratch *= 1.0 - keep
+    average += scratch
+
+
+def _descend(param, direction, squares, epsilon, step_size, scratch) -> None:
+    """param -= step_size * direction / (sqrt(squares) + epsilon), in place."""
+    np.sqrt(squares, out=scratch)
+    scratch += epsilon
+    np.divide(direction, scratch, out=scratch)
+    scratch *= step_size
+    param -= scratch
 
 
 OPTIMIZERS = {"adam": Adam, "rmsprop": RMSprop}
