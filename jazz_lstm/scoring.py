@@ -5,7 +5,8 @@ tokens outside the model's vocabulary: such a token is never scored and never
 fed to the model; the piece is cut there and the next token starts a fresh
 run (zero state), as for the n-gram baselines.  Within a run every token
 after the first is scored, the model reading the run from its start (state
-carried across chunks of ``CHUNK`` steps, which bounds memory).
+carried across chunks of ``CHUNK`` steps: the logits of one chunk, runs x
+CHUNK x vocabulary, are what bounds memory).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-CHUNK = 256
+CHUNK = 64
 
 
 @dataclass
