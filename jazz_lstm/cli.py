@@ -135,14 +135,24 @@ def command_train(args) -> int:
     # A training process reuses the same large blocks every batch (see the function).
     tune_malloc_for_training()
     session = resume_session(args) if args.resume else new_session(args)
-    clean_stale_temp_files(session.path.parent)
-    warm_up(session.model.config, announce=warn)
+    folder = session.path.parent
+    clean_stale_temp_files(folder)
     try:
+        warm_up(session.model.config, announce=warn)
         fit(session, progress_style())
     except TrainingInterrupted as interrupted:
-        warn(f"\ninterrupted: {interrupted.path} holds epoch {interrupted.epoch}; continue "
-             f"with `python cli.py train --resume --run {interrupted.path.parent.name}`")
+        if not any(folder.iterdir()):
+            folder.rmdir()     # stopped before anything was saved: the name stays free
+            warn("\ninterrupted before the first epoch ended; nothing was saved")
+        else:
+            warn(f"\ninterrupted: {interrupted.path} holds epoch {interrupted.epoch}; continue "
+                 f"with `python cli.py train --resume --run {folder.name}`")
+        stop_listening_to_interrupts()
         return 130
+    except BaseException:
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+        raise
     except TrainingDiverged as error:
         warn(f"error: {error}")
         return 2
@@ -221,7 +231,7 @@ def command_sample(args) -> int:
     outputs = [out, wav, args.musicxml, args.html]
     check_distinct_outputs(outputs)
     run = open_run(find_checkpoint(args.run, args.checkpoint))
-    warm_up(run.model.config, announce=warn)
+    warm_up(run.model.config, announce=warn, training=False)
     solo = run.sample(chords=args.chords, bars=args.bars, seed=args.seed,
                       temperature=args.temperature, top_k=args.top_k, tempo=args.tempo,
                       length=args.length, primer=args.primer, band=args.band, swing=args.swing,
@@ -422,7 +432,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def reopen_closed_streams() -> None:
+    """Give a closed stdin, stdout or stderr (``2>&-``) to /dev/null: otherwise Python
+    leaves sys.stderr None, and the next file opened would take over descriptor 2."""
+    for descriptor, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
+        try:
+            os.fstat(descriptor)
+        except OSError:
+            devnull = os.open(os.devnull, os.O_RDWR)
+            if devnull != descriptor:
+                os.dup2(devnull, descriptor)
+                os.close(devnull)
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(descriptor, mode, closefd=False))
+
+
+def stop_listening_to_interrupts() -> None:
+    """After the save and the message, a late second Ctrl-C must not turn status 130
+    into death by signal."""
+    import signal
+
+    from jazz_lstm.signals import DEFERRED_SIGNALS
+
+    for number in DEFERRED_SIGNALS:
+        signal.signal(number, signal.SIG_IGN)
+
+
 def main(argv=None) -> int:
+    reopen_closed_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     from lstm_np.checkpoint import CheckpointError
@@ -438,6 +475,7 @@ def main(argv=None) -> int:
         if args.debug:
             raise
         warn("interrupted")
+        stop_listening_to_interrupts()
         return 130
     except (MusicError, CheckpointError, UsageError, OSError, ValueError) as error:
         if args.debug:

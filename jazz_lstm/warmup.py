@@ -19,8 +19,9 @@ NOTICE_AFTER = 1.0
 MESSAGE = "compiling kernels (once; about 10-30 s, later starts load them from the cache)"
 
 
-def warm_up(config, announce=None) -> float:
-    """Seconds spent preparing the kernels for models like ``config`` (a ModelConfig)."""
+def warm_up(config, announce=None, *, training: bool = True) -> float:
+    """Seconds spent preparing the kernels for models like ``config`` (a ModelConfig):
+    those of training and sampling, or of sampling only."""
     from lstm_np import kernels
 
     if kernels.resolve_backend(None) != "numba":
@@ -32,14 +33,14 @@ def warm_up(config, announce=None) -> float:
         timer.daemon = True
         timer.start()
     try:
-        _exercise(config)
+        _exercise(config, training)
     finally:
         if timer is not None:
             timer.cancel()
     return time.perf_counter() - started
 
 
-def _exercise(config) -> None:
+def _exercise(config, training: bool) -> None:
     from lstm_np.generate import generate, generate_segments
     from lstm_np.model import SequenceModel
     from lstm_np.optim import make_optimizer
@@ -52,8 +53,9 @@ def _exercise(config) -> None:
     features = (np.zeros((2, 3, tiny.feature_size), tiny.dtype) if tiny.feature_size else None)
     inputs = np.array([[0, 1, 2], [2, 1, 0]])
     targets = inputs if tiny.head == "every_step" else inputs[:, -1]
-    train_epoch(model, make_optimizer("adam", lr=0.01, decay=0.0), inputs, targets, rng,
-                batch_size=2, clip_norm=1.0, features=features)
+    if training:
+        train_epoch(model, make_optimizer("adam", lr=0.01, decay=0.0), inputs, targets, rng,
+                    batch_size=2, clip_norm=1.0, features=features)
     if tiny.feature_size:
         table = np.zeros((1, 3, tiny.feature_size), tiny.dtype)
         generate_segments(model, np.array([[0]]), rng, token_costs=np.array([0, 1, 2]),

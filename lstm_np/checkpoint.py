@@ -54,6 +54,9 @@ MAX_DIRECTORY_BYTES = 4 << 20
 MAX_COMPRESSION_RATIO = 100
 RATIO_FREE_BYTES = 1 << 20
 MAX_METADATA_DEPTH = 64
+# Every JSON object or list costs Python about 60 bytes however short its text:
+# 64 MiB of "{}," would become 3 GB of dicts.  Real metadata holds a few thousand.
+MAX_METADATA_CONTAINERS = 1_000_000
 MAX_ARRAY_DIMENSIONS = 32
 MAX_NPY_HEADER_BYTES = 10_000  # numpy's own default bound on the .npy header text
 
@@ -171,6 +174,7 @@ def _encode_header(metadata: Mapping) -> np.ndarray:
         text = json.dumps(document, ensure_ascii=False, allow_nan=False, sort_keys=True)
     except (TypeError, ValueError, RecursionError) as error:
         raise CheckpointError(f"metadata is not JSON-serialisable ({_one_line(error)})") from error
+    _check_containers(text)
     return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
 
 
@@ -302,7 +306,12 @@ def _decode_header(path: Path, header: np.ndarray) -> dict:
     if header.dtype != np.uint8 or header.ndim != 1:
         raise CheckpointError(f"{path}: header is not a 1-D uint8 array; not a jazz-lstm checkpoint")
     try:
-        document = json.loads(header.tobytes().decode("utf-8"), parse_constant=_refuse_constant)
+        text = header.tobytes().decode("utf-8")
+        try:
+            _check_containers(text)
+        except CheckpointError as error:
+            raise CheckpointError(f"{path}: {error}") from None
+        document = json.loads(text, parse_constant=_refuse_constant)
         _check_depth(document)
     except RecursionError:
         raise CheckpointError(
@@ -323,6 +332,14 @@ def _refuse_constant(name: str):
 
 
 # ------------------------------------------------------------------ rules both ways
+def _check_containers(text: str) -> None:
+    """Refuse JSON text with more than MAX_METADATA_CONTAINERS objects and lists,
+    counted in the text (brackets inside strings count too: a safe overestimate)."""
+    if text.count("{") + text.count("[") > MAX_METADATA_CONTAINERS:
+        raise CheckpointError(f"metadata holds more than {MAX_METADATA_CONTAINERS:,} objects "
+                              "and lists; refusing to parse it")
+
+
 def _check_depth(document) -> None:
     """Raise RecursionError when lists and dicts nest more than MAX_METADATA_DEPTH levels.
 

@@ -549,3 +549,15 @@ def test_an_interrupted_save_keeps_the_old_checkpoint(tmp_path, monkeypatch, fai
     loaded = load_checkpoint(path)
     assert loaded.metadata == METADATA
     assert bits(loaded.params["head.b"]) == bits(params["head.b"])
+
+
+def test_metadata_of_a_million_tiny_objects_is_refused_before_parsing(tmp_path):
+    # 3 bytes of text each, about 60 bytes each once parsed: 64 MiB would be 3 GB.
+    many = {"x": [{}] * (checkpoint.MAX_METADATA_CONTAINERS + 1)}
+    with pytest.raises(CheckpointError, match="objects and lists"):
+        checkpoint_bytes({"w": np.zeros(1)}, {}, many)
+    header = json.dumps({"format_version": checkpoint.FORMAT_VERSION, "metadata": many})
+    path = write_archive(tmp_path / "many.npz",
+                         [("header.npy", npy(np.frombuffer(header.encode(), np.uint8))),
+                          ("param/w.npy", npy(np.zeros(1)))])
+    assert "objects and lists" in refused(path)

@@ -186,3 +186,13 @@ def test_mutated_metadata_gives_a_solo_or_a_checkpoint_error(small_run, tmp_path
     except CheckpointError:
         return
     assert len(solo.song.measures) == 2
+
+
+def test_a_closed_stderr_stops_nothing(tmp_path):
+    result = subprocess.run(
+        f"{sys.executable} {CLI} train --data {SMALL_PIECE} --epochs 2 --hidden 4 --run quiet 2>&-",
+        shell=True, cwd=tmp_path, capture_output=False, stdout=subprocess.PIPE, text=True,
+        timeout=300)
+    assert result.returncode == 0
+    assert "wrote runs/quiet/model.npz" in result.stdout
+    assert load_checkpoint(tmp_path / "runs" / "quiet" / "model.npz").metadata["epoch"] == 2
