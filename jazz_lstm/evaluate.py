@@ -62,8 +62,9 @@ class Evaluation:
 def evaluate_run(run, *, data=None, bars=None, segments: int | None = None, seed: int = 0,
                  quick: bool = False, segment_bars: int = SEGMENT_BARS) -> Evaluation:
     """Evaluate an open ``jazz_lstm.Run``; figures are fixed by ``seed``."""
-    from jazz_lstm.evaluation.report import (Report, copying_section, prediction_section,
-                                             role_section, similarity_section)
+    from jazz_lstm.evaluation.report import (Report, copying_section, means_section,
+                                             prediction_section, role_section,
+                                             similarity_section)
     from jazz_lstm.scoring import runs_of, score
 
     metadata = run.metadata
@@ -83,7 +84,7 @@ def evaluate_run(run, *, data=None, bars=None, segments: int | None = None, seed
     notes.append(f"{runs.unknown} of {runs.tokens} held-out tokens "
                  f"({100 * runs.oov_rate:.2f}%) are outside the vocabulary: never scored, "
                  "and the piece is cut there")
-    similarity, copying, roles = {}, {}, {}
+    similarity, copying, roles, means = {}, {}, {}, {}
     if metadata["encoding"] == "grammar":
         count = segments or (QUICK_SEGMENTS if quick else DEFAULT_SEGMENTS)
         real = _real_segments(held_out, segment_bars, count, seed)
@@ -96,6 +97,7 @@ def evaluate_run(run, *, data=None, bars=None, segments: int | None = None, seed
             generated, pieces = _generated(run, real, training, seed)
             similarity = similarity_section(real, generated, seed)
             roles = role_section(real, generated)
+            means = means_section(real, generated)
             copying = copying_section(training, pieces)
             notes.append(f"{len(real)} real segments of {segment_bars} bars, one solo each "
                          "from the model and from the bigram baseline")
@@ -103,7 +105,7 @@ def evaluate_run(run, *, data=None, bars=None, segments: int | None = None, seed
             notes.append(f"fewer than 3 held-out segments of {segment_bars} bars: "
                          "no comparison of generated and real solos")
     report = Report(prediction=prediction, oov_rate=runs.oov_rate,
-                    similarity=similarity, copying=copying, roles=roles)
+                    similarity=similarity, copying=copying, roles=roles, means=means)
     return Evaluation(report, described, notes)
 
 

@@ -116,9 +116,22 @@ def test_report_is_deterministic_and_plain_json():
     first = json.dumps(to_json(small_report(seed=7)), sort_keys=True)
     assert first == json.dumps(to_json(small_report(seed=7)), sort_keys=True)
     assert set(json.loads(first)) == {"prediction", "oov_rate", "similarity", "copying",
-                                      "roles", "summary"}
+                                      "roles", "means", "summary"}
     # The seed picks the real-vs-real halves.
     assert first != json.dumps(to_json(small_report(seed=8)), sort_keys=True)
+
+
+def test_means_are_the_plain_averages_of_the_scalar_features():
+    # Two one-bar segments of 4/4 over C: 4 quarter notes, and 2 half notes.
+    from music.chords import make_chord
+    from music.song import Measure, Note
+
+    c = make_chord("C")
+    four = [Measure(4, [Note(i, 1, 60 + 2 * i) for i in range(4)], [c])]
+    two = [Measure(4, [Note(0, 2, 60), Note(2, 2, 67)], [c])]
+    means = report_module.means_section([four, two], {"model": [two, two]})
+    assert means["real"]["notes_per_bar"] == 3.0 and means["model"]["notes_per_bar"] == 2.0
+    assert means["real"]["pitch_range"] == (6 + 7) / 2 and means["model"]["pitch_range"] == 7.0
 
 
 def test_real_segments_are_capped_by_a_seeded_sample(monkeypatch):

@@ -123,7 +123,10 @@ def test_evaluate_reports_every_section_with_fixed_figures(validated_run):
     assert first == again
     # The keys the README documents.
     assert set(first) >= {"held_out", "notes", "prediction", "oov_rate", "similarity",
-                          "copying", "roles", "summary"}
+                          "copying", "roles", "means", "summary"}
+    assert set(first["means"]) == {"real", "lstm", "bigram"}
+    # Every exact-grammar solo is on the grid: no onset off it.
+    assert first["means"]["lstm"]["off_grid_share"] == 0.0
     assert list(first["prediction"])[:1] == ["lstm"]
     assert set(first["prediction"]) == {"lstm", "unigram", "bigram", "trigram", "interpolated"}
     for entry in first["prediction"].values():

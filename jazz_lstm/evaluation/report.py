@@ -17,6 +17,8 @@ rules (``ngram``): ids outside the training vocabulary are context only and
 never scored, and contexts start afresh in every piece.
 roles        name -> {"chord", "scale", "approach", "other"}: shares of all the
              notes of "real" and of each generated source (pooled over segments).
+means        name -> {scalar feature: plain mean over the segments} for "real"
+             and each generated source (notes per bar, range, off-grid share...).
 
 At most MAX_REAL_SEGMENTS real segments are compared (a seeded sample when
 there are more) so that the pairwise distances stay cheap.  The summary
@@ -30,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from jazz_lstm.evaluation.copying import COPY_LENGTHS, copying
-from jazz_lstm.evaluation.features import ROLE_FEATURES, segment_features
+from jazz_lstm.evaluation.features import FEATURE_NAMES, ROLE_FEATURES, segment_features
 from jazz_lstm.evaluation.ngram import cross_entropy, fit_baselines, oov_rate
 from jazz_lstm.evaluation.overlap import compare_sets, split_halves
 
@@ -49,6 +51,7 @@ class Report:
     similarity: dict = field(default_factory=dict)
     copying: dict = field(default_factory=dict)
     roles: dict = field(default_factory=dict)
+    means: dict = field(default_factory=dict)
 
     @property
     def summary(self) -> str:
@@ -122,6 +125,19 @@ def role_shares(segments) -> dict:
     return {role: features[name] for role, name in zip(ROLE_NAMES, ROLE_FEATURES)}
 
 
+SCALAR_FEATURES = tuple(name for name in FEATURE_NAMES if not name.endswith("_histogram"))
+
+
+def means_section(real_segments, generated_segments: dict) -> dict:
+    """source -> {scalar feature: its plain mean over the source's segments}, for
+    "real" and each generated source: the figures behind the overlapping areas."""
+    sources = {"real": list(real_segments), **generated_segments}
+    return {name: {feature: float(np.mean([segment_features(segment)[feature]
+                                           for segment in segments]))
+                   for feature in SCALAR_FEATURES}
+            for name, segments in sources.items()}
+
+
 def role_section(real_segments, generated_segments: dict) -> dict:
     section = {"real": role_shares(real_segments)}
     section.update({name: role_shares(segments) for name, segments in generated_segments.items()})
@@ -140,7 +156,8 @@ def build_report(*, training_pieces, held_out_pieces, vocabulary_size: int, real
         oov_rate=oov_rate(held_out_pieces, vocabulary_size),
         similarity=similarity_section(real_segments, generated_segments, seed),
         copying=copying_section(training_pieces, generated_pieces),
-        roles=role_section(real_segments, generated_segments))
+        roles=role_section(real_segments, generated_segments),
+        means=means_section(real_segments, generated_segments))
 
 
 BASELINE_NAMES = ("unigram", "bigram", "trigram", "interpolated")
@@ -215,6 +232,12 @@ def format_table(report: Report) -> str:
                              for name in names] for feature in features]
         rows.append(["mean"] + [f"{report.similarity[name]['mean_oa']:.2f}" for name in names])
         lines += _rows(["feature"] + names, rows)
+    if report.means:
+        names = list(report.means)
+        lines.append("scalar features: plain means over the segments")
+        lines += _rows(["feature"] + names,
+                       [[feature] + [f"{report.means[name][feature]:.3f}" for name in names]
+                        for feature in SCALAR_FEATURES])
     if report.copying:
         lines.append("copying: generated token n-grams found verbatim in the training pieces")
         lines += _rows(("source", "8-grams", "16-grams", "longest run"),
@@ -231,7 +254,7 @@ def format_table(report: Report) -> str:
 
 def to_json(report: Report) -> dict:
     """Plain JSON types: {"prediction", "oov_rate", "similarity", "copying",
-    "roles", "summary"}, the sections as in the module docstring."""
+    "roles", "means", "summary"}, the sections as in the module docstring."""
     return {"prediction": report.prediction, "oov_rate": float(report.oov_rate),
             "similarity": report.similarity, "copying": report.copying,
-            "roles": report.roles, "summary": report.summary}
+            "roles": report.roles, "means": report.means, "summary": report.summary}
