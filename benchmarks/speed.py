@@ -4,6 +4,9 @@
     python -m benchmarks.speed --loss-curve 100      # float32 vs float64, course preset
     python -m benchmarks.speed --loss-curve 100 --data ../shared/data/original_metheny.mid
     python -m benchmarks.speed --compile-times       # Numba, cold and warm cache
+    python -m benchmarks.speed --reading             # Metheny and WJazzD, caches cold and warm
+    python -m benchmarks.speed --time-to-quality deepjazz|lofi|all
+    python -m benchmarks.speed [--all]               # every figure of issue 14 and its target
 
 Contenders: ours with the Numba kernels, ours on the NumPy path, and, when
 torch imports, the same model in PyTorch (nn.LSTM, whose CPU kernel is
@@ -28,6 +31,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -57,6 +61,7 @@ class Preset:
     windows: int
     repeats: int
     note: str
+    feature_size: int = 0
 
     @property
     def train(self) -> TrainConfig:
@@ -64,7 +69,7 @@ class Preset:
 
     @property
     def config(self) -> ModelConfig:
-        return model_config(self.train, self.vocab_size)
+        return model_config(self.train, self.vocab_size, self.feature_size)
 
     @property
     def steps(self) -> int:
@@ -83,25 +88,42 @@ PRESETS = {
     "lofi": Preset("lofi", vocab_size=300, windows=1024, repeats=3,
                    note="three LSTMs of 512, dropout 0.3, BatchNorm, Dense 256 + ReLU, "
                         "BatchNorm, softmax at the last step, RMSprop"),
+    # WJazzD in the exact grammar: ~1300 tokens, 45 features of the place and the chords.
+    "jazz": Preset("jazz", vocab_size=1300, windows=512, repeats=7, feature_size=45,
+                   note="one LSTM of 256 hearing the token and 45 dense features, dropout 0.2, "
+                        "softmax at every step, Adam"),
 }
 SAMPLE_TOKENS = 400
 
 
 def random_data(preset: Preset, seed: int = 0):
+    """(inputs (N, T), targets (N, T) or (N,), features (N, T, F) or None) of random tokens."""
     rng = np.random.default_rng(seed)
     vocab = preset.config.vocab_size
     inputs = rng.integers(0, vocab, size=(preset.windows, preset.steps))
     target_shape = inputs.shape if preset.config.head == "every_step" else (preset.windows,)
-    return inputs, rng.integers(0, vocab, size=target_shape)
+    targets = rng.integers(0, vocab, size=target_shape)
+    features = (rng.standard_normal((*inputs.shape, preset.feature_size)).astype(np.float32)
+                if preset.feature_size else None)
+    return inputs, targets, features
 
 
 # ----- contenders: each a zero-argument callable that runs one unit ------
-def ours_epoch(preset: Preset, backend: str, seed: int = 0):
-    model = SequenceModel(preset.config, rng=np.random.default_rng(seed), backend=backend)
-    optimizer = make_optimizer(preset.train.optimizer, lr=preset.train.lr, decay=preset.train.decay)
-    inputs, targets = random_data(preset, seed)
+def ours_trainer(config: ModelConfig, train: TrainConfig, data, backend: str = "numba",
+                 seed: int = 0):
+    """(model, epoch): one epoch of lstm_np training on ``data`` (inputs,
+    targets, features or None) per call of ``epoch()``, returning its loss."""
+    model = SequenceModel(config, rng=np.random.default_rng(seed), backend=backend)
+    optimizer = make_optimizer(train.optimizer, lr=train.lr, decay=train.decay)
+    inputs, targets, features = data
     rng = np.random.default_rng(seed + 1)
-    return lambda: train_epoch(model, optimizer, inputs, targets, rng, preset.batch_size)
+    batch_size = min(train.batch_size, len(inputs))
+    return model, lambda: train_epoch(model, optimizer, inputs, targets, rng, batch_size,
+                                      train.clip_norm, features=features)[0]
+
+
+def ours_epoch(preset: Preset, backend: str, seed: int = 0):
+    return ours_trainer(preset.config, preset.train, random_data(preset, seed), backend, seed)[1]
 
 
 def ours_sampler(backend: str, tokens: int, seed: int = 0):
@@ -118,8 +140,8 @@ def torch_model(config: ModelConfig):
 
         def __init__(self):
             super().__init__()
-            self.lstm = nn.LSTM(config.vocab_size, config.hidden_size, config.num_layers,
-                                batch_first=True, dropout=config.dropout)
+            self.lstm = nn.LSTM(config.vocab_size + config.feature_size, config.hidden_size,
+                                config.num_layers, batch_first=True, dropout=config.dropout)
             # nn.LSTM drops out between layers only; SequenceModel also after the last.
             self.drop = nn.Dropout(config.dropout)
             features = config.hidden_size
@@ -132,8 +154,8 @@ def torch_model(config: ModelConfig):
                 features = config.dense_size
             self.out = nn.Linear(features, config.vocab_size)
 
-        def forward(self, one_hot):
-            hs, _ = self.lstm(one_hot)
+        def forward(self, inputs):
+            hs, _ = self.lstm(inputs)
             features = hs if config.head == "every_step" else hs[:, -1]
             features = features.reshape(-1, config.hidden_size)
             features = self.drop(self.norm_lstm(features))
@@ -144,32 +166,49 @@ def torch_model(config: ModelConfig):
     return Model()
 
 
-def torch_epoch(preset: Preset, seed: int = 0):
+def torch_inputs(config: ModelConfig, ids, features=None):
+    """What the PyTorch twin reads: one-hot tokens, with the features beside them."""
+    one_hot = torch.nn.functional.one_hot(torch.from_numpy(np.asarray(ids)),
+                                          config.vocab_size).float()
+    if features is None:
+        return one_hot
+    return torch.cat([one_hot, torch.from_numpy(np.asarray(features, np.float32))], dim=-1)
+
+
+def torch_trainer(config: ModelConfig, train: TrainConfig, data, seed: int = 0):
+    """(model, epoch) like ``ours_trainer``, in PyTorch (Keras's RMSprop: rho 0.9, eps 1e-7)."""
     torch.manual_seed(seed)
-    config = preset.config
     model = torch_model(config).train()
-    train = preset.train
     if train.optimizer == "adam":
         optimizer = torch.optim.Adam(model.parameters(), lr=train.lr, eps=1e-7)
     else:
         optimizer = torch.optim.RMSprop(model.parameters(), lr=train.lr, alpha=0.9, eps=1e-7)
-    inputs, targets = random_data(preset, seed)
-    one_hot = torch.nn.functional.one_hot(torch.from_numpy(inputs), config.vocab_size).float()
-    targets = torch.from_numpy(targets)
+    inputs, targets, features = data
+    inputs = torch_inputs(config, inputs, features)   # built once, before any timing
+    targets = torch.from_numpy(np.asarray(targets))
     generator = torch.Generator().manual_seed(seed + 1)
+    batch_size = min(train.batch_size, len(inputs))
 
     def epoch():
-        order = torch.randperm(len(one_hot), generator=generator)
-        for start in range(0, len(order), preset.batch_size):
-            rows = order[start:start + preset.batch_size]
+        model.train()
+        order = torch.randperm(len(inputs), generator=generator)
+        total = 0.0
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
             optimizer.zero_grad(set_to_none=True)
-            logits = model(one_hot[rows])
+            logits = model(inputs[rows])
             loss = torch.nn.functional.cross_entropy(
                 logits.reshape(-1, config.vocab_size), targets[rows].reshape(-1))
             loss.backward()
             optimizer.step()
+            total += float(loss.detach()) * len(rows)
+        return total / len(inputs)
 
-    return epoch
+    return model, epoch
+
+
+def torch_epoch(preset: Preset, seed: int = 0):
+    return torch_trainer(preset.config, preset.train, random_data(preset, seed), seed)[1]
 
 
 def torch_sampler(tokens: int, seed: int = 0):
@@ -352,7 +391,32 @@ def compile_times():
     return {"cold_cache_s": runs[0], "warm_cache_s": runs[1]}
 
 
+def run_presets(names, args) -> dict:
+    report = {}
+    for name in names:
+        report[name] = bench_preset(name, args.repeats, args.windows, not args.no_numpy)
+        if not args.json:
+            print_result(report[name])
+    return report
+
+
+def run_races(names, args) -> dict:
+    from benchmarks import quality
+
+    report = {}
+    for name in names:
+        race = quality.RACES[name]
+        ids, vocab_size = quality.token_stream(args.wjazzd, race.tokens)
+        report[name] = quality.race_recipes(race, ids, vocab_size, on_epoch=None if args.json
+                                            else quality.print_epoch)
+        if not args.json:
+            quality.print_race(report[name])
+    return report
+
+
 def main(argv=None):
+    from benchmarks import quality, reading, targets
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", choices=sorted(PRESETS) + ["sample"])
     parser.add_argument("--repeats", type=int, default=0, help="timed runs per contender")
@@ -364,20 +428,46 @@ def main(argv=None):
     parser.add_argument("--data", default="", metavar="FILE",
                         help="--loss-curve on this music file's tokens (default: Markov data)")
     parser.add_argument("--compile-times", action="store_true",
-                        help="Numba first-use time with a cold and a warm cache")
+                        help="Numba first use time with a cold and a warm cache")
+    parser.add_argument("--reading", action="store_true",
+                        help="Metheny and WJazzD read in fresh processes, caches cold and warm")
+    parser.add_argument("--time-to-quality", choices=sorted(quality.RACES) + ["all"],
+                        help="every-step training in lstm_np against the original last-step "
+                             "recipe in PyTorch, to the same validation loss")
+    parser.add_argument("--wjazzd", default=str(reading.WJAZZD), metavar="FOLDER",
+                        help="the WJazzD folder for --time-to-quality and --reading")
+    parser.add_argument("--all", action="store_true",
+                        help="reading, jazz and sample presets, both races, and the targets")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    if not (args.preset or args.loss_curve or args.compile_times):
-        parser.error("give --preset, --loss-curve or --compile-times")
     if not kernels.numba_available():
         parser.error("numba is not installed")
     if torch is not None:
         torch.set_num_threads(TORCH_THREADS)
-    report = {}
-    if args.preset:
-        report["speed"] = bench_preset(args.preset, args.repeats, args.windows, not args.no_numpy)
+    everything = args.all or not (args.preset or args.loss_curve or args.compile_times
+                                  or args.reading or args.time_to_quality)
+    report = {"load_before": os.getloadavg()}
+    if args.reading or everything:
+        report["reading"] = reading.reading_times(args.repeats or 3, wjazzd=Path(args.wjazzd))
         if not args.json:
-            print_result(report["speed"])
+            reading.print_reading(report["reading"])
+    presets = [args.preset] if args.preset else []
+    if everything:
+        presets = ["jazz", "sample"]
+    if presets:
+        report["presets"] = run_presets(presets, args)
+    if args.preset:
+        report["speed"] = report["presets"][args.preset]
+    races = [] if not args.time_to_quality else (
+        sorted(quality.RACES) if args.time_to_quality == "all" else [args.time_to_quality])
+    if everything:
+        races = sorted(quality.RACES)
+    if races:
+        if torch is None:
+            parser.error("--time-to-quality races PyTorch: pip install torch==2.13.0")
+        if not Path(args.wjazzd).is_dir():
+            parser.error(f"--time-to-quality needs the WJazzD folder; {args.wjazzd} is absent")
+        report["races"] = run_races(races, args)
     if args.loss_curve:
         losses32, losses64 = loss_curves(args.loss_curve, source=args.data)
         gap = np.abs(losses32 - losses64)
@@ -394,8 +484,15 @@ def main(argv=None):
             print("Numba first use (import + course epoch + generation): "
                   f"cold cache {report['compile']['cold_cache_s']:.2f} s, "
                   f"warm cache {report['compile']['warm_cache_s']:.2f} s")
+    report["load_after"] = os.getloadavg()
+    report["targets"] = targets.target_rows(report)
     if args.json:
         print(json.dumps(report, indent=2))
+    elif report["targets"]:
+        targets.print_targets(report["targets"])
+        print("load average before/after: " + " / ".join(
+            f"{a:.2f} {b:.2f} {c:.2f}" for a, b, c in (report["load_before"],
+                                                        report["load_after"])))
 
 
 if __name__ == "__main__":

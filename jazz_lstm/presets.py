@@ -84,11 +84,22 @@ PRESETS = {
                         head="last_step", windows="deepjazz", window_length=100, window_step=1,
                         optimizer="rmsprop", lr=0.001, decay=0.0, epochs=50, batch_size=64,
                         batch_norm=True),
+    # The same two models trained with a target at every step of windows laid back
+    # to back, so each token passes through the network once per epoch instead of
+    # window_length times (benchmarks/README.md: time to quality).
+    "deepjazz-stream": TrainConfig(hidden_size=128, num_layers=2, dropout=0.2,
+                                   head="every_step", windows="stream", window_length=64,
+                                   optimizer="rmsprop", lr=0.003, decay=0.0, epochs=200,
+                                   batch_size=16, temperature=0.5),
+    "lofi-stream": TrainConfig(hidden_size=512, num_layers=3, dropout=0.3, dense_size=256,
+                               head="every_step", windows="stream", window_length=100,
+                               optimizer="rmsprop", lr=0.002, decay=0.0, epochs=200,
+                               batch_size=8, batch_norm=True),
     # Real jazz (the Weimar Jazz Database solos) in the exact grammar: every token a
     # target in every epoch, sizes chosen by validation loss (see the README).
     "jazz": TrainConfig(hidden_size=256, num_layers=1, dropout=0.2, head="every_step",
                         windows="stream", window_length=64, optimizer="adam", lr=0.003,
-                        decay=0.0, epochs=40, batch_size=32, temperature=1.0, patience=4),
+                        decay=0.0, epochs=40, batch_size=32, temperature=0.8, patience=4),
 }
 # Checkpoints written before a setting existed behaved as these values say.
 LEGACY_SETTINGS = {"grammar": "classic", "validation_share": 0.0, "patience": 0}

@@ -1,5 +1,6 @@
 """benchmarks.speed runs end to end on tiny sizes (no timings are asserted, ever)."""
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -61,3 +62,143 @@ def test_loss_curves_run_on_a_music_file():
     losses32, losses64 = speed.loss_curves(epochs=2, source="music21:leadSheet/fosterBrownHair.mxl")
     assert losses32.shape == losses64.shape == (2,)
     assert np.all(np.isfinite(losses32)) and abs(losses32[0] - losses64[0]) < 1e-4
+
+
+def test_the_jazz_benchmark_hears_45_features_beside_the_token():
+    preset = speed.PRESETS["jazz"]
+    inputs, targets, features = speed.random_data(preset)
+    assert preset.config.feature_size == 45 and preset.train.head == "every_step"
+    assert inputs.shape == targets.shape == (preset.windows, preset.steps)
+    assert features.shape == (preset.windows, preset.steps, 45)
+
+
+@pytest.mark.skipif(speed.torch is None, reason="torch is not installed")
+def test_the_pytorch_twin_reads_one_hot_tokens_with_the_features_beside_them():
+    from lstm_np.model import ModelConfig
+
+    config = ModelConfig(vocab_size=4, hidden_size=3, feature_size=2)
+    inputs = speed.torch_inputs(config, np.array([[2, 0]]), np.array([[[0.5, -1.0], [2.0, 3.0]]]))
+    np.testing.assert_array_equal(inputs.numpy(), [[[0, 0, 1, 0, 0.5, -1.0],
+                                                    [1, 0, 0, 0, 2.0, 3.0]]])
+    model = speed.torch_model(config)
+    assert model.lstm.input_size == 6
+    assert tuple(model(inputs).shape) == (2, 4)    # every step of the one window
+
+
+@pytest.mark.parametrize("name", ["deepjazz", "lofi"])
+def test_the_stream_recipes_keep_the_model_and_change_the_schedule(name):
+    from jazz_lstm.presets import PRESETS
+
+    original, stream = PRESETS[name], PRESETS[f"{name}-stream"]
+    architecture = ("hidden_size", "num_layers", "dropout", "dense_size", "batch_norm")
+    assert ([getattr(stream, field) for field in architecture]
+            == [getattr(original, field) for field in architecture])
+    assert (original.head, stream.head, stream.windows) == ("last_step", "every_step", "stream")
+
+
+# ----- time to quality ---------------------------------------------------------
+def test_validation_windows_score_every_held_out_token_after_its_context():
+    from benchmarks.quality import validation_windows
+
+    inputs, targets = validation_windows(np.arange(10) * 10, cut=7, context=3)
+    np.testing.assert_array_equal(inputs, [[40, 50, 60], [50, 60, 70], [60, 70, 80]])
+    np.testing.assert_array_equal(targets, [70, 80, 90])
+    with pytest.raises(ValueError, match="cut 2 must lie in"):
+        validation_windows(np.arange(10), cut=2, context=3)
+
+
+def test_time_to_a_target_counts_epochs_at_the_median_epoch_time():
+    from benchmarks.quality import time_to
+
+    # Epochs of 1, 3, 2 and 10 s (median 2.5 s); the loss first reaches 3.5 at epoch 3.
+    assert time_to(3.5, [1.0, 3.0, 2.0, 10.0], [5.0, 4.0, 3.0, 2.0]) == {
+        "epochs": 3, "seconds": 7.5, "seconds_summed": 6.0}
+    assert time_to(1.0, [1.0], [2.0])["epochs"] is None
+
+
+def test_the_unigram_baseline_is_add_one_smoothed_training_frequencies():
+    from benchmarks.quality import unigram_validation
+
+    # Training head [0, 0, 1]: counts 2, 1, 0 plus one each -> 3/6, 2/6, 1/6.
+    loss = unigram_validation(np.array([0, 0, 1, 2, 0]), cut=3, vocab_size=3)
+    assert loss == pytest.approx(-(np.log(1 / 6) + np.log(3 / 6)) / 2)
+
+
+def test_the_race_runs_whoever_has_trained_least_and_stops_on_patience(monkeypatch):
+    from benchmarks import quality
+
+    clock = [0.0]
+    monkeypatch.setattr(quality.time, "perf_counter", lambda: clock[0])
+    calls = []
+
+    def runner(name, seconds, losses, epochs, patience):
+        def epoch():
+            calls.append(name)
+            clock[0] += seconds
+        return quality.Runner(epoch, lambda: losses[len(calls_of(name)) - 1], epochs,
+                              patience, [], [])
+
+    def calls_of(name):
+        return [call for call in calls if call == name]
+
+    # slow: 3 s epochs, its budget of 2 epochs; fast: 1 s epochs, stops when
+    # 2 epochs bring nothing better than its second (losses 5, 4, 4, 6).
+    runners = {"slow": runner("slow", 3.0, [9, 8], 2, 10),
+               "fast": runner("fast", 1.0, [5, 4, 4, 6], 50, 2)}
+    quality.run_race(runners)
+    assert calls == ["slow", "fast", "fast", "fast", "slow", "fast"]
+    assert runners["fast"].losses == [5, 4, 4, 6] and runners["slow"].seconds == [3.0, 3.0]
+
+
+@pytest.mark.slow   # ~8 s on a loaded machine: Numba and PyTorch warm up on new shapes
+@pytest.mark.skipif(speed.torch is None, reason="torch is not installed")
+def test_a_tiny_race_reports_both_recipes_against_one_target():
+    from benchmarks import quality
+
+    markov = speed.PRESETS["course"]
+    inputs, _, vocab = speed.markov_windows(replace(markov, windows=4), seed=0)
+    ids = inputs.reshape(-1)[:100]
+    race = quality.Race("deepjazz", "deepjazz-stream", tokens=100, hidden_size=4, epochs=2)
+    report = quality.race_recipes(race, ids, vocab)
+    results = report["results"]
+    assert [result["preset"] for result in results.values()] == ["deepjazz", "deepjazz-stream"]
+    assert report["target"] == max(result["best_validation"] for result in results.values())
+    assert all(result["epochs_run"] == 2 and result["epochs"] is not None
+               for result in results.values())
+    assert results["every-step (ours)"]["window_length"] == 64
+    assert report["validation_tokens"] == 10 and report["context"] == 20
+
+
+def test_shrinking_a_race_shrinks_both_recipes_alike():
+    from benchmarks.quality import RACES
+
+    race = RACES["lofi"]
+    for preset in (race.original, race.every_step):
+        recipe = race.recipe(preset)
+        assert (recipe.hidden_size, recipe.dense_size) == (64, 32) and recipe.epochs <= 50
+    assert "shrunk to LSTMs of 64, dense 32" == race.shrunk
+
+
+# ----- reading and targets ---------------------------------------------------------
+def test_reading_times_a_wjazzd_folder_cold_then_warm(tmp_path):
+    from benchmarks import reading
+    from tests.test_wjazzd import note_row, write_solo
+
+    write_solo(tmp_path, "A_One", [note_row(1, 1, 60)])
+    write_solo(tmp_path, "B_Two", [note_row(1, 2, 62)])
+    figures = reading.reading_times(1, metheny=tmp_path / "absent.mid", wjazzd=tmp_path)
+    assert set(figures) == {"wjazzd cold", "wjazzd warm"}
+    assert all(figure["songs"] == 2 and figure["runs"] == 1 and figure["cache_bytes"] > 0
+               for figure in figures.values())
+
+
+def test_targets_say_which_figures_hold():
+    from benchmarks.targets import target_rows
+
+    report = {"reading": {"wjazzd warm": {"median": 1.5}, "metheny cold": {"median": 0.5}},
+              "presets": {"jazz": {"ratio": {"ours numba": 1.2}},
+                          "sample": {"ratio": {"ours numba": 4.0}}},
+              "races": {"lofi": {"shrunk": "shrunk to LSTMs of 64", "ratio": 7.0}}}
+    assert [(measured, target, holds) for _, measured, target, holds in target_rows(report)] == [
+        ("0.50 s", "<= 1 s", True), ("1.50 s", "<= 1 s", False), ("1.20x", ">= 1x", True),
+        ("4.00x", ">= 5x", False), ("7.0x", ">= 5x", True)]
