@@ -132,16 +132,23 @@ def ours_sampler(backend: str, tokens: int, seed: int = 0):
     return lambda: generate(model, primer, tokens, np.random.default_rng(seed), temperature=0)
 
 
-def torch_model(config: ModelConfig):
+def torch_model(config: ModelConfig, embedding: int = 0):
+    """SequenceModel's twin; ``embedding`` > 0 puts an nn.Embedding of that width
+    in front of the LSTMs instead of one-hot inputs (another, factorized model:
+    what a PyTorch user would write; tokens only)."""
     nn = torch.nn
+    if embedding and config.feature_size:
+        raise ValueError("the embedding twin reads tokens only, not features")
 
     class Model(nn.Module):
         """nn.LSTM stack -> dropout -> (Dense + ReLU + dropout) -> Dense, like SequenceModel."""
 
         def __init__(self):
             super().__init__()
-            self.lstm = nn.LSTM(config.vocab_size + config.feature_size, config.hidden_size,
-                                config.num_layers, batch_first=True, dropout=config.dropout)
+            self.embed = nn.Embedding(config.vocab_size, embedding) if embedding else None
+            self.lstm = nn.LSTM(embedding or config.vocab_size + config.feature_size,
+                                config.hidden_size, config.num_layers, batch_first=True,
+                                dropout=config.dropout)
             # nn.LSTM drops out between layers only; SequenceModel also after the last.
             self.drop = nn.Dropout(config.dropout)
             features = config.hidden_size
@@ -155,7 +162,7 @@ def torch_model(config: ModelConfig):
             self.out = nn.Linear(features, config.vocab_size)
 
         def forward(self, inputs):
-            hs, _ = self.lstm(inputs)
+            hs, _ = self.lstm(inputs if self.embed is None else self.embed(inputs))
             features = hs if config.head == "every_step" else hs[:, -1]
             features = features.reshape(-1, config.hidden_size)
             features = self.drop(self.norm_lstm(features))
@@ -166,8 +173,11 @@ def torch_model(config: ModelConfig):
     return Model()
 
 
-def torch_inputs(config: ModelConfig, ids, features=None):
-    """What the PyTorch twin reads: one-hot tokens, with the features beside them."""
+def torch_inputs(config: ModelConfig, ids, features=None, embedding: int = 0):
+    """What the PyTorch twin reads: one-hot tokens, with the features beside them
+    (the embedding twin: the token ids)."""
+    if embedding:
+        return torch.from_numpy(np.asarray(ids, np.int64))
     one_hot = torch.nn.functional.one_hot(torch.from_numpy(np.asarray(ids)),
                                           config.vocab_size).float()
     if features is None:
@@ -175,16 +185,17 @@ def torch_inputs(config: ModelConfig, ids, features=None):
     return torch.cat([one_hot, torch.from_numpy(np.asarray(features, np.float32))], dim=-1)
 
 
-def torch_trainer(config: ModelConfig, train: TrainConfig, data, seed: int = 0):
+def torch_trainer(config: ModelConfig, train: TrainConfig, data, seed: int = 0,
+                  embedding: int = 0):
     """(model, epoch) like ``ours_trainer``, in PyTorch (Keras's RMSprop: rho 0.9, eps 1e-7)."""
     torch.manual_seed(seed)
-    model = torch_model(config).train()
+    model = torch_model(config, embedding).train()
     if train.optimizer == "adam":
         optimizer = torch.optim.Adam(model.parameters(), lr=train.lr, eps=1e-7)
     else:
         optimizer = torch.optim.RMSprop(model.parameters(), lr=train.lr, alpha=0.9, eps=1e-7)
     inputs, targets, features = data
-    inputs = torch_inputs(config, inputs, features)   # built once, before any timing
+    inputs = torch_inputs(config, inputs, features, embedding)   # built once, before timing
     targets = torch.from_numpy(np.asarray(targets))
     generator = torch.Generator().manual_seed(seed + 1)
     batch_size = min(train.batch_size, len(inputs))

@@ -85,6 +85,19 @@ def test_the_pytorch_twin_reads_one_hot_tokens_with_the_features_beside_them():
     assert tuple(model(inputs).shape) == (2, 4)    # every step of the one window
 
 
+@pytest.mark.skipif(speed.torch is None, reason="torch is not installed")
+def test_the_embedding_twin_reads_token_ids():
+    from lstm_np.model import ModelConfig
+
+    config = ModelConfig(vocab_size=5, hidden_size=4, head="last_step")
+    model = speed.torch_model(config, embedding=3)
+    ids = speed.torch_inputs(config, np.array([[4, 1, 0]]), embedding=3)
+    assert ids.tolist() == [[4, 1, 0]] and model.lstm.input_size == 3
+    assert tuple(model(ids).shape) == (1, 5)
+    with pytest.raises(ValueError, match="tokens only"):
+        speed.torch_model(ModelConfig(vocab_size=5, feature_size=2), embedding=3)
+
+
 @pytest.mark.parametrize("name", ["deepjazz", "lofi"])
 def test_the_stream_recipes_keep_the_model_and_change_the_schedule(name):
     from jazz_lstm.presets import PRESETS
@@ -158,13 +171,17 @@ def test_a_tiny_race_reports_both_recipes_against_one_target():
     markov = speed.PRESETS["course"]
     inputs, _, vocab = speed.markov_windows(replace(markov, windows=4), seed=0)
     ids = inputs.reshape(-1)[:100]
-    race = quality.Race("deepjazz", "deepjazz-stream", tokens=100, hidden_size=4, epochs=2)
+    race = quality.Race("deepjazz", "deepjazz-stream", tokens=100, hidden_size=4, epochs=2,
+                        embedding=3)
     report = quality.race_recipes(race, ids, vocab)
     results = report["results"]
-    assert [result["preset"] for result in results.values()] == ["deepjazz", "deepjazz-stream"]
-    assert report["target"] == max(result["best_validation"] for result in results.values())
-    assert all(result["epochs_run"] == 2 and result["epochs"] is not None
-               for result in results.values())
+    assert [(result["preset"], result["embedding"]) for result in results.values()] == [
+        ("deepjazz", 0), ("deepjazz-stream", 0), ("deepjazz", 3)]
+    # The target is set by the two recipes of the same model, never by the embedding twin.
+    raced = [results["original (pytorch)"], results["every-step (ours)"]]
+    assert report["target"] == max(result["best_validation"] for result in raced)
+    assert all(result["epochs_run"] == 2 and result["epochs"] is not None for result in raced)
+    assert report["ratio"] == report["ratios"]["original (pytorch)"]
     assert results["every-step (ours)"]["window_length"] == 64
     assert report["validation_tokens"] == 10 and report["context"] == 20
 
