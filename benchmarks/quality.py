@@ -94,8 +94,8 @@ class Race:
 RACES = {
     "deepjazz": Race("deepjazz", "deepjazz-stream", tokens=60_000, epochs=5,
                      patience=(3, 15), embedding=128),
-    "lofi": Race("lofi", "lofi-stream", tokens=6_000, hidden_size=64, dense_size=32,
-                 epochs=4, patience=(2, 15)),
+    "lofi": Race("lofi", "lofi-stream", tokens=20_000, hidden_size=64, dense_size=32,
+                 epochs=6, patience=(2, 15)),
 }
 
 

@@ -89,7 +89,7 @@ PRESETS = {
     # window_length times (benchmarks/README.md: time to quality).
     "deepjazz-stream": TrainConfig(hidden_size=128, num_layers=2, dropout=0.2,
                                    head="every_step", windows="stream", window_length=64,
-                                   optimizer="rmsprop", lr=0.003, decay=0.0, epochs=200,
+                                   optimizer="rmsprop", lr=0.005, decay=0.0, epochs=200,
                                    batch_size=16, temperature=0.5),
     "lofi-stream": TrainConfig(hidden_size=512, num_layers=3, dropout=0.3, dense_size=256,
                                head="every_step", windows="stream", window_length=100,

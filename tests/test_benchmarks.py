@@ -227,3 +227,25 @@ def test_targets_say_which_figures_hold():
     assert [(measured, target, holds) for _, measured, target, holds in target_rows(report)] == [
         ("0.50 s", "<= 1 s", True), ("1.50 s", "<= 1 s", False), ("1.20x", ">= 1x", True),
         ("4.00x", ">= 5x", False), ("7.0x", ">= 5x", True)]
+
+
+@pytest.mark.skipif(speed.torch is None, reason="torch is not installed")
+def test_one_hot_inputs_too_big_to_build_at_once_are_built_per_batch(monkeypatch):
+    from lstm_np.model import ModelConfig
+
+    config = ModelConfig(vocab_size=6, hidden_size=3, feature_size=2)
+    train = speed.TRAIN_PRESETS["course"].with_overrides(batch_size=2)
+    rng = np.random.default_rng(0)
+    data = (rng.integers(0, 6, (5, 4)), rng.integers(0, 6, (5, 4)),
+            rng.standard_normal((5, 4, 2)).astype(np.float32))
+    built, build = [], speed.torch_inputs
+    monkeypatch.setattr(speed, "torch_inputs", lambda *args: built.append(1) or build(*args))
+    losses, builds = [], []
+    for limit in (1 << 30, 0):     # all at once, then batch by batch
+        monkeypatch.setattr(speed, "ONE_HOT_BYTES_UP_FRONT", limit)
+        built.clear()
+        _, epoch = speed.torch_trainer(config, train, data, seed=3)
+        losses.append([epoch() for _ in range(2)])
+        builds.append(len(built))
+    assert losses[0] == losses[1]
+    assert builds == [1, 6]        # 5 windows in batches of 2: 3 batches in each of 2 epochs
