@@ -223,10 +223,14 @@ def test_targets_say_which_figures_hold():
     report = {"reading": {"wjazzd warm": {"median": 1.5}, "metheny cold": {"median": 0.5}},
               "presets": {"jazz": {"ratio": {"ours numba": 1.2}},
                           "sample": {"ratio": {"ours numba": 4.0}}},
-              "races": {"lofi": {"shrunk": "shrunk to LSTMs of 64", "ratio": 7.0}}}
+              "races": {"lofi": {"shrunk": "shrunk to LSTMs of 64", "ratio": 7.0, "target": 5.0,
+                                 "unigram_validation": 5.5},
+                        "deepjazz": {"shrunk": "", "ratio": 9.0, "target": 5.6,
+                                     "unigram_validation": 5.5}}}
     assert [(measured, target, holds) for _, measured, target, holds in target_rows(report)] == [
         ("0.50 s", "<= 1 s", True), ("1.50 s", "<= 1 s", False), ("1.20x", ">= 1x", True),
-        ("4.00x", ">= 5x", False), ("7.0x", ">= 5x", True)]
+        ("4.00x", ">= 5x", False), ("7.0x", ">= 5x", True),
+        ("9.0x at a unigram's loss", ">= 5x", False)]
 
 
 @pytest.mark.skipif(speed.torch is None, reason="torch is not installed")
