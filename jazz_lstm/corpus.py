@@ -156,7 +156,7 @@ def wjazzd_folder_songs(folder, on_skip=None, cache_dir=None) -> list:
     from dataclasses import replace
 
     from music.song import MusicError
-    from music.token_cache import TokenCache, content_key, default_cache_dir
+    from music.token_cache import TokenCache, content_key, default_cache_dir, source_fingerprint
     from music.wjazzd import load_wjazzd_folder
 
     folder = Path(folder)
@@ -165,7 +165,7 @@ def wjazzd_folder_songs(folder, on_skip=None, cache_dir=None) -> list:
                        / WJAZZD_CACHE_NAMESPACE, encode=pickle.dumps,
                        decode=_decoded_wjazzd_entry, suffix=".pickle")
     key = content_key(str(folder), _wjazzd_folder_bytes(folder, root),
-                      _wjazzd_reader_fingerprint())
+                      source_fingerprint(*WJAZZD_READER_MODULES))
     entry = cache.get(key)
     if entry is None:
         # Paths are kept relative to the database root: the entry fits it anywhere.
@@ -194,16 +194,6 @@ def _wjazzd_folder_bytes(folder: Path, root: Path) -> bytes:
     files = sorted({*folder.rglob("*.csv"), *(root / "beats").rglob("*.csv")})
     return b"".join(b"%s\0%d\0%s" % (str(file.relative_to(root)).encode("utf-8"), len(data), data)
                     for file, data in ((file, file.read_bytes()) for file in files))
-
-
-def _wjazzd_reader_fingerprint() -> str:
-    from hashlib import sha256
-
-    import music
-
-    music_folder = Path(music.__file__).parent
-    return sha256(b"".join((music_folder / name).read_bytes()
-                           for name in WJAZZD_READER_MODULES)).hexdigest()
 
 
 def _decoded_wjazzd_entry(data: bytes) -> dict:

@@ -79,7 +79,6 @@ source and what is wrong; no music21 or mido exception escapes.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import signal
@@ -97,7 +96,7 @@ from music.parts import (PartNotes, PlainScore, choose_melody_part, harmony_wind
                          top_line)
 from music.song import Chord, Measure, MusicError, Note, Song, as_fraction
 from music.token_cache import (CORPUS_PREFIX, TokenCache, content_key, default_cache_dir,
-                               file_bytes, music21_version)
+                               file_bytes, music21_version, source_fingerprint)
 
 MUSIC_EXTENSIONS = (".mid", ".midi", ".xml", ".mxl", ".musicxml", ".abc")
 MIDI_EXTENSIONS = (".mid", ".midi")
@@ -165,8 +164,8 @@ def load_songs(sources, *, melody_part=None, chord_parts=None, bars=None,
     for number, (label, _) in enumerate(files):
         try:
             data = None if label.startswith(CORPUS_PREFIX) else _checked_bytes(label)
-            keys[number] = content_key(label, data, _reader_fingerprint(), music21_version(),
-                                       repr(options))
+            keys[number] = content_key(label, data, source_fingerprint(*READER_MODULES),
+                                       music21_version(), repr(options))
         except MusicError as error:
             results[number] = ([], str(error).splitlines()[0])
             continue
@@ -447,16 +446,6 @@ def _as_read_from(song: Song, label: str) -> Song:
     """A song as read from ``label``: its source, and the file name as its
     title when the file gives none (so that cached songs fit any name)."""
     return replace(song, source=label, title=song.title or _name_title(label))
-
-
-@lru_cache(maxsize=None)
-def _reader_fingerprint() -> str:
-    """sha256 of the reading modules' source: any change is a new cache key."""
-    digest = hashlib.sha256()
-    folder = Path(__file__).resolve().parent
-    for name in READER_MODULES:
-        digest.update((folder / name).read_bytes())
-    return digest.hexdigest()
 
 
 def _encode_songs(songs) -> bytes:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -55,6 +56,17 @@ def content_key(label: str, data: bytes | None, *context) -> str:
     digest.update(data)
     for item in context:
         digest.update(b"\0" + str(item).encode("utf-8"))
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=None)
+def source_fingerprint(*module_names: str) -> str:
+    """sha256 of these modules of the music package (file names such as
+    "reading.py"): a reader's cache keys change whenever its code does."""
+    digest = hashlib.sha256()
+    folder = Path(__file__).resolve().parent
+    for name in module_names:
+        digest.update((folder / name).read_bytes())
     return digest.hexdigest()
 
 
