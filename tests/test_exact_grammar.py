@@ -29,16 +29,19 @@ def test_docstring_example_by_hand():
     # A4 (69) then D5 (74, 5 up, the root of D7), rest, F#5 (78, 4 up, D7's third).
     song = Song([bar([(0, 4, 69)], [D7]),
                  bar([(0, F(1, 2), 74), (1, 3, 78)], [D7])])
-    # 69 is E, 7 above the root D, and 2 semitones up from the reference G4 (67).
-    assert encode_song(song) == ["7+2,48", "|", "0+5,6", "R,6", "4+4,36", "|"]
+    # 69 is E, 7 above the root D, and 2 semitones up from the reference G4 (67):
+    # steps of 2, 5 and 4 all round to the motion +4.
+    assert encode_song(song) == ["7+4,48", "|", "0+4,6", "R,6", "4+4,36", "|"]
 
 
 def test_motion_by_hand():
-    # The signed step in semitones, octaves and beyond included.
-    pitches = (60, 61, 72, 73, 84, 85, 59, 48, 47, 0, 127)
+    # The signed step rounded to a multiple of 4, ties (2, 6, ...) away from zero.
+    pitches = (60, 61, 62, 64, 65, 66, 72, 73, 84, 85, 59, 58, 54, 48, 47, 0, 127)
     assert [motion_between(60, pitch) for pitch in pitches] == [
-        0, 1, 12, 13, 24, 25, -1, -12, -13, -60, 67]
-    assert motion_between(127, 0) == -127 and motion_between(0, 127) == 127
+        0, 0, 4, 4, 4, 8, 12, 12, 24, 24, 0, -4, -8, -12, -12, -60, 68]
+    # 127 would round to 128, past the largest motion: 124, still within a tritone.
+    assert motion_between(127, 0) == -124 and motion_between(0, 127) == 124
+    assert motion_between(0, 126) == 124 and motion_between(0, 125) == 124
 
 
 def test_pitch_from_by_hand():
@@ -84,8 +87,9 @@ def test_long_notes_and_rests_are_tied_and_split():
 
 def test_a_note_held_over_the_bar_line_is_a_tie():
     song = Song([bar([(3, 1, 64)]), bar([(0, 1, 64), (1, 1, 64)])])
-    # The held E continues as a tie; the next E is struck again ("=").
-    assert encode_song(song) == ["R,36", "4-3,12", "|", "T,12", "4=,12", "R,24", "|"]
+    # The held E continues as a tie; the next E is struck again ("="); E4 is 3
+    # below the reference G4, motion -4.
+    assert encode_song(song) == ["R,36", "4-4,12", "|", "T,12", "4=,12", "R,24", "|"]
     measures = decode_song(encode_song(song), [[CMAJ7]], 4)
     assert spans(measures[1]) == [(0, 1, 64), (1, 1, 64)]
 
@@ -97,22 +101,25 @@ def test_a_note_ending_before_the_bar_line_is_struck_again():
 
 def test_notes_with_no_chord_are_relative_to_c_and_marked():
     song = Song([bar([(0, 1, 62), (1, 1, 70)], chords=())])
-    # D4 (62) is 5 below the reference G4 (67); A#4 (70) is 8 above D4.
-    assert encode_song(song) == ["NC2-5,12", "NC10+8,12", "R,24", "|"]
+    # D4 (62) is 5 below the reference G4 (67), motion -4; A#4 (70) is 8 above D4.
+    assert encode_song(song) == ["NC2-4,12", "NC10+8,12", "R,24", "|"]
 
 
 def test_the_chord_at_each_onset_gives_the_interval():
     chords = (Chord(0, 2, 2, (2, 5, 9, 0), "Dm7"), Chord(2, 2, 7, (7, 11, 2, 5), "G7"))
     song = Song([bar([(0, 2, 65), (2, 2, 65)], chords)])
-    # F is the minor third of Dm7 and the seventh of G7; F4 (65) is 2 below G4.
-    assert encode_song(song) == ["3-2,24", "10=,24", "|"]
+    # F is the minor third of Dm7 and the seventh of G7; F4 (65) is 2 below G4,
+    # which rounds away from zero to the motion -4.
+    assert encode_song(song) == ["3-4,24", "10=,24", "|"]
 
 
 def test_steps_beyond_an_octave_by_hand():
-    # C4 (60), D6 (86), F2 (41) over Cmaj7: steps of -7, +26 and -45 from G4.
+    # C4 (60), D6 (86), F2 (41) over Cmaj7: steps of -7, +26 and -45 from G4,
+    # written as the motions -8, +28 and -44; each target (59, 88, 42) is within
+    # 2 semitones of the pitch of its class.
     song = Song([bar([(0, 1, 60), (1, 1, 86), (2, 1, 41)])])
     tokens = encode_song(song)
-    assert tokens == ["0-7,12", "2+26,12", "5-45,12", "R,12", "|"]
+    assert tokens == ["0-8,12", "2+28,12", "5-44,12", "R,12", "|"]
     assert spans(decode_song(tokens, [[CMAJ7]], 4)[0]) == [(0, 1, 60), (1, 1, 86), (2, 1, 41)]
 
 
@@ -315,10 +322,11 @@ def test_any_stream_decodes_to_full_valid_bars(tokens, previous, bar_units):
 
 
 @settings(max_examples=300, deadline=None)
-@given(previous=st.integers(-200, 300), pitch=st.integers(-200, 300))
-def test_the_step_and_the_class_give_back_the_pitch(previous, pitch):
+@given(previous=st.integers(0, 127), pitch=st.integers(0, 127))
+def test_the_motion_and_the_class_give_back_the_pitch(previous, pitch):
     motion = motion_between(previous, pitch)
-    assert previous + motion == pitch
+    assert motion % 4 == 0 and abs(motion) <= 124
+    assert abs(previous + motion - pitch) <= (2 if abs(pitch - previous) < 126 else 3)
     assert pitch_from(previous, pitch % 12, motion) == pitch
 
 
