@@ -372,7 +372,8 @@ def build_parser() -> argparse.ArgumentParser:
                                  description="Write a solo from a trained model.")
     sample.add_argument("--chords", metavar="PROGRESSION",
                         help='chords with bar lines, e.g. "Dm7 G7 | Cmaj7 | Cmaj7" '
-                             "(default: the training source's chords)")
+                             "(default: the first training piece's chords, named in the "
+                             "output)")
     sample.add_argument("--bars", "--measures", dest="bars", type=whole_number(1, MAX_SAMPLE_BARS),
                         help=f"bars to write (grammar models, at most {MAX_SAMPLE_BARS})")
     sample.add_argument("--length", type=whole_number(1, MAX_SAMPLE_TOKENS),

@@ -153,7 +153,10 @@ def _grammar_solo(model, settings: SampleSettings, metadata: dict, primer, token
                         top_k=settings.top_k, pitch_range=music_info.get("pitch_range"))
     band = {**COMBO_OPTIONS, "band": settings.band, "swing": settings.swing,
             "seed": settings.seed}
-    return Sampled(song, band, f"{bar_count} bars, {len(song.melody_notes)} notes")
+    summary = f"{bar_count} bars, {len(song.melody_notes)} notes"
+    if settings.chords is None and music_info.get("chords_title"):
+        summary += f" over the changes of {music_info['chords_title']} (a training piece)"
+    return Sampled(song, band, summary)
 
 
 def _notes_piece(settings: SampleSettings, metadata: dict, tokens_for) -> Sampled:

@@ -164,6 +164,10 @@ def check_music(music, encoding: str) -> dict:
               f"music.pitch_range must be [low, high] MIDI pitches an octave apart or more, "
               f"got {register!r}")
         check_time_signature(music.get("time_signature"))
+        title = music.get("chords_title", "")
+        _need(isinstance(title, str) and len(title) <= MAX_TOKEN_CHARS and title.isprintable(),
+              f"music.chords_title must be printable text of at most {MAX_TOKEN_CHARS} "
+              "characters")
         chords = music.get("chords")
         _need(isinstance(chords, list) and 1 <= len(chords) <= MAX_CHORD_BARS,
               f"music.chords must be a list of 1..{MAX_CHORD_BARS} bars")

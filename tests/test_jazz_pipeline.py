@@ -105,6 +105,16 @@ def test_sampled_bars_are_filled_exactly_over_any_changes(validated_run):
         assert costs == [bar_units] * 6
 
 
+def test_without_chords_a_training_piece_is_played_and_named(validated_run):
+    _, run = validated_run
+    summary = run.sample(bars=2, seed=2).summary
+    named = summary.split(" over the changes of ")[1].removesuffix(" (a training piece)")
+    assert named.startswith("Player") and named.endswith(tuple("0123456789"))
+    validation = run.metadata["validation_sources"][0]
+    assert named not in validation and any(named in source for source in run.metadata["sources"])
+    assert "changes of" not in run.sample(chords="Dm7 G7 | Cmaj7", bars=2, seed=2).summary
+
+
 def test_patience_stops_after_that_many_epochs_without_improvement():
     session = Session.__new__(Session)
     session.config = jazz_lstm.PRESETS["jazz"].with_overrides(patience=2)

@@ -131,6 +131,18 @@ def test_resume_refuses_a_seed_and_too_few_epochs(small_run):
                                   cwd=folder), "above 2")
 
 
+@pytest.mark.parametrize("title", ["\x1b[2J cleared", "two\nlines", 7, "x" * 201])
+def test_a_chords_title_that_cannot_be_printed_is_refused(small_run, tmp_path, title):
+    _, run = small_run
+    checkpoint = load_checkpoint(run.path)
+    metadata = json.loads(json.dumps(checkpoint.metadata))
+    metadata["music"]["chords_title"] = title
+    path = tmp_path / "titled.npz"
+    path.write_bytes(checkpoint_bytes(checkpoint.params, checkpoint.optimizer_state, metadata))
+    with pytest.raises(CheckpointError, match="chords_title"):
+        jazz_lstm.open_run(path)
+
+
 def test_nan_weights_are_refused(small_run, tmp_path):
     _, run = small_run
     checkpoint = load_checkpoint(run.path)
