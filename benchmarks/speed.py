@@ -93,7 +93,7 @@ PRESETS = {
                         "BatchNorm, softmax at the last step, RMSprop"),
     # WJazzD in the exact grammar: ~1300 tokens, 45 features of the place and the chords.
     "jazz": Preset("jazz", vocab_size=1300, windows=512, repeats=7, feature_size=45,
-                   note="one LSTM of 256 hearing the token and 45 dense features, dropout 0.2, "
+                   note="one LSTM of 256 hearing the token and 45 dense features, dropout 0.3, "
                         "softmax at every step, Adam"),
 }
 SAMPLE_TOKENS = 400

@@ -100,8 +100,9 @@ PRESETS = {
                                optimizer="rmsprop", lr=0.005, decay=0.0, epochs=200,
                                batch_size=8, batch_norm=True, patience=10),
     # Real jazz (the Weimar Jazz Database solos) in the exact grammar: every token a
-    # target in every epoch, sizes chosen by validation loss (see the README).
-    "jazz": TrainConfig(hidden_size=256, num_layers=1, dropout=0.2, head="every_step",
+    # target in every epoch, sizes chosen by validation loss (see the README; dropout
+    # 0.3 against 0.2: best validation loss 2.960 against 2.969, both at epoch 20).
+    "jazz": TrainConfig(hidden_size=256, num_layers=1, dropout=0.3, head="every_step",
                         windows="stream", window_length=64, optimizer="adam", lr=0.003,
                         decay=0.0, epochs=40, batch_size=32, temperature=0.8, patience=4),
 }
