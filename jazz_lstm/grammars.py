@@ -55,6 +55,13 @@ class Classic:
     def required_tokens(self, time_signature) -> list:
         return []
 
+    def check_vocabulary(self, vocabulary) -> None:
+        """MusicError naming the first token this grammar cannot read."""
+        from music.grammar import parse_token
+
+        for token in vocabulary:
+            parse_token(token)
+
     def solo(self, model, vocabulary, chord_bars, bar_count, time_signature, tempo, *,
              primer, token_rng, decode_rng, temperature, top_k, pitch_range=None):
         """(Song, generated ids): enough tokens for the bars, dealt and decoded
@@ -103,6 +110,17 @@ class Exact:
         from music.exact_grammar import BAR_LINE, filler_tokens, units_of
 
         return [BAR_LINE, *filler_tokens(units_of(bar_length_of(time_signature)))]
+
+    def check_vocabulary(self, vocabulary) -> None:
+        """MusicError naming the first token this grammar cannot read, or the
+        missing bar line (sampling starts and ends every bar with it)."""
+        from music.exact_grammar import BAR_LINE, parse_token
+        from music.song import MusicError
+
+        for token in vocabulary:
+            parse_token(token)
+        if BAR_LINE not in vocabulary:
+            raise MusicError(f"no bar line token {BAR_LINE!r} in the vocabulary")
 
     def solo(self, model, vocabulary, chord_bars, bar_count, time_signature, tempo, *,
              primer, token_rng, decode_rng, temperature, top_k, pitch_range=None):

@@ -230,6 +230,8 @@ def check_metadata(metadata, *, for_resume: bool = False) -> dict:
     epoch = _int_in(metadata, "epoch", 0, MAX_EPOCHS)
     check_history(metadata.get("history"), epoch)
     check_music(metadata.get("music"), encoding)
+    if encoding == "grammar":
+        check_grammar_vocabulary(metadata["vocabulary"], metadata["train"]["grammar"])
     for key in ("sources", "skipped", "validation_sources"):
         value = metadata.get(key, [])
         _need(isinstance(value, list) and all(isinstance(item, str) for item in value),
@@ -245,6 +247,19 @@ def check_metadata(metadata, *, for_resume: bool = False) -> dict:
     if for_resume:
         check_rng_state(metadata.get("rng_state"))
     return metadata
+
+
+def check_grammar_vocabulary(vocabulary, grammar_name: str) -> None:
+    """Every token readable by the run's grammar (a checkpoint whose grammar
+    setting was lost reads as classic, and exact tokens are not classic ones)."""
+    from jazz_lstm.grammars import grammar_named
+    from music.song import MusicError
+
+    try:
+        grammar_named(grammar_name).check_vocabulary(vocabulary)
+    except MusicError as error:
+        raise MetadataError(f"vocabulary does not fit the {grammar_name} grammar: "
+                            f"{str(error).splitlines()[0]}") from None
 
 
 def check_options(options) -> None:

@@ -143,6 +143,32 @@ def test_a_chords_title_that_cannot_be_printed_is_refused(small_run, tmp_path, t
         jazz_lstm.open_run(path)
 
 
+def _with_metadata(run, folder, change):
+    checkpoint = load_checkpoint(run.path)
+    metadata = json.loads(json.dumps(checkpoint.metadata))
+    change(metadata)
+    path = folder / "changed.npz"
+    path.write_bytes(checkpoint_bytes(checkpoint.params, checkpoint.optimizer_state, metadata))
+    return path
+
+
+def test_a_vocabulary_its_grammar_cannot_read_is_refused(small_run, tmp_path):
+    _, run = small_run
+    assert run.metadata["train"]["grammar"] == "exact" and "|" in run.metadata["vocabulary"]
+    # Without the grammar setting a checkpoint reads as a classic one (written before
+    # the exact grammar existed): exact tokens are no classic tokens.
+    lost = _with_metadata(run, tmp_path, lambda metadata: metadata["train"].pop("grammar"))
+    with pytest.raises(CheckpointError, match="does not fit the classic grammar: bad grammar "
+                                              "token"):
+        jazz_lstm.open_run(lost)
+
+    def drop_bar_line(metadata):
+        vocabulary = metadata["vocabulary"]
+        vocabulary[vocabulary.index("|")] = "NC11+124,48"   # valid, but no bar line left
+    with pytest.raises(CheckpointError, match="no bar line token"):
+        jazz_lstm.open_run(_with_metadata(run, tmp_path, drop_bar_line))
+
+
 def test_nan_weights_are_refused(small_run, tmp_path):
     _, run = small_run
     checkpoint = load_checkpoint(run.path)
