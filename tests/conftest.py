@@ -1,7 +1,14 @@
 """Shared test fixtures."""
+import signal
 from pathlib import Path
 
 import pytest
+
+# A suite started in the background by a script (`pytest &`) inherits Ctrl-C ignored,
+# and the program rightly leaves an ignored signal alone; the tests of Ctrl-C need it
+# delivered, here and in the programs they start (which see the default again).
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # The course's Metheny solo lives beside the repository, never inside it.
 METHENY = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "original_metheny.mid"
