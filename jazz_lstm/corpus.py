@@ -106,11 +106,11 @@ def _notes_corpus(data, on_skip) -> Corpus:
 
 def read_songs(data, melody_part=None, chord_parts=None, bars=None, on_skip=None) -> list:
     """The Songs of ``data``: WJazzD CSV solos (a CSV or a folder holding melody/)
-    through ``music.wjazzd`` (a folder's songs cached, see ``wjazzd_folder_songs``),
+    through ``music.weimar`` (a folder's songs cached, see ``wjazzd_folder_songs``),
     everything else through ``music.reading``."""
     from music.reading import load_songs
     from music.song import MusicError
-    from music.wjazzd import is_wjazzd_source, load_wjazzd_solo
+    from music.weimar import is_wjazzd_source, load_wjazzd_solo
 
     songs = []
     for source in list(data or DEFAULT_GRAMMAR_DATA):
@@ -132,13 +132,13 @@ def read_songs(data, melody_part=None, chord_parts=None, bars=None, on_skip=None
 
 WJAZZD_CACHE_NAMESPACE = "wjazzd"
 # The modules whose code decides a WJazzD solo's Song: their source is part of the key.
-WJAZZD_READER_MODULES = ("wjazzd.py", "jazzomat.py", "chords.py", "prune.py", "song.py")
+WJAZZD_READER_MODULES = ("weimar.py", "jazzomat.py", "chords.py", "prune.py", "song.py")
 # Stands for an unreadable solo's path in the reasons a cache entry keeps.
 _FILE_MARK = "\0file\0"
 
 
 def wjazzd_folder_songs(folder, on_skip=None, cache_dir=None) -> list:
-    """``music.wjazzd.load_wjazzd_folder(folder, on_skip)``, cached.
+    """``music.weimar.load_wjazzd_folder(folder, on_skip)``, cached.
 
     One cache entry (``music.token_cache``, namespace "wjazzd",
     ``cache_dir`` or the default folder) holds the folder's songs and the
@@ -157,7 +157,7 @@ def wjazzd_folder_songs(folder, on_skip=None, cache_dir=None) -> list:
 
     from music.song import MusicError
     from music.token_cache import TokenCache, content_key, default_cache_dir, source_fingerprint
-    from music.wjazzd import load_wjazzd_folder
+    from music.weimar import load_wjazzd_folder
 
     folder = Path(folder)
     root = _wjazzd_root(folder)

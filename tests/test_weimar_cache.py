@@ -3,23 +3,23 @@ import shutil
 
 import pytest
 
-import music.wjazzd
+import music.weimar
 from jazz_lstm.corpus import read_songs, wjazzd_folder_songs
 from music.song import MusicError
-from tests.test_wjazzd import beat_row, note_row, write_solo
+from tests.test_weimar import beat_row, note_row, write_solo
 
 
 @pytest.fixture
 def parses(monkeypatch):
-    """The folders music.wjazzd actually parsed, in order."""
+    """The folders music.weimar actually parsed, in order."""
     seen = []
-    parse = music.wjazzd.load_wjazzd_folder
+    parse = music.weimar.load_wjazzd_folder
 
     def counting(folder, on_skip=None):
         seen.append(folder)
         return parse(folder, on_skip=on_skip)
 
-    monkeypatch.setattr(music.wjazzd, "load_wjazzd_folder", counting)
+    monkeypatch.setattr(music.weimar, "load_wjazzd_folder", counting)
     return seen
 
 
