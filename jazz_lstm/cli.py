@@ -128,7 +128,7 @@ def progress_style():
 # ------------------------------------------------------------------- train
 def command_train(args) -> int:
     from jazz_lstm.files import clean_stale_temp_files
-    from jazz_lstm.training import TrainingDiverged, TrainingInterrupted, fit
+    from jazz_lstm.training import TrainingInterrupted, fit
     from jazz_lstm.warmup import warm_up
     from lstm_np.kernels import tune_malloc_for_training
 
@@ -150,12 +150,11 @@ def command_train(args) -> int:
         stop_listening_to_interrupts()
         return 130
     except BaseException:
+        # Nothing saved (e.g. TrainingDiverged in epoch 1, a ValueError that main
+        # prints as one line): the name stays free.
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
         raise
-    except TrainingDiverged as error:
-        warn(f"error: {error}")
-        return 2
     metadata = session.metadata
     history = metadata["history"]
     if history:

@@ -114,12 +114,11 @@ def read_songs(data, melody_part=None, chord_parts=None, bars=None, on_skip=None
 
     songs = []
     for source in list(data or DEFAULT_GRAMMAR_DATA):
-        if is_wjazzd_source(source) and (melody_part is not None or chord_parts is not None
-                                         or bars is not None):
-            raise MusicError(f"{source}: --melody-part, --chord-parts and --bars choose parts "
-                             "and bars of MIDI, MusicXML and ABC files; a WJazzD solo is one "
-                             "melody with its chords")
         if is_wjazzd_source(source):
+            if melody_part is not None or chord_parts is not None or bars is not None:
+                raise MusicError(f"{source}: --melody-part, --chord-parts and --bars choose "
+                                 "parts and bars of MIDI, MusicXML and ABC files; a WJazzD solo "
+                                 "is one melody with its chords")
             if Path(source).is_dir():
                 songs.extend(wjazzd_folder_songs(source, on_skip=on_skip))
             else:

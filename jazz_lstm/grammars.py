@@ -21,7 +21,7 @@ from fractions import Fraction
 
 import numpy as np
 
-GRAMMARS = ("exact", "classic")
+from jazz_lstm.presets import GRAMMARS
 
 
 @dataclass

@@ -87,12 +87,6 @@ def sample_song(model, metadata: dict, settings: SampleSettings, label: str = "t
     return sampled
 
 
-def primer_ids(primer, metadata: dict, rng) -> np.ndarray:
-    """(1, P) token ids to warm the model: the end of the primer file, or a random
-    window of the training corpus (P = the training window length)."""
-    return primer_inputs(primer, metadata, rng)[0]
-
-
 def primer_inputs(primer, metadata: dict, rng) -> tuple:
     """(ids (1, P), features (1, P, F) or None) to warm the model with: the end of
     the primer file in the model's own encoding, or (no primer file) a random
