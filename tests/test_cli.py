@@ -19,6 +19,24 @@ def run_cli(*args, cwd, env=None):
                           text=True, timeout=300, env=environment)
 
 
+def interrupt_training(folder, run, after_epoch: int, signal_number) -> str:
+    """Train an endless run in ``folder``, send ``signal_number`` once epoch
+    ``after_epoch`` is printed, check that it stopped with status 130 and an
+    "interrupted" line and no traceback; its stderr."""
+    process = subprocess.Popen(
+        [sys.executable, str(CLI), "train", "--data", SMALL_PIECE, "--epochs", "100000",
+         "--hidden", "8", "--run", run],
+        cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if line.startswith(f"epoch {after_epoch}/"):
+            break
+    process.send_signal(signal_number)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    return stderr
+
+
 def assert_clean_error(result, *fragments):
     """Exit status 2, one line 'error: ...' naming the culprit, no traceback."""
     assert result.returncode == 2, result.stderr
@@ -208,17 +226,7 @@ def test_malformed_command_lines_get_usage_and_status_2(tmp_path, args):
 def test_ctrl_c_saves_the_last_finished_epoch_and_resume_goes_on(tmp_path):
     import signal
 
-    process = subprocess.Popen(
-        [sys.executable, str(CLI), "train", "--data", SMALL_PIECE, "--epochs", "100000",
-         "--hidden", "8", "--run", "stopped"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    for line in process.stdout:
-        if line.startswith("epoch 5/"):
-            break
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
-    assert "interrupted" in stderr and "Traceback" not in stderr
+    interrupt_training(tmp_path, "stopped", 5, signal.SIGINT)
     run = tmp_path / "runs" / "stopped"
     history = (run / "history.csv").read_text().splitlines()[1:]
     saved_epoch = int(history[-1].split(",")[0])

@@ -225,14 +225,11 @@ def test_a_terminal_gets_a_progress_bar_and_the_warnings(folder, tmp_path, capsy
 
 
 def test_a_cached_corpus_name_needs_no_music21(tmp_path):
-    import subprocess
-    import sys
-    from pathlib import Path
+    from tests.test_reading import printed_by_two_fresh_pythons
+
     code = ("import sys; from music.notes import load_note_corpus; "
             "corpus = load_note_corpus('music21:bach/bwv66.6', "
             f"cache_dir={str(tmp_path)!r}, progress=False); "
             "print(corpus.parsed, 'music21' in sys.modules)")
-    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           cwd=Path(__file__).resolve().parents[1], check=True).stdout.split()
-            for _ in range(2)]
+    runs = printed_by_two_fresh_pythons(code)
     assert runs == [["1", "True"], ["0", "False"]]

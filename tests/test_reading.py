@@ -419,12 +419,18 @@ def test_a_folder_read_by_workers_equals_one_read_at_a_time(tmp_path, monkeypatc
     assert [label for label, _ in skipped] == [str(folder / "3_broken.mid")]
 
 
+def printed_by_two_fresh_pythons(code: str) -> list:
+    """The words ``code`` prints in each of two fresh Pythons run one after the other
+    in the repository (the second one meets the caches the first one left)."""
+    return [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           cwd=Path(__file__).resolve().parents[1], check=True).stdout.split()
+            for _ in range(2)]
+
+
 def test_a_cached_song_needs_neither_music21_nor_parsing(hand_song_path, tmp_path):
     code = ("import sys; from music.reading import load_song; "
             f"song = load_song({str(hand_song_path)!r}, cache_dir={str(tmp_path)!r}); "
             "print(len(song.measures), 'music21' in sys.modules)")
-    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           cwd=Path(__file__).resolve().parents[1], check=True).stdout.split()
-            for _ in range(2)]
+    runs = printed_by_two_fresh_pythons(code)
     # The first read names the pad's chords with music21; the second is all cache.
     assert runs == [["3", "True"], ["3", "False"]]

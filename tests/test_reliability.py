@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,13 +13,7 @@ from hypothesis import strategies as st
 import jazz_lstm
 from lstm_np.checkpoint import CheckpointError, checkpoint_bytes, load_checkpoint
 
-CLI = Path(__file__).resolve().parents[1] / "cli.py"
-SMALL_PIECE = "music21:leadSheet/fosterBrownHair.mxl"
-
-
-def run_cli(*args, cwd):
-    return subprocess.run([sys.executable, str(CLI), *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
+from tests.test_cli import CLI, SMALL_PIECE, interrupt_training, run_cli
 
 
 def assert_one_error_line(result, *fragments):
@@ -43,17 +36,7 @@ def small_run(tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGHUP])
 def test_sigterm_and_sighup_save_like_ctrl_c(tmp_path, signal_number):
-    process = subprocess.Popen(
-        [sys.executable, str(CLI), "train", "--data", SMALL_PIECE, "--epochs", "100000",
-         "--hidden", "8", "--run", "killed"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    for line in process.stdout:
-        if line.startswith("epoch 3/"):
-            break
-    process.send_signal(signal_number)
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
-    assert "interrupted" in stderr and "Traceback" not in stderr
+    interrupt_training(tmp_path, "killed", 3, signal_number)
     saved = load_checkpoint(tmp_path / "runs" / "killed" / "model.npz").metadata
     assert saved["epoch"] >= 3
     assert not [path for path in (tmp_path / "runs" / "killed").iterdir()
