@@ -72,6 +72,15 @@ def run_name(text: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def chords_help() -> str:
+    """What --chords takes, naming the built-in forms (argparse help: % doubled)."""
+    from music.progressions import FORMS
+
+    return ('chords with bar lines as on a lead sheet, e.g. "Dm7 / G7 / | %% | Cmaj7 | '
+            'D13sus4 | G7alt" ("/" holds the chord before it, "%%" repeats the bar), or a named '
+            f"form NAME or NAME:KEY: {', '.join(FORMS)} (e.g. blues:Bb; see `progressions`)")
+
+
 MAX_SEED = 2 ** 63 - 1
 MAX_SAMPLE_BARS = 1000
 MAX_SAMPLE_TOKENS = 100_000
@@ -370,9 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample = commands.add_parser("sample", parents=[run], help="improvise a solo",
                                  description="Write a solo from a trained model.")
     sample.add_argument("--chords", metavar="PROGRESSION",
-                        help='chords with bar lines, e.g. "Dm7 G7 | Cmaj7 | Cmaj7" '
-                             "(default: the first training piece's chords, named in the "
-                             "output)")
+                        help=f"{chords_help()} (default: the first training piece's chords, "
+                             "named in the output)")
     sample.add_argument("--bars", "--measures", dest="bars", type=whole_number(1, MAX_SAMPLE_BARS),
                         help=f"bars to write (grammar models, at most {MAX_SAMPLE_BARS})")
     sample.add_argument("--length", type=whole_number(1, MAX_SAMPLE_TOKENS),

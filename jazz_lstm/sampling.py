@@ -124,8 +124,7 @@ def _grammar_solo(model, settings: SampleSettings, metadata: dict, primer, token
                   decode_rng, temperature) -> Sampled:
     """A grammar model's Song over chords (``jazz_lstm.grammars``)."""
     from jazz_lstm.grammars import grammar_named
-    from music.chords import parse_progression
-    from music.progressions import expand_progression
+    from music.progressions import progression_bars
     from music.solo import chord_bars_from_json
 
     from music.band import COMBO_OPTIONS
@@ -134,8 +133,7 @@ def _grammar_solo(model, settings: SampleSettings, metadata: dict, primer, token
     time_signature = tuple(settings.time_signature or music_info["time_signature"])
     bar_length = Fraction(4 * time_signature[0], time_signature[1])
     if settings.chords is not None:
-        chord_bars = parse_progression(expand_progression(settings.chords),
-                                       beats_per_bar=bar_length)
+        chord_bars = progression_bars(settings.chords, beats_per_bar=bar_length)
     else:
         chord_bars = chord_bars_from_json(music_info["chords"])
     bar_count = settings.bars or (len(chord_bars) if settings.chords is not None

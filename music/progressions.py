@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from music.chords import parse_progression
 from music.song import MusicError
 
 LETTERS = "CDEFGAB"
@@ -116,6 +117,40 @@ def expand_progression(text: str) -> str:
         raise MusicError(f"unknown progression {name.strip()!r}; the book has: "
                          f"{', '.join(FORMS)}")
     return transpose_progression(form.changes, "C", key.strip() or form.default_key)
+
+
+def progression_bars(text: str, beats_per_bar=4) -> list:
+    """One list of Chords per bar of a progression or a named form:
+    ``parse_progression(expand_progression(text), beats_per_bar)``.  When the
+    text cannot be read but names a form ("blues in F"), the MusicError says
+    how to write it ("blues:F")."""
+    try:
+        return parse_progression(expand_progression(text), beats_per_bar)
+    except MusicError as error:
+        raise MusicError(f"{error}{_form_hint(text)}") from None
+
+
+def _form_hint(text: str) -> str:
+    """"; for the blues form in F write blues:F" when a word of text names a form
+    (and a later word a key), else ""."""
+    words = [word.strip(",.;:()") for word in text.split()]
+    for position, word in enumerate(words):
+        form = _BY_LOWER_NAME.get(word.lower())
+        if form is None:
+            continue
+        name = next(name for name in FORMS if name.lower() == word.lower())
+        key = next((later for later in words[position + 1:] if _is_key(later)),
+                   form.default_key)
+        return f"; for the {name} form in {_key_name(key)}, write {name}:{_key_name(key)}"
+    return ""
+
+
+def _is_key(word: str) -> bool:
+    try:
+        _key_name(word)
+    except MusicError:
+        return False
+    return True
 
 
 def transpose_progression(progression: str, from_key: str, to_key: str) -> str:

@@ -60,7 +60,7 @@ def test_symbol_root_and_pitch_classes(symbol):
     assert parse_chord_symbol(symbol) == (root, tuple(sorted(pitch_classes)))
 
 
-@pytest.mark.parametrize("symbol", ["H7", "", "C7xyz", "/E", "Cmaj7sus4"])
+@pytest.mark.parametrize("symbol", ["H7", "", "C7xyz", "/E", "C7#13", "Cmaj7q", "C7add"])
 def test_unreadable_symbol_names_it(symbol):
     with pytest.raises(MusicError, match=repr(symbol).replace("(", r"\(")):
         parse_chord_symbol(symbol)
@@ -371,3 +371,103 @@ def test_every_wjazzd_chord_symbol_parses():
     ("B", "#", 0), ("D", "bb", 0), ("g", "♭", 6)])
 def test_note_pitch_class(letter, accidentals, pitch_class):
     assert note_pitch_class(letter, accidentals) == pitch_class
+
+
+# Chords as musicians type them; intervals above the root worked out by hand
+# (1=0 b9=1 9=2 #9/b3=3 3=4 4/11=5 #11/b5=6 5=7 #5/b13=8 6/13=9 b7=10 7=11).
+TYPED = {
+    "D13sus4": (2, {0, 5, 7, 10, 2, 9}),          # 1 4 5 b7 9 13
+    "D13sus": (2, {0, 5, 7, 10, 2, 9}),
+    "C13": (0, {0, 4, 7, 10, 2, 9}),              # the 11 left out, as voiced
+    "Cm13": (0, {0, 3, 7, 10, 2, 5, 9}),          # minor keeps its 11
+    "C13b9": (0, {0, 4, 7, 10, 1, 9}),            # b9 instead of the 9
+    "C13#11": (0, {0, 4, 7, 10, 2, 6, 9}),
+    "C7b9sus4": (0, {0, 5, 7, 10, 1}),
+    "C7susb9": (0, {0, 5, 7, 10, 1}),
+    "C7sus2": (0, {0, 2, 7, 10}),
+    "Csus2": (0, {0, 2, 7}),
+    "C7alt": (0, {0, 4, 8, 10, 3}),               # as music.jazzomat: 7#5#9
+    "C7+": (0, {0, 4, 8, 10}),
+    "C7+5": (0, {0, 4, 8, 10}),
+    "C7aug": (0, {0, 4, 8, 10}),
+    "C+7": (0, {0, 4, 8, 10}),
+    "C7-9": (0, {0, 4, 7, 10, 1}),
+    "C7-5": (0, {0, 4, 6, 10}),
+    "C7(#9,b13)": (0, {0, 4, 7, 10, 3, 8}),
+    "C7#9#5": (0, {0, 4, 8, 10, 3}),
+    "C7(13)": (0, {0, 4, 7, 10, 9}),              # a number after the 7 adds only itself
+    "CmMaj7": (0, {0, 3, 7, 11}),
+    "C-^7": (0, {0, 3, 7, 11}),
+    "Cmaj9#11": (0, {0, 4, 7, 11, 2, 6}),
+    "Cmaj13": (0, {0, 4, 7, 11, 2, 9}),
+    "Cmaj": (0, {0, 4, 7}),
+    "C^": (0, {0, 4, 7, 11}),
+    "Cmadd9": (0, {0, 3, 7, 2}),
+    "C(add9)": (0, {0, 4, 7, 2}),
+    "Cm7(11)": (0, {0, 3, 7, 10, 5}),
+    "C7(no3)": (0, {0, 7, 10}),
+    "Cm7-5": (0, {0, 3, 6, 10}),
+    "C-7b5": (0, {0, 3, 6, 10}),
+    "C°": (0, {0, 3, 6}),
+    "Cdim7": (0, {0, 3, 6, 9}),
+    "Cmi9": (0, {0, 3, 7, 10, 2}),
+    "C11": (0, {0, 4, 7, 10, 2, 5}),
+    "C5": (0, {0, 7}),
+    "Ab13sus4": (8, {0, 5, 7, 10, 2, 9}),
+    "F#7(b9)/A#": (6, {0, 4, 7, 10, 1}),
+}
+
+
+@pytest.mark.parametrize("symbol", sorted(TYPED))
+def test_typed_symbols(symbol):
+    root, intervals = TYPED[symbol]
+    assert parse_chord_symbol(symbol) == (root, tuple(sorted((root + i) % 12 for i in intervals)))
+
+
+def test_suspended_and_altered_qualities():
+    assert chord_quality(make_chord("D13sus4")) == "other"
+    assert chord_quality(make_chord("G7alt")) == "augmented"
+    assert chord_quality(make_chord("G7b9sus4")) == "other"
+    assert chord_quality(make_chord("Cm7-5")) == "half-diminished"
+
+
+def test_repeat_bar_sign_copies_the_bar_before():
+    bars = parse_progression("Dm7 G7 | % | Cmaj7 | %")
+    assert [[chord.symbol for chord in bar] for bar in bars] == [
+        ["Dm7", "G7"], ["Dm7", "G7"], ["Cmaj7"], ["Cmaj7"]]
+    assert [(chord.start, chord.duration) for chord in bars[1]] == [(0, 2), (2, 2)]
+
+
+def test_slash_holds_the_chord_before_it_for_one_more_share():
+    first, second = parse_progression("Dm7 / / G7 | / C")
+    assert [(chord.symbol, chord.start, chord.duration) for chord in first] == [
+        ("Dm7", 0, 3), ("G7", 3, 1)]
+    assert [(chord.symbol, chord.start, chord.duration) for chord in second] == [
+        ("G7", 0, 2), ("C", 2, 2)]
+
+
+@pytest.mark.parametrize("text, fragments", [
+    ("% | C", ["bar 1", "'%'"]),
+    ("C | D7 % | G", ["bar 2", "'%'"]),
+    ("/ C", ["bar 1", "'/'"]),
+    ("C | F | Dm7 H7", ["bar 3", "'H7'"]),
+    ("C | F7#13", ["bar 2", "'F7#13'", "#13"]),
+])
+def test_progression_errors_name_the_bar_and_symbol(text, fragments):
+    with pytest.raises(MusicError) as raised:
+        parse_progression(text)
+    for fragment in fragments:
+        assert fragment in str(raised.value)
+
+
+def test_form_named_in_words_gets_a_hint():
+    from music.progressions import progression_bars
+
+    with pytest.raises(MusicError) as raised:
+        progression_bars("blues in F")
+    assert str(raised.value) == ("bar 1: cannot read chord symbol 'blues': 'lues' is not "
+                                 "part of a chord symbol; for the blues form in F, write blues:F")
+    with pytest.raises(MusicError, match="write rhythm:Bb$"):
+        progression_bars("rhythm changes")      # the form's own key
+    with pytest.raises(MusicError, match="'Q7' does not start with a note name A-G$"):
+        progression_bars("Dm7 | Q7")

@@ -199,7 +199,25 @@ def test_incompatible_checkpoint(tmp_path):
 
 
 def test_unparseable_chord_symbol(trained):
-    assert_clean_error(run_cli("sample", "--chords", "Dm7 | Qxz9", cwd=trained), "Qxz9")
+    assert_clean_error(run_cli("sample", "--chords", "Dm7 | Qxz9", cwd=trained),
+                       "bar 2", "'Qxz9'")
+    assert_clean_error(run_cli("sample", "--chords", "blues in F", cwd=trained),
+                       "bar 1", "'blues'", "write blues:F")
+
+
+def test_sample_plays_chords_as_musicians_type_them(trained):
+    result = run_cli("sample", "--chords", "D13sus4 / G7alt / | % | Cmaj9#11 | Bb7(b9,#11)",
+                     "--out", "output/typed.mid", cwd=trained)
+    assert result.returncode == 0, result.stderr
+    assert "4 bars" in result.stdout
+
+
+def test_sample_help_lists_the_named_forms(tmp_path):
+    result = run_cli("sample", "--help", cwd=tmp_path)
+    text = " ".join(result.stdout.split())
+    for name in ("blues", "minor-blues", "rhythm", "ii-V-I", "song-aaba", "modal-aaba"):
+        assert name in text
+    assert "NAME:KEY" in text and "%" in text
 
 
 def test_existing_run_is_not_overwritten(trained):
