@@ -353,9 +353,9 @@ def markov_windows(preset: Preset, seed: int):
 def music_windows(preset: Preset, source: str, seed: int):
     """The course's windows over the grammar tokens of a music file."""
     from jazz_lstm.windows import cut_windows, window_starts
-    from music.corpus import Vocabulary, build_vocabulary
-    from music.grammar import encode_song
-    from music.reading import load_song
+    from music.tokens.vocabulary import Vocabulary, build_vocabulary
+    from music.tokens.classic_grammar import encode_song
+    from music.read.scores import load_song
 
     tokens = [token for bar in encode_song(load_song(source)) for token in bar]
     vocabulary = Vocabulary(build_vocabulary([tokens]))

@@ -41,25 +41,25 @@ class Solo:
     temperature: float
 
     def midi_bytes(self) -> bytes:
-        from music.midi_out import song_to_midi_bytes
+        from music.write.midi import song_to_midi_bytes
 
         return song_to_midi_bytes(self.song, **self.midi_options)
 
     def write_midi(self, path) -> Path:
         """Write the solo as a Standard MIDI File; returns the path."""
-        from music.midi_out import write_midi
+        from music.write.midi import write_midi
 
         return write_midi(self.song, path, **self.midi_options)
 
     def write_wav(self, path) -> Path:
         """Render the solo to a WAV file; returns the path."""
-        from music.synth import render_wav
+        from music.write.wav import render_wav
 
         return render_wav(self.song, path, **self.midi_options)
 
     def write_musicxml(self, path) -> Path:
         """Write the solo as a lead sheet (MusicXML; compressed for a .mxl path)."""
-        from music.leadsheet import write_musicxml
+        from music.write.musicxml import write_musicxml
 
         return write_musicxml(self.song, path)
 
@@ -81,7 +81,7 @@ class Solo:
 
     def wav_bytes(self, sample_rate: int = 22050) -> bytes:
         """The WAV file of the built-in synthesizer, in memory."""
-        from music.synth import render_samples, wav_bytes
+        from music.write.wav import render_samples, wav_bytes
 
         return wav_bytes(render_samples(self.song, sample_rate=sample_rate, **self.midi_options),
                          sample_rate)
@@ -96,7 +96,7 @@ class Solo:
         return self.html()
 
     def seconds(self) -> float:
-        from music.midi_out import song_seconds
+        from music.write.midi import song_seconds
 
         return song_seconds(self.song)
 

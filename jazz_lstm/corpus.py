@@ -91,7 +91,7 @@ def load_corpus(data=None, *, encoding: str = "grammar", grammar: str = "exact",
 
 
 def _notes_corpus(data, on_skip) -> Corpus:
-    from music.notes import DEFAULT_NOTE_SOURCES, ENCODING_VERSION, load_note_corpus
+    from jazz_lstm.note_corpus import DEFAULT_NOTE_SOURCES, ENCODING_VERSION, load_note_corpus
 
     corpus = load_note_corpus(data or DEFAULT_NOTE_SOURCES)
     for label, reason in corpus.skipped:
@@ -106,11 +106,11 @@ def _notes_corpus(data, on_skip) -> Corpus:
 
 def read_songs(data, melody_part=None, chord_parts=None, bars=None, on_skip=None) -> list:
     """The Songs of ``data``: WJazzD CSV solos (a CSV or a folder holding melody/)
-    through ``music.weimar`` (a folder's songs cached, see ``wjazzd_folder_songs``),
-    everything else through ``music.reading``."""
-    from music.reading import load_songs
+    through ``music.read.wjazzd_csv`` (a folder's songs cached, see ``wjazzd_folder_songs``),
+    everything else through ``music.read.scores``."""
+    from music.read.scores import load_songs
     from music.song import MusicError
-    from music.weimar import is_wjazzd_source, load_wjazzd_solo
+    from music.read.wjazzd_csv import is_wjazzd_source, load_wjazzd_solo
 
     songs = []
     for source in list(data or DEFAULT_GRAMMAR_DATA):
@@ -131,15 +131,15 @@ def read_songs(data, melody_part=None, chord_parts=None, bars=None, on_skip=None
 
 WJAZZD_CACHE_NAMESPACE = "wjazzd"
 # The modules whose code decides a WJazzD solo's Song: their source is part of the key.
-WJAZZD_READER_MODULES = ("weimar.py", "jazzomat.py", "chords.py", "prune.py", "song.py")
+WJAZZD_READER_MODULES = ("read/wjazzd_csv.py", "read/jazzomat_chords.py", "chords.py", "grid.py", "song.py")
 # Stands for an unreadable solo's path in the reasons a cache entry keeps.
 _FILE_MARK = "\0file\0"
 
 
 def wjazzd_folder_songs(folder, on_skip=None, cache_dir=None) -> list:
-    """``music.weimar.load_wjazzd_folder(folder, on_skip)``, cached.
+    """``music.read.wjazzd_csv.load_wjazzd_folder(folder, on_skip)``, cached.
 
-    One cache entry (``music.token_cache``, namespace "wjazzd",
+    One cache entry (``music.read.cache``, namespace "wjazzd",
     ``cache_dir`` or the default folder) holds the folder's songs and the
     solos that could not be read, keyed by the names and bytes of every CSV
     that can decide them (melody/ and beats/) and the source of the reading
@@ -155,8 +155,8 @@ def wjazzd_folder_songs(folder, on_skip=None, cache_dir=None) -> list:
     from dataclasses import replace
 
     from music.song import MusicError
-    from music.token_cache import TokenCache, content_key, default_cache_dir, source_fingerprint
-    from music.weimar import load_wjazzd_folder
+    from music.read.cache import TokenCache, content_key, default_cache_dir, source_fingerprint
+    from music.read.wjazzd_csv import load_wjazzd_folder
 
     folder = Path(folder)
     root = _wjazzd_root(folder)
@@ -242,7 +242,7 @@ def split_pieces(pieces, validation_share: float, seed: int) -> tuple:
 
 def _grammar_corpus(data, grammar_name, melody_part, chord_parts, bars, validation_share,
                     seed, on_skip) -> Corpus:
-    from music.solo import chord_bars_of, chord_bars_to_json
+    from music.tokens.solo import chord_bars_of, chord_bars_to_json
     from music.song import MusicError
 
     skipped = []

@@ -196,7 +196,7 @@ def _last_fifth(song) -> tuple:
 
 
 def _notes_pieces(data) -> list:
-    from music.notes import load_note_corpus
+    from jazz_lstm.note_corpus import load_note_corpus
 
     corpus = load_note_corpus(data)
     return [Piece(label, label, list(tokens), None, None)
@@ -262,11 +262,11 @@ def _bigram_stream(bigram, grammar, vocabulary, bar_count: int, time_signature, 
     drawn bar by bar among the tokens that fit the time left (as the model's
     sampler does), under the classic grammar as many as the bars can take."""
     if grammar.name == "classic":
-        from music.solo import tokens_needed
+        from music.tokens.solo import tokens_needed
 
         length = tokens_needed(bar_count, bar_length_of(time_signature), vocabulary)
         return _draws(bigram, length, rng)
-    from music.exact_grammar import BAR_LINE, token_cost, units_of
+    from music.tokens.exact_grammar import BAR_LINE, token_cost, units_of
 
     costs = np.array([token_cost(token) for token in vocabulary])
     bar_line = vocabulary.index(BAR_LINE)

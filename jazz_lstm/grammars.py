@@ -2,12 +2,12 @@
 
 Two grammars speak chord-relative tokens (``--grammar``):
 
-* ``exact`` (the default, ``music.exact_grammar``): every pitch and grid
+* ``exact`` (the default, ``music.tokens.exact_grammar``): every pitch and grid
   time comes back; bar lines close the bars; the model hears the chord and
-  the position in the bar at every step (``music.conditioning``), and
+  the position in the bar at every step (``music.tokens.conditioning``), and
   sampling offers only tokens that fit the time left in the bar, so every
   bar is filled exactly.
-* ``classic`` (``music.grammar``, the course's and deepjazz's tokens): a role
+* ``classic`` (``music.tokens.classic_grammar``, the course's and deepjazz's tokens): a role
   and an interval window per note; tokens are dealt into bars and pruned.
 
 ``Piece`` is one song's tokens; ``features`` (exact only) has one row per
@@ -47,7 +47,7 @@ class Classic:
     feature_size = 0
 
     def piece(self, song) -> Piece:
-        from music.grammar import encode_song
+        from music.tokens.classic_grammar import encode_song
 
         tokens = [token for bar in encode_song(song) for token in bar]
         return Piece(song.source, song.title, tokens, None, song)
@@ -57,7 +57,7 @@ class Classic:
 
     def check_vocabulary(self, vocabulary) -> None:
         """MusicError naming the first token this grammar cannot read."""
-        from music.grammar import parse_token
+        from music.tokens.classic_grammar import parse_token
 
         for token in vocabulary:
             parse_token(token)
@@ -68,7 +68,7 @@ class Classic:
         (pruning keeps the classic solo in the guitar's range; pitch_range is unused).
         primer: (ids (1, P), None)."""
         from lstm_np.generate import generate
-        from music.solo import tokens_needed
+        from music.tokens.solo import tokens_needed
 
         length = tokens_needed(bar_count, bar_length_of(time_signature), vocabulary)
         ids = generate(model, primer[0], length, token_rng, temperature, top_k)[0]
@@ -78,7 +78,7 @@ class Classic:
     def decode(self, tokens, chord_bars, bar_count, time_signature, tempo, decode_rng,
                pitch_range=None):
         """The Song of a token stream over chord bars."""
-        from music.solo import build_solo
+        from music.tokens.solo import build_solo
 
         return build_solo(tokens, chord_bars, bar_count, decode_rng, tempo=tempo,
                           time_signature=time_signature)
@@ -91,13 +91,13 @@ class Exact:
 
     @property
     def feature_size(self) -> int:
-        from music.conditioning import feature_size
+        from music.tokens.conditioning import feature_size
 
         return feature_size()
 
     def piece(self, song) -> Piece:
-        from music.conditioning import stream_features
-        from music.exact_grammar import encode_song, units_of
+        from music.tokens.conditioning import stream_features
+        from music.tokens.exact_grammar import encode_song, units_of
 
         tokens = encode_song(song)
         chord_bars = [list(measure.chords) for measure in song.measures]
@@ -107,14 +107,14 @@ class Exact:
 
     def required_tokens(self, time_signature) -> list:
         """Tokens every vocabulary holds so that constrained sampling can end any bar."""
-        from music.exact_grammar import BAR_LINE, filler_tokens, units_of
+        from music.tokens.exact_grammar import BAR_LINE, filler_tokens, units_of
 
         return [BAR_LINE, *filler_tokens(units_of(bar_length_of(time_signature)))]
 
     def check_vocabulary(self, vocabulary) -> None:
         """MusicError naming the first token this grammar cannot read, or the
         missing bar line (sampling starts and ends every bar with it)."""
-        from music.exact_grammar import BAR_LINE, parse_token
+        from music.tokens.exact_grammar import BAR_LINE, parse_token
         from music.song import MusicError
 
         for token in vocabulary:
@@ -130,8 +130,8 @@ class Exact:
         hears the first place of these chords; with no features (no primer file) the
         solo starts from a bar line at the first chord."""
         from lstm_np.generate import generate_segments
-        from music.conditioning import position_features
-        from music.exact_grammar import BAR_LINE, token_cost, units_of
+        from music.tokens.conditioning import position_features
+        from music.tokens.exact_grammar import BAR_LINE, token_cost, units_of
 
         bar_length = bar_length_of(time_signature)
         bars = [chord_bars[index % len(chord_bars)] for index in range(bar_count)]
@@ -158,7 +158,7 @@ class Exact:
     def decode(self, tokens, chord_bars, bar_count, time_signature, tempo, decode_rng=None,
                pitch_range=None):
         """The Song of a token stream over chord bars (decoding draws nothing)."""
-        from music.exact_grammar import MIDI_RANGE, decode_song
+        from music.tokens.exact_grammar import MIDI_RANGE, decode_song
         from music.song import Song
 
         measures = decode_song(tokens, chord_bars, bar_length_of(time_signature),

@@ -98,7 +98,7 @@ def primer_inputs(primer, metadata: dict, rng) -> tuple:
         return ids[None, start:start + length], None
     features = None
     if metadata["encoding"] == "notes":
-        from music.notes import encode_score_tokens
+        from jazz_lstm.note_corpus import encode_score_tokens
         tokens = encode_score_tokens(primer)
     else:
         from jazz_lstm.corpus import read_songs
@@ -125,9 +125,9 @@ def _grammar_solo(model, settings: SampleSettings, metadata: dict, primer, token
     """A grammar model's Song over chords (``jazz_lstm.grammars``)."""
     from jazz_lstm.grammars import grammar_named
     from music.progressions import progression_bars
-    from music.solo import chord_bars_from_json
+    from music.tokens.solo import chord_bars_from_json
 
-    from music.band import COMBO_OPTIONS
+    from music.band.arrange import COMBO_OPTIONS
 
     music_info = metadata["music"]
     time_signature = tuple(settings.time_signature or music_info["time_signature"])
@@ -153,7 +153,7 @@ def _grammar_solo(model, settings: SampleSettings, metadata: dict, primer, token
 
 def _notes_piece(settings: SampleSettings, metadata: dict, tokens_for) -> Sampled:
     """A notes model's Song: its tokens played one after another."""
-    from music.note_tokens import MIDI_OPTIONS, tokens_to_song
+    from music.tokens.note_tokens import MIDI_OPTIONS, tokens_to_song
 
     length = settings.length or NOTES_SAMPLE_LENGTH
     song = tokens_to_song(tokens_for(length), tempo=settings.tempo or metadata["music"]["tempo"])

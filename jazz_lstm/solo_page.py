@@ -6,7 +6,7 @@ at ``SEMITONE_HEIGHT`` pixels per semitone over the solo's range (padded by
 ``PITCH_PADDING`` semitones), black-key rows shaded as on a keyboard.
 Above each row a chord lane shows the chord symbols where they sound.
 Each melody note is one ``<rect class="note role-R" data-role="R">``,
-coloured by R = ``music.grammar.role_of(pitch, measure.chord_at(start))``:
+coloured by R = ``music.tokens.classic_grammar.role_of(pitch, measure.chord_at(start))``:
 C chord tone, S scale tone, A approach tone, X other.
 
 ``solo_html`` lays out, top to bottom: the title with bars, metre, tempo and
@@ -23,7 +23,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from jazz_lstm.html import page, section, table
-from music.grammar import ROLES, role_of
+from music.tokens.classic_grammar import ROLES, role_of
 from music.progressions import NATURAL_PITCH_CLASS
 from music.song import Song
 

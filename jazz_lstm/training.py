@@ -96,7 +96,7 @@ class Session:
 
 def _vocabulary(corpus, config: TrainConfig):
     from jazz_lstm.grammars import grammar_named
-    from music.corpus import Vocabulary
+    from music.tokens.vocabulary import Vocabulary
 
     extra = []
     if corpus.about["encoding"] == "grammar":

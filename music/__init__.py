@@ -1,8 +1,18 @@
-"""music: files in, a plain Song out; grammar tokens; pruning; MIDI and WAV out.
+"""music: files in, a plain Song out; tokens; the band; MIDI, WAV and MusicXML out.
 
-This package knows nothing about neural networks.  music21 is used only
-where files are read and chord symbols parsed; everything else is plain
-Python and NumPy.
+This package knows nothing about neural networks.  It is grouped by what
+each part does; a group imports only the core and itself:
+
+* core (this folder): ``song`` (the value classes), ``chords``,
+  ``progressions``, ``metre``, ``grid``, ``performance`` (the band's
+  Sounds and Parts) and ``files`` (the safe file writer);
+* ``read``: MIDI, MusicXML and WJazzD files to Songs, and the reading cache;
+* ``tokens``: Songs to grammar tokens and back, features, pruning, vocabulary;
+* ``band``: a Song arranged for piano, bass and drums;
+* ``write``: MIDI, WAV and MusicXML out.
+
+music21 is used only where files are read and chord symbols parsed;
+everything else is plain Python and NumPy.
 """
 from music.song import Chord, Measure, MusicError, Note, Song
 

@@ -25,14 +25,14 @@ natural ninth).  A symbol is ``ROOT [QUALITY] ITEMS [/BASS]``:
   (``add9``, ``add11``, ``add13``, ``add2``, ``add4``, ``add6``, with an
   accidental too); ``no3``/``omit3``, ``no5``/``omit5``; ``alt`` (the
   altered dominant, minor seventh, sharp fifth, sharp ninth: ``7#5#9``, as
-  ``music.jazzomat`` reads it); ``+`` or ``aug`` after the seventh (``7+``,
+  ``music.read.jazzomat_chords`` reads it); ``+`` or ``aug`` after the seventh (``7+``,
   a sharp fifth); and alterations ``b5``, ``#5``, ``b9``, ``#9``, ``#11``,
   ``b13`` (also ``b6``, ``#4``; ``-`` and ``+`` for ``b`` and ``#``), each
   replacing the natural tone of its degree (``13b9`` has no natural 9).  A
   number after another (``7(13)``, ``79``) adds only that tension.
 
 ``N.C.`` (no chord) is not a chord: ``parse_progression`` leaves a gap for
-it.  (``music.jazzomat`` reads the Weimar Jazz Database's own chord syntax.)
+it.  (``music.read.jazzomat_chords`` reads the Weimar Jazz Database's own chord syntax.)
 
 A progression is bars separated by ``|``, chords inside a bar by spaces:
 the chords of a bar share it evenly; ``/`` plays the chord before it for
@@ -112,7 +112,7 @@ def _music21_suffix(suffix: str) -> str:
     return _SUFFIX_ALIASES.get(suffix, suffix)
 
 
-def _music21_symbol(text: str) -> str:
+def music21_symbol(text: str) -> str:
     match = _SYMBOL.match(text.strip())
     if match is None:
         raise MusicError(f"chord symbol {text!r} does not start with a note name A-G")

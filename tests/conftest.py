@@ -38,7 +38,7 @@ def metheny_song():
         pytest.skip(f"{METHENY} is absent (it lives in ../shared/data beside the repo)")
     import tempfile
 
-    from music.reading import load_song
+    from music.read.scores import load_song
     with tempfile.TemporaryDirectory() as cache:
         return load_song(METHENY, cache_dir=cache)
 

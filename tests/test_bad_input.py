@@ -4,7 +4,7 @@ import os
 import mido
 import pytest
 
-from music.reading import load_song, load_songs
+from music.read.scores import load_song, load_songs
 from music.song import MusicError
 from tests.test_reading import CMAJ7, whole_note_chords, write_midi
 

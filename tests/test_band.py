@@ -8,17 +8,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from music.band import COMBO_OPTIONS, arrange
+from music.band.arrange import COMBO_OPTIONS, arrange
 from music.chords import make_chord, parse_progression
-from music.comping import comp_sounds
-from music.dynamics import melody_velocities
+from music.band.comping import comp_sounds
+from music.band.dynamics import melody_velocities
 from music.metre import bar_pulses, group_sizes, song_beats
-from music.midi_out import song_to_midi_bytes
+from music.write.midi import song_to_midi_bytes
 from music.performance import Part, Sound
 from music.song import Chord, Measure, MusicError, Note, Song
-from music.swing import checked_swing, swing_sounds
-from music.voicing import COMP_LOWEST, rootless_shapes, rootless_voicing, stack
-from music.walking_bass import BASS_HIGHEST, BASS_LOWEST, walking_bass
+from music.band.swing import checked_swing, swing_sounds
+from music.band.voicing import COMP_LOWEST, rootless_shapes, rootless_voicing, stack
+from music.band.walking_bass import BASS_HIGHEST, BASS_LOWEST, walking_bass
 
 TICKS = 480
 

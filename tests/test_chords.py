@@ -19,7 +19,7 @@ from music.chords import (
     scale_for,
 )
 import music.song
-from music.jazzomat import jazzomat_chord, parse_jazzomat_chord
+from music.read.jazzomat_chords import jazzomat_chord, parse_jazzomat_chord
 from music.song import Chord, Measure, MusicError, chord_at
 
 # Pitch classes: C=0 C#=1 D=2 Eb=3 E=4 F=5 F#=6 G=7 Ab=8 A=9 Bb=10 B=11.
@@ -130,7 +130,8 @@ def test_parse_progression_rejects_empty_bars_and_bad_symbols(text):
 
 
 def test_generation_modules_do_not_import_music21():
-    code = ("import sys, music.chords, music.grammar, music.prune, music.corpus; "
+    code = ("import sys, music.chords, music.tokens.classic_grammar, music.tokens.prune, "
+            "music.tokens.vocabulary; "
             "sys.exit('music21' in sys.modules)")
     root = Path(__file__).resolve().parents[1]
     assert subprocess.run([sys.executable, "-c", code], check=False, cwd=root).returncode == 0
@@ -233,7 +234,7 @@ def _chord_at_before_no_chord_gaps(chords, offset):
 
 
 def _tokens_unchanged_by_no_chord_gaps(song, monkeypatch):
-    from music.grammar import encode_song
+    from music.tokens.classic_grammar import encode_song
 
     assert _tiles_every_bar(song)
     tokens = encode_song(song)
@@ -244,7 +245,7 @@ def _tokens_unchanged_by_no_chord_gaps(song, monkeypatch):
 
 @pytest.mark.slow
 def test_no_chord_gaps_leave_lead_sheet_tokens_unchanged(monkeypatch):
-    from music.reading import load_song
+    from music.read.scores import load_song
 
     song = load_song("music21:leadSheet/fosterBrownHair.mxl")
     tokens = _tokens_unchanged_by_no_chord_gaps(song, monkeypatch)
@@ -255,14 +256,14 @@ def test_no_chord_gaps_leave_lead_sheet_tokens_unchanged(monkeypatch):
 
 @pytest.mark.slow
 def test_no_chord_gaps_leave_metheny_tokens_unchanged(metheny_path, monkeypatch):
-    from music.reading import load_song
+    from music.read.scores import load_song
 
     _tokens_unchanged_by_no_chord_gaps(load_song(metheny_path), monkeypatch)
 
 
 # ------------------------------------------------------ Jazzomat (WJazzD) syntax
 
-# Worked out by hand from the semitone tables in music/jazzomat.py's docstring.
+# Worked out by hand from the semitone tables in music/read/jazzomat_chords.py's docstring.
 JAZZOMAT = {
     "C": (0, {0, 4, 7}, None),
     "Bb-7": (10, {10, 1, 5, 8}, None),
@@ -386,7 +387,7 @@ TYPED = {
     "C7susb9": (0, {0, 5, 7, 10, 1}),
     "C7sus2": (0, {0, 2, 7, 10}),
     "Csus2": (0, {0, 2, 7}),
-    "C7alt": (0, {0, 4, 8, 10, 3}),               # as music.jazzomat: 7#5#9
+    "C7alt": (0, {0, 4, 8, 10, 3}),               # as music.read.jazzomat_chords: 7#5#9
     "C7+": (0, {0, 4, 8, 10}),
     "C7+5": (0, {0, 4, 8, 10}),
     "C7aug": (0, {0, 4, 8, 10}),

@@ -50,7 +50,7 @@ def test_a_broken_file_is_named_and_skipped(lofi_run):
 
 
 def test_sample_writes_hundreds_of_sounds_of_several_lengths(lofi_run):
-    from music.notes import encode_score_tokens
+    from jazz_lstm.note_corpus import encode_score_tokens
 
     folder, env, _ = lofi_run
     result = run_cli("sample", "--run", "lofi", "--temperature", "1", "--out", "output/lofi.mid",

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from music.conditioning import FEATURE_NAMES, feature_size, position_features, stream_features
+from music.tokens.conditioning import FEATURE_NAMES, feature_size, position_features, stream_features
 from music.song import Chord, Measure, MusicError
 
 UNIT = F(1, 12)

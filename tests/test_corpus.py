@@ -1,6 +1,6 @@
 import pytest
 
-from music.corpus import Vocabulary, build_vocabulary
+from music.tokens.vocabulary import Vocabulary, build_vocabulary
 from music.song import MusicError
 
 BARS = [["S,0.500,<-2,+2>", "C,1.000,<+3,+7>", "R,0.500"],

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from music.exact_grammar import (BAR_LINE, DURATIONS, decode_song, encode_song, filler_tokens,
+from music.tokens.exact_grammar import (BAR_LINE, DURATIONS, decode_song, encode_song, filler_tokens,
                                  motion_between, note_token, parse_token, pitch_from,
                                  split_duration, token_cost, units_of)
 from music.song import Chord, Measure, MusicError, Note, Song
@@ -354,7 +354,7 @@ def test_pitch_from_lands_on_its_class_within_a_tritone_of_the_target(reference,
 
 @pytest.mark.slow
 def test_metheny_round_trip_is_exact(metheny_path):
-    from music.reading import load_song
+    from music.read.scores import load_song
 
     song = load_song(metheny_path)
     chord_bars = [list(measure.chords) for measure in song.measures]

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from music.chords import make_chord, parse_progression, scale_for
-from music.grammar import (decode, decode_measures, encode, encode_song, note_token,
+from music.tokens.classic_grammar import (decode, decode_measures, encode, encode_song, note_token,
                            parse_token, rest_token, window_for)
-from music.prune import prune_measure
+from music.tokens.prune import prune_measure
 from music.song import Measure, MusicError, Note, Song
 
 TOKEN = re.compile(r"^([CSAX]),(\d+\.\d{3}),<([+-]\d+),([+-]\d+)>$|^R,(\d+\.\d{3})$")
@@ -264,7 +264,7 @@ def test_any_tokens_decode_and_prune_to_a_full_playable_bar(tokens, bar, previou
 
 
 def test_metheny_encodes_bar_by_bar(metheny_path):
-    from music.reading import load_song
+    from music.read.scores import load_song
 
     song = load_song(metheny_path)
     token_lists = encode_song(song)

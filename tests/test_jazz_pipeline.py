@@ -9,7 +9,7 @@ import pytest
 import jazz_lstm
 from jazz_lstm.corpus import load_corpus
 from jazz_lstm.training import Session, _stopped_early
-from music.exact_grammar import encode_song, token_cost, units_of
+from music.tokens.exact_grammar import encode_song, token_cost, units_of
 from tests.test_weimar import beat_row, note_row, write_solo
 
 CHANGES = ["Dm7", "G7", "Cj7", "Cj7"]

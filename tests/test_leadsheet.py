@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from music.chords import make_chord
-from music.leadsheet import BINARY_PIECES, TRIPLET_PIECES, note_pieces, song_to_musicxml_bytes, write_musicxml
+from music.write.musicxml import (BINARY_PIECES, TRIPLET_PIECES, note_pieces, song_to_musicxml_bytes,
+                                  write_musicxml)
 from music.song import Chord, Measure, MusicError, Note, Song, as_fraction
 
 THIRD = Fraction(1, 3)
@@ -153,7 +154,7 @@ def test_note_pieces_tile_the_span_with_notatable_values(a, b, cuts):
 def test_metheny_solo_keeps_every_note_and_chord(metheny_path):
     from music21 import harmony
 
-    from music.reading import load_song
+    from music.read.scores import load_song
     song = load_song(metheny_path)
     score = _read_back(song_to_musicxml_bytes(song))
     assert len(_notes_of(score)) == len(song.melody_notes)

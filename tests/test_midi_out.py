@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from music.midi_out import song_seconds, song_to_midi_bytes, write_midi
-from music.voicing import chord_voicing
+from music.write.midi import song_seconds, song_to_midi_bytes, write_midi
+from music.band.voicing import chord_voicing
 from music.song import Chord, Measure, MusicError, Note, Song
 
 TICKS = 480
@@ -269,7 +269,7 @@ def test_write_midi_passes_the_band_options(tmp_path):
 
 
 def test_the_notes_encoding_options_still_give_melody_and_held_chords():
-    from music.note_tokens import MIDI_OPTIONS
+    from music.tokens.note_tokens import MIDI_OPTIONS
 
     midi = read(song_to_midi_bytes(ii_v_i_song(), **MIDI_OPTIONS))
     assert [track.name for track in midi.tracks[1:]] == ["Melody", "Chords"]

@@ -1,7 +1,7 @@
-"""music.midi_reading: MIDI files read with mido give what music21 gives.
+"""music.read.midi: MIDI files read with mido give what music21 gives.
 
 The small files are built here with mido; their expected values are worked
-out by hand from music21's rules (see the module doc of music.midi_reading).
+out by hand from music21's rules (see the module doc of music.read.midi).
 The comparisons with music21 itself parse with music21 in the test.
 """
 import io
@@ -11,10 +11,11 @@ from fractions import Fraction as F
 import mido
 import pytest
 
-from music import midi_reading, reading
-from music.midi_reading import PROGRAM_NAMES, read_midi
-from music.parts import PartNotes
-from music.reading import load_song
+from music.read import midi as midi_reading
+from music.read import scores as reading
+from music.read.midi import PROGRAM_NAMES, read_midi
+from music.read.parts import PartNotes
+from music.read.scores import load_song
 from music.song import MusicError, as_fraction
 
 TPQ = 480

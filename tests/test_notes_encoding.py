@@ -7,12 +7,12 @@ import mido
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from music import notes
-from music.midi_out import write_midi
-from music.voicing import chord_voicing
-from music.note_tokens import (MIDI_OPTIONS, chord_root, events_to_tokens, parse_token,
+from jazz_lstm import note_corpus as notes
+from music.write.midi import write_midi
+from music.band.voicing import chord_voicing
+from music.tokens.note_tokens import (MIDI_OPTIONS, chord_root, events_to_tokens, parse_token,
                                pitch_name, tokens_to_song)
-from music.notes import encode_score_tokens, load_note_corpus
+from jazz_lstm.note_corpus import encode_score_tokens, load_note_corpus
 from music.song import MusicError
 
 TICKS = 480
@@ -227,7 +227,7 @@ def test_a_terminal_gets_a_progress_bar_and_the_warnings(folder, tmp_path, capsy
 def test_a_cached_corpus_name_needs_no_music21(tmp_path):
     from tests.test_reading import printed_by_two_fresh_pythons
 
-    code = ("import sys; from music.notes import load_note_corpus; "
+    code = ("import sys; from jazz_lstm.note_corpus import load_note_corpus; "
             "corpus = load_note_corpus('music21:bach/bwv66.6', "
             f"cache_dir={str(tmp_path)!r}, progress=False); "
             "print(corpus.parsed, 'music21' in sys.modules)")

@@ -12,7 +12,7 @@ from jazz_lstm.solo_page import (BARS_PER_ROW, LABEL_WIDTH, QUARTER_WIDTH, ROLE_
                             SEMITONE_HEIGHT, chord_label, display_symbol, solo_html)
 from jazz_lstm.report_page import TRAIN_COLOUR, VALIDATION_COLOUR, run_report_html
 from music.chords import make_chord
-from music.grammar import role_of
+from music.tokens.classic_grammar import role_of
 from music.song import Chord, Measure, Note, Song
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

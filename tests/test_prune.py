@@ -2,10 +2,10 @@ from fractions import Fraction as F
 
 import pytest
 
-from music.prune import (GRID, SCORE_GRID, absorb_short_notes, fit_to_bar, fold_into_range,
-                         fold_pitch, grid_steps, merge_repeats, prune_measure, remove_overlaps,
-                         round_to_grid, snap_to_grid)
+from music.grid import GRID, SCORE_GRID, fold_pitch, grid_steps, round_to_grid
 from music.song import MusicError, Note
+from music.tokens.prune import (absorb_short_notes, fit_to_bar, fold_into_range, merge_repeats, prune_measure,
+                                remove_overlaps, snap_to_grid)
 
 
 def spans(notes):

@@ -1,4 +1,4 @@
-"""music.reading: files in, Song out.
+"""music.read.scores: files in, Song out.
 
 The MIDI files are built here with mido, so every expected value below is
 written down by hand from the notes that were put in.
@@ -14,8 +14,8 @@ from pathlib import Path
 import mido
 import pytest
 
-from music import reading
-from music.reading import load_song, load_songs
+from music.read import scores as reading
+from music.read.scores import load_song, load_songs
 from music.song import MusicError
 
 TICKS_PER_QUARTER = 480
@@ -269,7 +269,7 @@ def test_abc_file_with_two_tunes(tmp_path):
 
 
 def test_importing_reading_does_not_import_music21():
-    code = "import sys, music.reading; print('music21' in sys.modules)"
+    code = "import sys, music.read.scores; print('music21' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=Path(__file__).resolve().parents[1], check=True)
     assert result.stdout.strip() == "False"
@@ -428,7 +428,7 @@ def printed_by_two_fresh_pythons(code: str) -> list:
 
 
 def test_a_cached_song_needs_neither_music21_nor_parsing(hand_song_path, tmp_path):
-    code = ("import sys; from music.reading import load_song; "
+    code = ("import sys; from music.read.scores import load_song; "
             f"song = load_song({str(hand_song_path)!r}, cache_dir={str(tmp_path)!r}); "
             "print(len(song.measures), 'music21' in sys.modules)")
     runs = printed_by_two_fresh_pythons(code)

@@ -1,11 +1,11 @@
-"""music.solo: a token stream dealt into bars, decoded over chords; chord bars to JSON."""
+"""music.tokens.solo: a token stream dealt into bars, decoded over chords; chord bars to JSON."""
 from fractions import Fraction
 
 import numpy as np
 import pytest
 
 from music.chords import parse_progression
-from music.solo import (build_solo, chord_bars_from_json, chord_bars_to_json, split_into_bars,
+from music.tokens.solo import (build_solo, chord_bars_from_json, chord_bars_to_json, split_into_bars,
                         tokens_needed)
 from music.song import MusicError
 

@@ -12,9 +12,9 @@ import mido
 import numpy as np
 import pytest
 
-from music import synth
+from music.write import wav as synth
 from music.song import Chord, Measure, MusicError, Note, Song
-from music.synth import pitch_to_hertz, render_wav
+from music.write.wav import pitch_to_hertz, render_wav
 
 RATE = 22050
 # The numpy engine adds a release tail after the last written end; the module

@@ -1,4 +1,4 @@
-"""music.weimar: WJazzD melody and beat-track CSVs to Songs.
+"""music.read.wjazzd_csv: WJazzD melody and beat-track CSVs to Songs.
 
 Every test writes its own tiny CSVs; expected times are worked out by hand
 from the metrical columns (a beat of x/4 is one quarter = 12 grid steps).
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from music.song import MusicError, Note
-from music.weimar import is_wjazzd_source, load_wjazzd_folder, load_wjazzd_solo
+from music.read.wjazzd_csv import is_wjazzd_source, load_wjazzd_folder, load_wjazzd_solo
 
 MELODY_HEADER = ["onset", "duration", "period", "division", "bar", "beat", "tatum",
                  "beat_duration", "signature", "pitch", "loud_max", "loud_median", "phrase_id",

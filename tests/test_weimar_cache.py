@@ -3,7 +3,7 @@ import shutil
 
 import pytest
 
-import music.weimar
+import music.read.wjazzd_csv
 from jazz_lstm.corpus import read_songs, wjazzd_folder_songs
 from music.song import MusicError
 from tests.test_weimar import beat_row, note_row, write_solo
@@ -11,15 +11,15 @@ from tests.test_weimar import beat_row, note_row, write_solo
 
 @pytest.fixture
 def parses(monkeypatch):
-    """The folders music.weimar actually parsed, in order."""
+    """The folders music.read.wjazzd_csv actually parsed, in order."""
     seen = []
-    parse = music.weimar.load_wjazzd_folder
+    parse = music.read.wjazzd_csv.load_wjazzd_folder
 
     def counting(folder, on_skip=None):
         seen.append(folder)
         return parse(folder, on_skip=on_skip)
 
-    monkeypatch.setattr(music.weimar, "load_wjazzd_folder", counting)
+    monkeypatch.setattr(music.read.wjazzd_csv, "load_wjazzd_folder", counting)
     return seen
 
 

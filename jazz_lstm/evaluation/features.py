@@ -27,7 +27,7 @@ pitch_range                 highest minus lowest MIDI pitch (semitones).
 mean_abs_interval           mean |interval| in semitones (unclipped).
 repeated_pitch_rate         share of intervals that are 0.
 chord_share, scale_share, approach_share, other_share
-                            share of notes whose role (``music.grammar.role_of``,
+                            share of notes whose role (``music.tokens.classic_grammar.role_of``,
                             the grammar's C/S/A/X) under the chord sounding at
                             the note's onset (``Measure.chord_at``) is C, S, A, X;
                             no chord sounding -> X.
@@ -45,7 +45,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from music.grammar import ROLES, role_of
+from music.tokens.classic_grammar import ROLES, role_of
 from music.song import Measure
 
 INTERVAL_CLIP = 12

@@ -1,7 +1,7 @@
 """Write a Song as a type-1 Standard MIDI File.
 
 Track layout: track 0 is the conductor (sequence name = the song title,
-tempo, time signature); then one track per Part of ``music.band.arrange``,
+tempo, time signature); then one track per Part of ``music.band.arrange.arrange``,
 in this order and on these channels:
 
 ========= ======= ========================= =====================
@@ -35,7 +35,7 @@ from pathlib import Path
 
 import mido
 
-from music.band import arrange
+from music.band.arrange import arrange
 from music.files import write_file_atomically
 from music.metre import song_quarters
 from music.performance import check_range
@@ -66,7 +66,7 @@ def song_to_midi_bytes(song: Song, *, tempo: float | None = None,
 
     tempo:          quarter notes per minute; ``None`` uses ``song.tempo``
     ticks_per_beat: MIDI ticks per quarter note, 1..32767
-    arrangement:    the keyword options of ``music.band.arrange``: band,
+    arrangement:    the keyword options of ``music.band.arrange.arrange``: band,
                     swing, dynamics, seed, melody_program, chord_program,
                     bass_program, chord_velocity
     """

@@ -3,7 +3,7 @@
 Two engines:
 
 * ``numpy`` (always available): a small additive synthesizer playing every
-  Part of ``music.band.arrange`` (so the band, swing and dynamics options
+  Part of ``music.band.arrange.arrange`` (so the band, swing and dynamics options
   sound as in the MIDI file), one voice per part:
 
   - melody: plucked tones, six harmonics whose amplitudes fall as 1/n and
@@ -49,9 +49,9 @@ from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 
-from music.band import arrange
+from music.band.arrange import arrange
 from music.files import write_file_atomically
-from music.midi_out import quarter_seconds, song_seconds, write_midi
+from music.write.midi import quarter_seconds, song_seconds, write_midi
 from music.song import MusicError, Song
 
 ATTACK_SECONDS = 0.005
@@ -100,7 +100,7 @@ def render_wav(song: Song, path, *, sample_rate: int = 22050,
                  program and a SoundFont are found, else numpy)
     soundfont:   path of a .sf2 file for fluidsynth; ``None`` looks in
                  $JAZZ_LSTM_SOUNDFONT, then the usual system places
-    arrangement: the keyword options of ``music.band.arrange`` (band, swing,
+    arrangement: the keyword options of ``music.band.arrange.arrange`` (band, swing,
                  dynamics, seed, programs, chord_velocity), as for the MIDI file
 
     Creates missing parent folders; the file appears complete or not at all.
@@ -143,7 +143,7 @@ def render_samples(song: Song, *, sample_rate: int = 22050,
 
     sample_rate: samples per second
     tempo:       quarter notes per minute; ``None`` uses ``song.tempo``
-    arrangement: the keyword options of ``music.band.arrange``
+    arrangement: the keyword options of ``music.band.arrange.arrange``
     Raises MusicError for a song longer than MAX_SECONDS.
     """
     seconds = song_seconds(song, tempo)

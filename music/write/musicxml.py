@@ -37,7 +37,7 @@ from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
-from music.chords import _music21_symbol
+from music.chords import music21_symbol
 from music.files import write_file_atomically
 from music.progressions import FLAT_SPELLING, SHARP_SPELLING
 from music.song import Chord, MusicError, Song
@@ -175,7 +175,7 @@ def _chord_symbol_template(root: int, pitch_classes: tuple, text: str):
     ways = [lambda: harmony.chordSymbolFromChord(_stacked(chord))]
     if chord.symbol:
         ways.insert(0, lambda: harmony.ChordSymbol(
-            _half_diminished_kind(_music21_symbol(chord.symbol))))
+            _half_diminished_kind(music21_symbol(chord.symbol))))
     for build in ways:
         try:
             symbol = build()

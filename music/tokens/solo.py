@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from music.grammar import decode_measures, parse_token
+from music.tokens.classic_grammar import decode_measures, parse_token
 from music.song import Chord, MusicError, Song
 
 
@@ -58,7 +58,7 @@ def build_solo(tokens, chord_bars, bar_count: int, rng, *, tempo: float,
 
 
 def chord_bars_of(song: Song) -> list:
-    """The chords of every bar of a song (``music.reading`` already carries a
+    """The chords of every bar of a song (``music.read.scores`` already carries a
     chord into bars that have none)."""
     bars = [list(measure.chords) for measure in song.measures]
     if not any(bars):

@@ -35,7 +35,7 @@ the next onset, and silence before the first note is dropped.
 Why one token and not two model outputs
 ---------------------------------------
 Putting the duration in the token multiplies the vocabulary (the default
-piano set, ``music.notes.DEFAULT_NOTE_SOURCES``, has 275 distinct sounds
+piano set, ``jazz_lstm.note_corpus.DEFAULT_NOTE_SOURCES``, has 275 distinct sounds
 and 10 durations, which combine into 630 tokens) and makes rare
 combinations rarer.  A second softmax for the
 duration would keep both vocabularies small but needs a second model
@@ -53,7 +53,7 @@ GRID = Fraction(1, 12)
 MAX_DURATION = Fraction(4)
 REST = "R"
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
-# Options for music.midi_out.write_midi that play the tokens as piano:
+# Options for music.write.midi.write_midi that play the tokens as piano:
 # notes and chords on General MIDI program 0 at one loudness.
 MIDI_OPTIONS = {"melody_program": 0, "chord_program": 0, "chord_velocity": 90}
 
@@ -162,12 +162,12 @@ def tokens_to_song(tokens, *, tempo: float = 120.0, title: str = "jazz-lstm note
     """A Song that plays the tokens one after another.
 
     Note tokens become melody notes; chord tokens become Chords, which
-    ``music.midi_out`` voices with the root (``chord_root``) in the octave
+    ``music.write.midi`` voices with the root (``chord_root``) in the octave
     below middle C and the other pitch classes in the octave above it;
     rests are silence.  The Song is one measure as long as all the tokens:
     the tokens carry no bar lines, and cutting at bar lines would re-strike
     every note crossing one.  Write it with
-    ``music.midi_out.write_midi(song, path, **MIDI_OPTIONS)``.
+    ``music.write.midi.write_midi(song, path, **MIDI_OPTIONS)``.
 
     tempo: quarter notes per minute.  Raises MusicError for a bad token or
     for tokens that hold no note or chord.

@@ -1,20 +1,20 @@
 """Arrange a Song for a band: which parts play what, swung and shaded.
 
-``arrange(song, band=...)`` returns the Parts that ``music.midi_out``
-writes as tracks and ``music.synth`` renders:
+``arrange(song, band=...)`` returns the Parts that ``music.write.midi``
+writes as tracks and ``music.write.wav`` renders:
 
 * ``band="none"``: the melody, and the song's chords held as written
   ("Chords", block chords from ``voicing.chord_voicing``).  For music whose
   chords are themselves notes to play (the notes encoding).
 * ``band="comp"``: the melody over a pianist comping rootless voicings
-  ("Piano", ``music.comping``).
+  ("Piano", ``music.band.comping``).
 * ``band="trio"``: the comping plus a walking bass ("Bass",
-  ``music.walking_bass``) and drums on the General MIDI percussion channel
-  ("Drums", ``music.drums``).
+  ``music.band.walking_bass``) and drums on the General MIDI percussion channel
+  ("Drums", ``music.band.drums``).
 
-Then ``swing`` (``music.swing``) moves the off-beat eighths of every part,
+Then ``swing`` (``music.band.swing``) moves the off-beat eighths of every part,
 and with ``dynamics`` the melody gets accents and ghost notes
-(``music.dynamics``) instead of its written velocities.
+(``music.band.dynamics``) instead of its written velocities.
 
 ``COMBO_OPTIONS`` is how a generated jazz solo should sound (a trio, medium
 swing, shaded melody); the plain defaults reproduce the song as written.
@@ -23,15 +23,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from music.comping import comp_sounds
-from music.drums import drum_sounds
-from music.dynamics import melody_velocities
+from music.band.comping import comp_sounds
+from music.band.drums import drum_sounds
+from music.band.dynamics import melody_velocities
 from music.metre import measure_starts, song_beats
 from music.performance import DRUM_CHANNEL, Part, Sound, check_range
 from music.song import MusicError
-from music.swing import DEFAULT_SWING, checked_swing, swing_sounds
-from music.voicing import chord_voicing
-from music.walking_bass import walking_bass
+from music.band.swing import DEFAULT_SWING, checked_swing, swing_sounds
+from music.band.voicing import chord_voicing
+from music.band.walking_bass import walking_bass
 
 BANDS = ("none", "comp", "trio")
 MELODY_CHANNEL, CHORD_CHANNEL, BASS_CHANNEL = 0, 1, 2

@@ -14,7 +14,7 @@ track of ``melody/NAME.csv`` is ``beats/NAME_beattrack.csv``.
 
 Time grid
 ---------
-Everything is placed on a grid of 1/12 quarter (``music.prune.SCORE_GRID``)
+Everything is placed on a grid of 1/12 quarter (``music.grid.SCORE_GRID``)
 from the METRICAL columns, never from the seconds of the onsets:
 
 * onset in the bar = ``(beat - 1 + (tatum - 1) / division)`` beats, rounded
@@ -49,7 +49,7 @@ Bars and Song
   None), and so do beats the beat track does not cover; an empty chord
   cell continues the chord before it.  Consecutive beats with the same
   chord merge; chords are cut at bar lines.  Symbols are read by
-  ``music.jazzomat``.
+  ``music.read.jazzomat_chords``.
 * Tempo: 60 / the median of ``beat_duration`` (per quarter) in quarter
   notes per minute; time signature: the most frequent one of the melody
   rows; title: the file name without ``_FINAL`` (``ArtPepper_Anthropology``);
@@ -68,8 +68,8 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-from music.jazzomat import jazzomat_chord, parse_jazzomat_chord
-from music.prune import SCORE_GRID
+from music.read.jazzomat_chords import jazzomat_chord, parse_jazzomat_chord
+from music.grid import SCORE_GRID
 from music.song import Chord, Measure, MusicError, Note, Song
 
 TICKS_PER_QUARTER = SCORE_GRID.denominator  # grid steps per quarter: 12
@@ -137,14 +137,14 @@ def load_wjazzd_folder(folder, on_skip=None) -> list:
              each solo that is left out.  Raises MusicError when no solo can
              be read.
     The solos are read by a worker process per core
-    (``music.reading.read_in_parallel``), each taking one run of consecutive
+    (``music.read.scores.read_in_parallel``), each taking one run of consecutive
     files: a worker's songs share their Fractions, which come back in one
     pickle at a third of the cost of one pickle per song (410 solos: 3.4 s on
     one core, 0.4 s to unpickle in two parts against 1.4 s in 410).
     """
     import os
 
-    from music.reading import read_in_parallel
+    from music.read.scores import read_in_parallel
 
     files = _melody_files(_melody_folder(Path(folder)))
     if not files:

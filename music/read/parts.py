@@ -1,8 +1,8 @@
 """Plain-Python analysis of the parts of a score: which part is the melody,
 what its top line is, and which pitch classes the other parts sound.
 
-Nothing here imports music21: a reader (music21's in ``music.reading``, or
-mido's in ``music.midi_reading``) turns a file into a :class:`PlainScore`
+Nothing here imports music21: a reader (music21's in ``music.read.scores``, or
+mido's in ``music.read.midi``) turns a file into a :class:`PlainScore`
 whose parts are lists of :class:`SoundingNote` (absolute times, ties merged
 by :func:`join_ties`) and hands it over.
 
@@ -88,7 +88,7 @@ class PartNotes:
 
 @dataclass(frozen=True)
 class PlainScore:
-    """Everything ``music.reading`` needs from one tune of a file, whatever read it.
+    """Everything ``music.read.scores`` needs from one tune of a file, whatever read it.
 
     parts:          PartNotes of every part in the file's part order, so that
                     ``parts[i].index == i``; drum parts have no notes

@@ -24,35 +24,18 @@ mutates its input.  ``prune_measure`` chains them in this order:
 
 All times are Fraction quarter lengths measured from the start of the bar.
 
-The package's two time grids live here, each once: ``SCORE_GRID`` (1/12
-quarter: sixteenths and eighth and sixteenth triplets, the grid music21
-quantises MIDI to and the exact grammar counts in) and ``GRID``, half of
-it (1/24 quarter: also 32nds; the classic grammar's durations and the
-default of ``snap_to_grid``).
+The time grids and pitch folding live in ``music.grid``.
 """
 from __future__ import annotations
 
 from dataclasses import replace
 from fractions import Fraction
 
+from music.grid import GRID, fold_pitch, round_to_grid
 from music.song import MusicError, Note
 
-SCORE_GRID = Fraction(1, 12)
-GRID = SCORE_GRID / 2
 MIN_DURATION = Fraction(1, 8)
 GUITAR_RANGE = (52, 88)  # MIDI E3..E6: the electric guitar's usual solo range
-
-
-def fold_pitch(pitch: int, low: int, high: int) -> int:
-    """pitch moved by whole octaves into low..high (MIDI pitches, inclusive;
-    the range must hold at least 12 pitches so every pitch class fits)."""
-    if high - low < 11:
-        raise MusicError(f"pitch range {low}..{high} is narrower than an octave")
-    while pitch < low:
-        pitch += 12
-    while pitch > high:
-        pitch -= 12
-    return pitch
 
 
 def fold_into_range(notes, low=GUITAR_RANGE[0], high=GUITAR_RANGE[1]) -> list:
@@ -66,17 +49,6 @@ def fold_into_range(notes, low=GUITAR_RANGE[0], high=GUITAR_RANGE[1]) -> list:
         pitch = fold_pitch(note.pitch, low, high)
         folded.append(note if pitch == note.pitch else replace(note, pitch=pitch))
     return folded
-
-
-def grid_steps(time, grid=GRID) -> int:
-    """The whole number of grid steps nearest to time (quarter lengths; half
-    a step rounds to the even number, as Python's round does)."""
-    return round(Fraction(time) / grid)
-
-
-def round_to_grid(time, grid=GRID) -> Fraction:
-    """time (quarter lengths) rounded to the nearest multiple of grid."""
-    return grid_steps(time, grid) * grid
 
 
 def snap_to_grid(notes, grid=GRID) -> list:

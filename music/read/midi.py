@@ -1,7 +1,7 @@
 """MIDI files read with mido into a PlainScore, as music21 would read them.
 
 music21 needs seconds to turn a MIDI file into a score of measures, ties
-and voices, of which ``music.reading`` keeps only the notes, the bar grid,
+and voices, of which ``music.read.scores`` keeps only the notes, the bar grid,
 the first tempo and time signature and the part names.  This module
 computes those directly from mido's messages, following the steps of
 music21's MIDI import (``music21.midi.translate``, version 10) so that the
@@ -24,7 +24,7 @@ Song is the same (but for the differences listed below):
   arithmetic is music21's, so the same grid wins every close call.
 * Bars: measures of the time signature in force at each measure start,
   from offset 0 until the part's last event; a note crossing a bar line is
-  split there, the pieces tied, and ``music.parts.join_ties`` joins them
+  split there, the pieces tied, and ``music.read.parts.join_ties`` joins them
   again exactly as for music21's score.
 * Names: a part is named by its first named instrument event: the track
   name (not "Instrument 3" and the like), else the instrument name, else
@@ -64,7 +64,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
-from music.parts import PartNotes, PlainScore, join_ties
+from music.read.parts import PartNotes, PlainScore, join_ties
 from music.song import MusicError
 
 MAX_NOTES = 200_000
@@ -138,7 +138,7 @@ def read_midi(label: str, data: bytes, *, progress=None) -> PlainScore:
               and the total (for a progress bar)
     Raises MusicError for a file with more than MAX_NOTES notes or without
     notes, and MidoCannotRead when mido cannot parse it.  (The file size is
-    limited by ``music.reading``, which reads the bytes.)
+    limited by ``music.read.scores``, which reads the bytes.)
     """
     tracks = []
     note_count = 0

@@ -52,7 +52,8 @@ from functools import lru_cache
 from typing import NamedTuple, Optional
 
 from music.chords import scale_for
-from music.prune import GRID, prune_measure, round_to_grid
+from music.grid import GRID, round_to_grid
+from music.tokens.prune import prune_measure
 from music.song import Chord, Measure, MusicError, Note, chord_at
 
 ROLES = ("C", "S", "A", "X")

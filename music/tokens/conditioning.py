@@ -3,7 +3,7 @@
 At every step the LSTM gets, besides a token, a vector of ``feature_size()``
 floats describing the grid position where the NEXT token starts: the chord
 sounding there and the place in the bar.  Positions are grid units of
-``music.exact_grammar.GRID`` (1/12 quarter) from the start of a bar; a bar of
+``music.tokens.exact_grammar.GRID`` (1/12 quarter) from the start of a bar; a bar of
 L units has positions 0..L, where position L means "the bar is full, the
 next token is the bar line".
 
@@ -49,7 +49,7 @@ from functools import lru_cache
 import numpy as np
 
 from music.chords import QUALITIES, chord_quality
-from music.exact_grammar import BAR_LINE, GRID, token_cost
+from music.tokens.exact_grammar import BAR_LINE, GRID, token_cost
 from music.song import Measure, MusicError
 
 BEATS = 5                 # beat one-hot slots: 1, 2, 3, 4 and 5+

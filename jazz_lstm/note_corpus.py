@@ -1,8 +1,8 @@
 """Note and chord tokens over many files: the LoFi generator's data, cached.
 
-``encode_score_tokens`` reads one file (``music.reading.read_plain_scores``:
+``encode_score_tokens`` reads one file (``music.read.scores.read_plain_scores``:
 mido for MIDI files, music21 for the rest) and returns its tokens (format
-and timing rules in ``music.note_tokens``).  Every pitched part is read,
+and timing rules in ``music.tokens.note_tokens``).  Every pitched part is read,
 drum parts (unpitched notes) and chord symbols are not; tied notes are
 joined; then the notes of all parts go on one timeline and notes struck at
 the same onset are grouped into one token.  That grouping replaces
@@ -11,12 +11,12 @@ pieces.  An ABC file of several tunes gives the tunes' tokens one after
 another.
 
 ``load_note_corpus`` does this for files, folders and ``music21:`` names
-(as ``music.reading.load_songs`` takes them), with
+(as ``music.read.scores.load_songs`` takes them), with
 
 * several files parsed by a pool of worker processes
-  (``music.reading.read_in_parallel``), a progress bar on a terminal,
+  (``music.read.scores.read_in_parallel``), a progress bar on a terminal,
   plain "parsing ..." lines otherwise (stderr);
-* a cache (``music.token_cache``): each file's tokens are stored as JSON in
+* a cache (``music.read.cache``): each file's tokens are stored as JSON in
   ``<cache_dir>/notes-v<ENCODING_VERSION>/<key>.json``, the key being the
   sha256 of the file's bytes (of the name and music21's version for a
   ``music21:`` name), so an unchanged file is never parsed twice, whatever
@@ -38,12 +38,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from music.note_tokens import events_to_tokens
-from music.reading import CORPUS_PREFIX, expand_source, read_in_parallel, read_plain_scores
+from music.tokens.note_tokens import events_to_tokens
+from music.read.scores import CORPUS_PREFIX, expand_source, read_in_parallel, read_plain_scores
 from music.song import MusicError
-from music.token_cache import CACHE_ENV, TokenCache, content_key, default_cache_dir, file_bytes
+from music.read.cache import CACHE_ENV, TokenCache, content_key, default_cache_dir, file_bytes
 
-# 2: MIDI files read by music.midi_reading; ties joined only where the notes meet.
+# 2: MIDI files read by music.read.midi; ties joined only where the notes meet.
 ENCODING_VERSION = 2
 # Piano pieces from music21's own corpus, so the default needs no download.
 # 8 files, 2,963 tokens, 630 distinct (ENCODING_VERSION 1 and 2).
@@ -98,7 +98,7 @@ def encode_score_tokens(source) -> list:
 
 def load_note_corpus(sources, *, cache_dir=None, progress: bool = True) -> NoteCorpus:
     """Tokens of every file of ``sources`` (one source or a list, as for
-    ``music.reading.load_songs``), through the cache; see the module doc.
+    ``music.read.scores.load_songs``), through the cache; see the module doc.
 
     cache_dir: folder of the cache (None: ``default_cache_dir()``).
     progress:  show parsing progress on stderr.

@@ -17,15 +17,15 @@ folder with several files) rather than silently picking one.
 
 Reading
 -------
-MIDI files are read with mido by ``music.midi_reading``, which reproduces
+MIDI files are read with mido by ``music.read.midi``, which reproduces
 music21's MIDI import (notes quantized to sixteenths and eighth-note
 triplets, so triplets come out as exact thirds) in a fraction of its time,
 without a bug of music21 that shifts parts by whole beats (see there); a
 file mido refuses is handed to music21.  music21 reads everything else,
 imported lazily so that the rest of the package does not pay for it.
-Either reader gives a ``music.parts.PlainScore``, from which the Song is
+Either reader gives a ``music.read.parts.PlainScore``, from which the Song is
 made.  Files over ``MAX_FILE_BYTES`` are refused, MIDI files with more than
-``music.midi_reading.MAX_NOTES`` notes too.
+``music.read.midi.MAX_NOTES`` notes too.
 
 Several files are read by a pool of worker processes (as many as there are
 CPUs, at most one per file), with a progress bar on a terminal; the songs
@@ -33,7 +33,7 @@ come in the order of the sources whatever order the workers finish in.
 
 Cache
 -----
-Each file's songs are cached by ``music.token_cache`` under a key made of
+Each file's songs are cached by ``music.read.cache`` under a key made of
 the file's bytes, the source code of the reading modules (any change to
 the reader is a new key), music21's version and the options, so a file
 read before comes back at once.  Only the song's ``source`` (and the title
@@ -49,7 +49,7 @@ Song
   signature if any note sounds later; they are numbered 1, 2, ... in file
   order and ``bars=(first, last)`` keeps an inclusive range of those
   numbers.
-* Melody: the part with the best melody score (see ``music.parts``), or the
+* Melody: the part with the best melody score (see ``music.read.parts``), or the
   part named by ``melody_part``; reduced to its top line; tied notes are
   joined, then every note crossing a bar line is split at the bar line.
   Each bar's notes tile the bar: silences become rests (``pitch=None``).
@@ -58,7 +58,7 @@ Song
   other pitched parts (or the ``chord_parts``), per window: a bar whose
   time-signature numerator is even is cut into two halves (4/4 -> two half
   notes, 6/8 -> two dotted quarters), any other bar is one window.  The
-  window's chord tones are chosen as described in ``music.parts``; the root
+  window's chord tones are chosen as described in ``music.read.parts``; the root
   is music21's ``Chord.root()`` of those tones stacked above the lowest
   sounding note, and the symbol is music21's name for them, or "" when
   music21 cannot name them.
@@ -90,12 +90,12 @@ from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
-from music.midi_reading import (DEFAULT_TEMPO, DEFAULT_TIME_SIGNATURE, MidoCannotRead,
+from music.read.midi import (DEFAULT_TEMPO, DEFAULT_TIME_SIGNATURE, MidoCannotRead,
                                  read_midi)
-from music.parts import (PartNotes, PlainScore, choose_melody_part, harmony_windows, join_ties,
+from music.read.parts import (PartNotes, PlainScore, choose_melody_part, harmony_windows, join_ties,
                          top_line)
 from music.song import Chord, Measure, MusicError, Note, Song, as_fraction
-from music.token_cache import (CORPUS_PREFIX, TokenCache, content_key, default_cache_dir,
+from music.read.cache import (CORPUS_PREFIX, TokenCache, content_key, default_cache_dir,
                                file_bytes, music21_version, source_fingerprint)
 
 MUSIC_EXTENSIONS = (".mid", ".midi", ".xml", ".mxl", ".musicxml", ".abc")
@@ -109,7 +109,7 @@ MAX_REASON_CHARS = 160
 PROGRESS_DELAY_SECONDS = 1.0
 SONG_CACHE_NAMESPACE = "songs"
 # The modules whose code decides a file's songs: their source is part of the cache key.
-READER_MODULES = ("reading.py", "midi_reading.py", "parts.py", "song.py")
+READER_MODULES = ("read/scores.py", "read/midi.py", "read/parts.py", "song.py")
 
 
 def load_song(source, *, melody_part=None, chord_parts=None, bars=None,

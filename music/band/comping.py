@@ -31,8 +31,8 @@ from bisect import bisect_left, bisect_right
 from fractions import Fraction
 
 from music.performance import Sound
-from music.voicing import rootless_voicing
-from music.walking_bass import harmony
+from music.band.voicing import rootless_voicing
+from music.band.walking_bass import harmony
 
 STRONG_CHANCE = 0.45
 PUSH_CHANCE = 0.45

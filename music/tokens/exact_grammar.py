@@ -1,6 +1,6 @@
 """The exact grammar: chord-relative tokens that give back every pitch and time.
 
-Like the classic grammar (``music.grammar``) the tokens speak of pitches
+Like the classic grammar (``music.tokens.classic_grammar``) the tokens speak of pitches
 relative to the chord, so a learned solo moves to any changes; unlike it,
 decoding is a function, not a draw: encode then decode returns every note
 whose onset and end lie on the grid, pitch for pitch.
@@ -8,12 +8,12 @@ whose onset and end lie on the grid, pitch for pitch.
 Grid
 ----
 Time is counted in integer grid units of ``GRID`` = 1/12 quarter
-(``music.prune.SCORE_GRID``): the finest grid holding sixteenths (3 units)
+(``music.grid.SCORE_GRID``): the finest grid holding sixteenths (3 units)
 and eighth and sixteenth triplets (4 and 2 units).  Encoding rounds onsets
 and ends to it, so what is lost is finer than that: 32nds, quintuplets,
 swing and timing nuance off the grid; a note that rounds to nothing
 vanishes.  The classic grammar's grid,
-``music.prune.GRID`` (1/24), is twice as fine because it also keeps 32nds.
+``music.grid.GRID`` (1/24), is twice as fine because it also keeps 32nds.
 
 Token format
 ------------
@@ -84,8 +84,8 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import NamedTuple, Optional
 
-from music.prune import SCORE_GRID as GRID
-from music.prune import fold_pitch, grid_steps
+from music.grid import SCORE_GRID as GRID
+from music.grid import fold_pitch, grid_steps
 from music.song import Measure, MusicError, Note, chord_at
 
 DURATIONS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 16, 18, 24, 32, 36, 48)

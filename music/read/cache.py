@@ -61,10 +61,10 @@ def content_key(label: str, data: bytes | None, *context) -> str:
 
 @lru_cache(maxsize=None)
 def source_fingerprint(*module_names: str) -> str:
-    """sha256 of these modules of the music package (file names such as
-    "reading.py"): a reader's cache keys change whenever its code does."""
+    """sha256 of these modules of the music package (paths inside it, such
+    as "read/scores.py"): a reader's cache keys change whenever its code does."""
     digest = hashlib.sha256()
-    folder = Path(__file__).resolve().parent
+    folder = Path(__file__).resolve().parents[1]
     for name in module_names:
         digest.update((folder / name).read_bytes())
     return digest.hexdigest()
