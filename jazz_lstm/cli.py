@@ -1,9 +1,10 @@
-"""jazz-lstm command line: train, sample, evaluate, report, progressions, corpus.
+"""jazz-lstm command line: train, sample, evaluate, report, progressions, corpus, download.
 
     python cli.py train  [--data PATH ...] [--preset course|deepjazz|lofi] [...]
     python cli.py sample [--run NAME | --checkpoint PATH] [--chords "Dm7 G7 | Cmaj7"] [...]
     python cli.py evaluate [--run NAME] [--data HELD_OUT ...] [--samples N] [--quick] [--json]
     python cli.py corpus [--data PATH ...] [--json]
+    python cli.py download wjazzd [--folder PATH]
 
 This module only parses arguments, calls ``jazz_lstm`` and prints.  Bad
 input ends with one line ``error: ...`` on stderr and exit status 2;
@@ -288,6 +289,38 @@ def command_progressions(args) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- download
+def command_download(args) -> int:
+    from jazz_lstm.download import DATASETS, download
+
+    dataset = DATASETS[args.name]
+    bar = None
+
+    def progress(done: int, total) -> None:
+        nonlocal bar
+        if bar is None:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, unit="B", unit_scale=True, desc=args.name,
+                       dynamic_ncols=True)
+        bar.update(done - bar.n)
+
+    try:
+        fetched = download(args.name, args.folder, url=args.url,
+                           progress=progress if sys.stderr.isatty() else None)
+    finally:
+        if bar is not None:
+            bar.close()
+    if fetched.downloaded:
+        say(f"wrote {fetched.path} ({fetched.size:,} bytes, SHA-256 checked): "
+            f"{dataset.description}")
+    else:
+        say(f"{fetched.path} is already there ({fetched.size:,} bytes, SHA-256 checked); "
+            "nothing to do")
+    say(dataset.notice)
+    return 0
+
+
 # ---------------------------------------------------------------- evaluate
 def command_evaluate(args) -> int:
     from jazz_lstm.api import open_run
@@ -434,6 +467,21 @@ def build_parser() -> argparse.ArgumentParser:
                                        description="Forms --chords takes by name, e.g. blues:F.")
     progressions.add_argument("--chords", action="store_true", help="show their chords too")
 
+    from jazz_lstm.download import DATASETS
+
+    download = commands.add_parser(
+        "download", help="fetch a public data set",
+        description="Fetch a data set into the cache folder, checking its SHA-256; a second "
+                    "run finds it there and does nothing.")
+    download.add_argument("name", choices=sorted(DATASETS),
+                          help="; ".join(f"{name}: {dataset.description}"
+                                         for name, dataset in sorted(DATASETS.items())))
+    download.add_argument("--folder", metavar="PATH",
+                          help="where to put the file (default: downloads/ in the cache "
+                               "folder, $JAZZ_LSTM_CACHE or ~/.cache/jazz-lstm)")
+    download.add_argument("--url", help="fetch from this address instead (a mirror); the "
+                                        "checksum is checked all the same")
+
     corpus = commands.add_parser("corpus", parents=[data], help="show the training corpus",
                                  description="Show what a training run would learn from.")
     corpus.add_argument("--json", action="store_true", help="one JSON object")
@@ -475,7 +523,7 @@ def main(argv=None) -> int:
 
     handlers = {"train": command_train, "sample": command_sample, "evaluate": command_evaluate,
                 "report": command_report, "progressions": command_progressions,
-                "corpus": command_corpus}
+                "corpus": command_corpus, "download": command_download}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

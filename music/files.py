@@ -3,6 +3,8 @@
 * ``write_file_atomically`` writes only regular files (never through a
   symbolic link, never over a device, FIFO or folder), and a reader (or a
   crash) sees the old file or the whole new one, never half of it.
+* ``atomic_writer`` does the same for a file written piece by piece (a
+  download).
 * ``clean_stale_temp_files`` removes what a killed writer left behind.
 
 The one writer of the project: MIDI, WAV, MusicXML, caches, checkpoints and
@@ -15,6 +17,7 @@ import os
 import re
 import secrets
 import stat
+from contextlib import contextmanager
 from pathlib import Path
 
 TEMP_MARK = ".jazz-lstm-tmp-"
@@ -46,6 +49,16 @@ def write_file_atomically(path: str | os.PathLike, data: bytes) -> Path:
     (no space, no permission) pass through; the temporary file is removed
     whatever happens, even on KeyboardInterrupt.
     """
+    with atomic_writer(path) as file:
+        file.write(data)
+    return Path(path)
+
+
+@contextmanager
+def atomic_writer(path: str | os.PathLike):
+    """``write_file_atomically`` for data written piece by piece: yields a binary
+    file; the target is replaced when the block ends, and left as it was (the
+    temporary file removed) when the block raises."""
     target = Path(path)
     _check_replaceable(target)
     folder = target.parent
@@ -55,7 +68,7 @@ def write_file_atomically(path: str | os.PathLike, data: bytes) -> Path:
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
     try:
         with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
+            yield file
             file.flush()
             os.fsync(file.fileno())
         _check_replaceable(target)  # again: a FIFO or link may have appeared meanwhile
@@ -64,7 +77,6 @@ def write_file_atomically(path: str | os.PathLike, data: bytes) -> Path:
         temporary.unlink(missing_ok=True)
         raise
     _fsync_folder(folder)
-    return target
 
 
 def clean_stale_temp_files(folder: str | os.PathLike) -> list[Path]:
