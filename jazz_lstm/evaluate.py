@@ -1,6 +1,6 @@
 """Evaluate a run: what its model predicts of held-out music, and how close its solos come.
 
-Four sections (defined in ``jazz_lstm.evaluation``):
+Five sections (defined in ``jazz_lstm.evaluation``):
 
 1. prediction: next-token cross-entropy (nats per token), perplexity and
    accuracy on held-out pieces, against unigram, bigram, trigram and
@@ -9,9 +9,15 @@ Four sections (defined in ``jazz_lstm.evaluation``):
    one solo of the model and one of the bigram baseline over that segment's
    chords, decoded by the run's grammar; mgeval-style overlapping areas of
    their features against the real segments;
-3. copying: the share of generated 8- and 16-grams found verbatim in the
+3. phrasing and structure: stretches of ``solo_bars`` (32) held-out bars as
+   whole solos, and a model and a bigram solo over each one's chords: phrase
+   lengths, repetition, H1, H4, GS and SI (docs/evaluate.md);
+4. copying: the share of generated 8- and 16-grams found verbatim in the
    training stream, and the longest copied run;
-4. a summary line.
+5. a summary line.
+
+Segments and solos: up to ``segments`` of them (a seeded choice), each
+halved in length while fewer than MIN_SEGMENTS fit the held-out music.
 
 Held-out music, in this order: the run's validation pieces; else ``data``
 (with ``bars``, e.g. the bars a ``--bars`` run left out); else, for a run
@@ -30,6 +36,7 @@ import numpy as np
 from jazz_lstm.grammars import Piece, bar_length_of, grammar_named
 
 SEGMENT_BARS = 8
+SOLO_BARS = 32
 DEFAULT_SEGMENTS = 40
 MIN_SEGMENTS = 10
 QUICK_SEGMENTS = 10
@@ -60,11 +67,12 @@ class Evaluation:
 
 
 def evaluate_run(run, *, data=None, bars=None, segments: int | None = None, seed: int = 0,
-                 quick: bool = False, segment_bars: int = SEGMENT_BARS) -> Evaluation:
+                 quick: bool = False, segment_bars: int = SEGMENT_BARS,
+                 solo_bars: int = SOLO_BARS) -> Evaluation:
     """Evaluate an open ``jazz_lstm.Run``; figures are fixed by ``seed``."""
     from jazz_lstm.evaluation.report import (Report, copying_section, means_section,
                                              prediction_section, role_section,
-                                             similarity_section)
+                                             similarity_section, structure_section)
     from jazz_lstm.scoring import runs_of, score
 
     metadata = run.metadata
@@ -84,15 +92,10 @@ def evaluate_run(run, *, data=None, bars=None, segments: int | None = None, seed
     notes.append(f"{runs.unknown} of {runs.tokens} held-out tokens "
                  f"({100 * runs.oov_rate:.2f}%) are outside the vocabulary: never scored, "
                  "and the piece is cut there")
-    similarity, copying, roles, means = {}, {}, {}, {}
+    similarity, copying, roles, means, structure = {}, {}, {}, {}, {}
     if metadata["encoding"] == "grammar":
         count = segments or (QUICK_SEGMENTS if quick else DEFAULT_SEGMENTS)
-        real = _real_segments(held_out, segment_bars, count, seed)
-        while len(real) < MIN_SEGMENTS and segment_bars > 2:
-            # Little held-out music: shorter segments rather than a comparison of a
-            # handful (real-vs-real needs enough pairs in each half to mean anything).
-            segment_bars //= 2
-            real = _real_segments(held_out, segment_bars, count, seed)
+        real, segment_bars = _enough_segments(held_out, segment_bars, count, seed)
         if len(real) >= 3:
             generated, pieces = _generated(run, real, training, seed)
             similarity = similarity_section(real, generated, seed)
@@ -104,8 +107,15 @@ def evaluate_run(run, *, data=None, bars=None, segments: int | None = None, seed
         else:
             notes.append(f"fewer than 3 held-out segments of {segment_bars} bars: "
                          "no comparison of generated and real solos")
-    report = Report(prediction=prediction, oov_rate=runs.oov_rate,
-                    similarity=similarity, copying=copying, roles=roles, means=means)
+        solos, solo_bars = _enough_segments(held_out, solo_bars, count, seed)
+        if len(solos) >= 3:
+            structure = structure_section(solos, _generated(run, solos, training, seed)[0],
+                                          seed)
+            notes.append(f"phrasing and structure: {len(solos)} real stretches of {solo_bars} "
+                         "bars, and a solo of the model and of the bigram over each one's "
+                         "chords")
+    report = Report(prediction=prediction, oov_rate=runs.oov_rate, similarity=similarity,
+                    copying=copying, roles=roles, means=means, structure=structure)
     return Evaluation(report, described, notes)
 
 
@@ -201,6 +211,18 @@ def _notes_pieces(data) -> list:
     corpus = load_note_corpus(data)
     return [Piece(label, label, list(tokens), None, None)
             for label, tokens in zip(corpus.files, corpus.token_lists)]
+
+
+def _enough_segments(pieces, bars: int, count: int, seed: int) -> tuple:
+    """(real segments, their bars): segments of ``bars`` bars, or of half as many
+    (down to 2) while there are fewer than MIN_SEGMENTS."""
+    real = _real_segments(pieces, bars, count, seed)
+    while len(real) < MIN_SEGMENTS and bars > 2:
+        # Little held-out music: shorter segments rather than a comparison of a
+        # handful (real-vs-real needs enough pairs in each half to mean anything).
+        bars //= 2
+        real = _real_segments(pieces, bars, count, seed)
+    return real, bars
 
 
 def _real_segments(pieces, segment_bars: int, count: int, seed: int) -> list:

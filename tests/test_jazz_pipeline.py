@@ -133,8 +133,12 @@ def test_evaluate_reports_every_section_with_fixed_figures(validated_run):
     assert first == again
     # The keys the README documents.
     assert set(first) >= {"held_out", "notes", "prediction", "oov_rate", "similarity",
-                          "copying", "roles", "means", "summary"}
+                          "copying", "roles", "means", "structure", "summary"}
     assert set(first["means"]) == {"real", "lstm", "bigram"}
+    assert set(first["structure"]) == {"real", "lstm", "bigram"}
+    # The 8-bar validation piece gives 4 "solos" of 2 bars, and says so.
+    assert any(note.startswith("phrasing and structure: 4 real stretches of 2 bars")
+               for note in first["notes"])
     # Every exact-grammar solo is on the grid: no onset off it.
     assert first["means"]["lstm"]["off_grid_share"] == 0.0
     assert list(first["prediction"])[:1] == ["lstm"]

@@ -46,7 +46,14 @@ Copying (``copying``), generated token pieces against training pieces:
 * longest run = the longest stretch of generated tokens found verbatim in
   one training piece.
 
-Report (``report``): the sections prediction, similarity, copying and roles
+Phrasing and structure (``phrasing``, ``structureness``), on whole solos:
+phrase lengths (a phrase ends at a rest of a beat or more), repeated
+4-interval patterns, same-pitch repeats, and Wu and Yang's (ISMIR 2020)
+pitch-class entropy H1/H4, grooving similarity GS and structureness
+indicator SI from a melody-only chroma; definitions in those modules and
+docs/evaluate.md.
+
+Report (``report``): the sections prediction, similarity, copying, roles, structure
 (C/S/A/X shares of all real and generated notes), ``format_table``,
 ``to_json`` and a summary line such as ``held-out CE 3.36 (bigram 3.70,
 best n-gram 3.41); mean OA 0.84 (bigram 0.82, real-vs-real 0.91);

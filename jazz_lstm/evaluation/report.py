@@ -1,4 +1,4 @@
-"""The evaluation report: four sections, a table and a JSON form.
+"""The evaluation report: its sections, a table and a JSON form.
 
 Sections (each a dict keyed by a source name, in insertion order):
 
@@ -19,6 +19,14 @@ roles        name -> {"chord", "scale", "approach", "other"}: shares of all the
              notes of "real" and of each generated source (pooled over segments).
 means        name -> {scalar feature: plain mean over the segments} for "real"
              and each generated source (notes per bar, range, off-grid share...).
+structure    name -> {STRUCTURE_FIGURES: value} for "real" and each generated
+             source, over whole solos (``phrasing``, ``structureness``):
+             phrase statistics pooled over the phrases, the repetition and
+             same-pitch shares pooled over the patterns and intervals, H1,
+             H4, GS and SI the means over the solos (None when no solo has a
+             value); "phrase_length_oa" is the overlapping area of the
+             source's notes-per-phrase values against the real ones (for
+             "real": one seeded half of the solos against the other).
 
 At most MAX_REAL_SEGMENTS real segments are compared (a seeded sample when
 there are more) so that the pairwise distances stay cheap.  The summary
@@ -34,7 +42,11 @@ import numpy as np
 from jazz_lstm.evaluation.copying import COPY_LENGTHS, copying
 from jazz_lstm.evaluation.features import FEATURE_NAMES, ROLE_FEATURES, segment_features
 from jazz_lstm.evaluation.ngram import cross_entropy, fit_baselines, oov_rate
-from jazz_lstm.evaluation.overlap import compare_sets, split_halves
+from jazz_lstm.evaluation.overlap import compare_sets, overlapping_area, split_halves
+from jazz_lstm.evaluation.phrasing import (PHRASE_BARS, groove_similarity, melody_of,
+                                           phrase_lengths, pitch_class_entropy,
+                                           repeated_patterns, same_pitch_repeats)
+from jazz_lstm.evaluation.structureness import SI_RANGES, structureness
 
 MAX_REAL_SEGMENTS = 200
 REAL_VS_REAL = "real-vs-real"
@@ -52,6 +64,7 @@ class Report:
     copying: dict = field(default_factory=dict)
     roles: dict = field(default_factory=dict)
     means: dict = field(default_factory=dict)
+    structure: dict = field(default_factory=dict)
 
     @property
     def summary(self) -> str:
@@ -144,12 +157,80 @@ def role_section(real_segments, generated_segments: dict) -> dict:
     return section
 
 
+STRUCTURE_FIGURES = ("notes_per_phrase", "notes_per_phrase_median", "notes_per_phrase_q1",
+                     "notes_per_phrase_q3", "beats_per_phrase", "phrases_per_8_bars",
+                     "phrase_length_oa", "repeated_4_interval_patterns", "same_pitch_repeats",
+                     "H1", "H4", "GS", "SI_short", "SI_mid", "SI_long")
+
+
+def _solo_means(values) -> float | None:
+    """The mean of the values that are not None (None when there are none)."""
+    values = [value for value in values if value is not None]
+    return float(np.mean(values)) if values else None
+
+
+def _phrase_notes(solos) -> list:
+    """Notes per phrase of every phrase of the solos."""
+    return [length for solo in solos for length in phrase_lengths(melody_of(solo))[0]]
+
+
+def _phrase_oa(reference: list, lengths: list) -> float | None:
+    return overlapping_area(reference, lengths).overlapping_area if reference and lengths else None
+
+
+def _source_structure(solos, reference_lengths) -> dict:
+    """The STRUCTURE_FIGURES of one source's solos, its phrase lengths
+    compared with ``reference_lengths`` (module docstring)."""
+    melodies = [melody_of(solo) for solo in solos]
+    notes, beats = [], []
+    for melody in melodies:
+        phrase_notes, phrase_beats = phrase_lengths(melody)
+        notes += phrase_notes
+        beats += phrase_beats
+    repeated, patterns = np.sum([repeated_patterns(melody) for melody in melodies], axis=0)
+    same, intervals = np.sum([same_pitch_repeats(melody) for melody in melodies], axis=0)
+    quartiles = np.percentile(notes, [25, 50, 75]).tolist() if notes else [None] * 3
+    indicators = [structureness(melody) for melody in melodies]
+    return {
+        "notes_per_phrase": _solo_means(notes),
+        "notes_per_phrase_median": quartiles[1],
+        "notes_per_phrase_q1": quartiles[0],
+        "notes_per_phrase_q3": quartiles[2],
+        "beats_per_phrase": _solo_means(beats),
+        "phrases_per_8_bars": PHRASE_BARS * len(notes) / sum(len(solo) for solo in solos),
+        "phrase_length_oa": _phrase_oa(reference_lengths, notes),
+        "repeated_4_interval_patterns": float(repeated / patterns) if patterns else None,
+        "same_pitch_repeats": float(same / intervals) if intervals else None,
+        "H1": _solo_means([pitch_class_entropy(solo, 1) for solo in solos]),
+        "H4": _solo_means([pitch_class_entropy(solo, 4) for solo in solos]),
+        "GS": _solo_means([groove_similarity(solo) for solo in solos]),
+        **{f"SI_{name}": _solo_means([indicator[name] for indicator in indicators])
+           for name in SI_RANGES},
+    }
+
+
+def structure_section(real_solos, generated_solos: dict, seed: int = 0) -> dict:
+    """source -> STRUCTURE_FIGURES for "real" and each generated source
+    (name -> list of solos, each a non-empty list of Measures); needs 2 real solos."""
+    real_solos = list(real_solos)
+    if len(real_solos) < 2:
+        raise ValueError(f"the structure section needs at least 2 real solos, "
+                         f"got {len(real_solos)}")
+    real_lengths = _phrase_notes(real_solos)
+    section = {"real": _source_structure(real_solos, None)}
+    section["real"]["phrase_length_oa"] = _phrase_oa(
+        *(_phrase_notes(half) for half in split_halves(real_solos, seed)))
+    for name, solos in generated_solos.items():
+        section[name] = _source_structure(solos, real_lengths)
+    return section
+
+
 def build_report(*, training_pieces, held_out_pieces, vocabulary_size: int, real_segments,
                  generated_segments: dict, generated_pieces: dict, model_scores=None,
-                 seed: int = 0) -> Report:
-    """Every section.  generated_segments and generated_pieces are keyed by
-    source name (e.g. "lstm", "bigram"; the first is the primary); the same
-    seed gives the same report."""
+                 seed: int = 0, real_solos=(), generated_solos=None) -> Report:
+    """Every section (structure only with real_solos).  generated_segments,
+    generated_pieces and generated_solos are keyed by source name (e.g. "lstm",
+    "bigram"; the first is the primary); the same seed gives the same report."""
     return Report(
         prediction=prediction_section(training_pieces, held_out_pieces, vocabulary_size,
                                       model_scores),
@@ -157,7 +238,9 @@ def build_report(*, training_pieces, held_out_pieces, vocabulary_size: int, real
         similarity=similarity_section(real_segments, generated_segments, seed),
         copying=copying_section(training_pieces, generated_pieces),
         roles=role_section(real_segments, generated_segments),
-        means=means_section(real_segments, generated_segments))
+        means=means_section(real_segments, generated_segments),
+        structure=(structure_section(real_solos, generated_solos or {}, seed)
+                   if real_solos else {}))
 
 
 BASELINE_NAMES = ("unigram", "bigram", "trigram", "interpolated")
@@ -238,6 +321,13 @@ def format_table(report: Report) -> str:
         lines += _rows(["feature"] + names,
                        [[feature] + [f"{report.means[name][feature]:.3f}" for name in names]
                         for feature in SCALAR_FEATURES])
+    if report.structure:
+        names = list(report.structure)
+        lines.append("phrasing and structure of whole solos (phrase_length_oa of real: one "
+                     "half of the real solos against the other)")
+        lines += _rows(["figure"] + names,
+                       [[figure] + [_cell(report.structure[name][figure]) for name in names]
+                        for figure in STRUCTURE_FIGURES])
     if report.copying:
         lines.append("copying: generated token n-grams found verbatim in the training pieces")
         lines += _rows(("source", "8-grams", "16-grams", "longest run"),
@@ -252,9 +342,15 @@ def format_table(report: Report) -> str:
     return "\n".join(lines)
 
 
+def _cell(value) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
 def to_json(report: Report) -> dict:
     """Plain JSON types: {"prediction", "oov_rate", "similarity", "copying",
-    "roles", "means", "summary"}, the sections as in the module docstring."""
+    "roles", "means", "structure", "summary"}, the sections as in the module
+    docstring."""
     return {"prediction": report.prediction, "oov_rate": float(report.oov_rate),
             "similarity": report.similarity, "copying": report.copying,
-            "roles": report.roles, "means": report.means, "summary": report.summary}
+            "roles": report.roles, "means": report.means, "structure": report.structure,
+            "summary": report.summary}
