@@ -85,6 +85,11 @@ def segments(count, seed):
     return [stepwise_segment(rng) for _ in range(count)]
 
 
+def solo(seed):
+    """Four one-bar segments as one solo."""
+    return [measure for segment in segments(4, seed) for measure in segment]
+
+
 def pieces(count, seed, vocabulary_size=12):
     rng = np.random.default_rng(seed)
     return [rng.integers(0, vocabulary_size, 60) for _ in range(count)]
@@ -97,7 +102,9 @@ def small_report(seed=0):
                         generated_segments={"lstm": segments(6, seed=4),
                                             "bigram": segments(6, seed=5)},
                         generated_pieces={"lstm": [training[0][:30]], "bigram": pieces(1, 6)},
-                        model_scores={"lstm": (2.0, 120, 0.5)}, seed=seed)
+                        model_scores={"lstm": (2.0, 120, 0.5)}, seed=seed,
+                        real_solos=[solo(seed=7 + index) for index in range(3)],
+                        generated_solos={"lstm": [solo(seed=10)], "bigram": [solo(seed=11)]})
 
 
 def test_build_report_fills_every_section_in_order():
@@ -109,6 +116,7 @@ def test_build_report_fills_every_section_in_order():
     assert list(report.similarity["lstm"]["features"]) == list(FEATURE_NAMES)
     assert report.copying["lstm"] == {"share_8": 1.0, "share_16": 1.0, "longest_run": 30}
     assert list(report.roles) == ["real", "lstm", "bigram"]
+    assert list(report.structure) == ["real", "lstm", "bigram"]
     assert report.summary.startswith("held-out CE 2.00 (bigram ")
 
 
@@ -116,7 +124,7 @@ def test_report_is_deterministic_and_plain_json():
     first = json.dumps(to_json(small_report(seed=7)), sort_keys=True)
     assert first == json.dumps(to_json(small_report(seed=7)), sort_keys=True)
     assert set(json.loads(first)) == {"prediction", "oov_rate", "similarity", "copying",
-                                      "roles", "means", "summary"}
+                                      "roles", "means", "structure", "summary"}
     # The seed picks the real-vs-real halves.
     assert first != json.dumps(to_json(small_report(seed=8)), sort_keys=True)
 
