@@ -1,0 +1,53 @@
+"""The documentation's relative links: every file and every #anchor they name exists."""
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "data" / "README.md",
+         ROOT / "benchmarks" / "README.md"]
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def anchors(page: Path) -> set:
+    """GitHub's anchor for every heading of a Markdown page."""
+    found = set()
+    for line in page.read_text(encoding="utf-8").splitlines():
+        heading = re.match(r"#+ (.*)", line)
+        if heading:
+            slug = re.sub(r"[^\w\- ]", "", heading.group(1).strip().lower()).replace(" ", "-")
+            found.add(slug)
+    return found
+
+
+def broken_links(page: Path) -> list:
+    """The relative link targets of a page that name a missing file or heading."""
+    broken = []
+    for target in LINK.findall(page.read_text(encoding="utf-8")):
+        if re.match(r"[a-z]+:", target):
+            continue                      # web addresses are not checked here
+        path, _, anchor = target.partition("#")
+        linked = (page.parent / path).resolve() if path else page
+        if not linked.exists():
+            broken.append(target)
+        elif anchor and linked.suffix == ".md" and anchor not in anchors(linked):
+            broken.append(target)
+    return broken
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(ROOT)))
+def test_relative_links_resolve(page):
+    assert broken_links(page) == [], f"{page.name} links to what is not there"
+
+
+def test_a_broken_link_is_found(tmp_path):
+    page = tmp_path / "page.md"
+    (tmp_path / "other.md").write_text("## Some Heading, here\n")
+    page.write_text("# Title\n[ok](#title) [gone](missing.md) [bad anchor](#nowhere) "
+                    "[there](other.md#some-heading-here) [not there](other.md#elsewhere) [web](https://x.y/z)\n")
+    assert broken_links(page) == ["missing.md", "#nowhere", "other.md#elsewhere"]
+
+
+def test_readme_is_short():
+    assert len((ROOT / "README.md").read_text(encoding="utf-8").splitlines()) <= 250
