@@ -181,11 +181,13 @@ def train(data=None, *, preset: str | None = None, encoding: str = "grammar",
           grammar: str | None = None, epochs: int | None = None, hidden: int | None = None,
           layers: int | None = None, lr: float | None = None, batch_size: int | None = None,
           seed: int = 0, run_dir="runs/run", melody_part=None, chord_parts=None, bars=None,
+          chords: str | None = None, chords_offset: int = 0,
           validation_share: float | None = None, patience: int | None = None,
           progress: bool = True, on_skip=None) -> Run:
     """Train a model on ``data`` (files, folders, ``music21:`` names; None: the default
-    set) and return its Run.  ``run_dir`` must not hold a run yet; ``progress`` shows a
-    tqdm bar (a widget in Jupyter)."""
+    set) and return its Run.  ``chords`` gives melody-only files their chords as text
+    (``chords_offset`` pickup bars first; see ``music.read.given_chords``).  ``run_dir``
+    must not hold a run yet; ``progress`` shows a tqdm bar (a widget in Jupyter)."""
     config = preset_config(preset).with_overrides(epochs=epochs, hidden_size=hidden,
                                                   num_layers=layers, lr=lr,
                                                   batch_size=batch_size, grammar=grammar,
@@ -196,7 +198,7 @@ def train(data=None, *, preset: str | None = None, encoding: str = "grammar",
         raise UsageError(f"{folder / CHECKPOINT_NAME} already exists; use resume() to continue it")
     session, _ = prepare(data, config, seed=seed, folder=folder, encoding=encoding,
                          melody_part=melody_part, chord_parts=chord_parts, bars=bars,
-                         on_skip=on_skip)
+                         chords=chords, chords_offset=chords_offset, on_skip=on_skip)
     warm_up(session.model.config, announce=print if progress else None)
     fit(session, progress_styles.Bar(notebook=True) if progress else progress_styles.Silent())
     return Run(session.path)

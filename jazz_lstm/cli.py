@@ -185,7 +185,8 @@ def resume_session(args):
         ("--batch-size", args.batch_size), ("--grammar", args.grammar), ("--seed", args.seed),
         ("--validation", args.validation), ("--patience", args.patience),
         ("--melody-part", args.melody_part), ("--chord-parts", args.chord_parts),
-        ("--bars", args.bars)) if value is not None]
+        ("--bars", args.bars), ("--chords", args.chords),
+        ("--chords-offset", args.chords_offset)) if value is not None]
     if fixed:
         raise UsageError(f"--resume continues a run with its own data and settings; "
                          f"only --epochs can change, not {', '.join(fixed)}")
@@ -212,7 +213,8 @@ def new_session(args):
         session, corpus = prepare(args.data, config, seed=args.seed or 0, folder=folder,
                                   encoding=args.encoding or "grammar",
                                   melody_part=args.melody_part, chord_parts=args.chord_parts,
-                                  bars=args.bars, on_skip=warn_skipped)
+                                  bars=args.bars, chords=args.chords,
+                                  chords_offset=args.chords_offset or 0, on_skip=warn_skipped)
     except BaseException:
         folder.rmdir()     # claimed but never used: the name stays free
         raise
@@ -341,7 +343,8 @@ def command_corpus(args) -> int:
 
     corpus = load_corpus(args.data, encoding=args.encoding or "grammar",
                          grammar=args.grammar or "exact", melody_part=args.melody_part,
-                         chord_parts=args.chord_parts, bars=args.bars, on_skip=warn_skipped)
+                         chord_parts=args.chord_parts, bars=args.bars, chords=args.chords,
+                         chords_offset=args.chords_offset or 0, on_skip=warn_skipped)
     if args.encoding == "notes":
         report_skipped(corpus.skipped)
     summary, lines = corpus_summary(corpus)
@@ -380,6 +383,14 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the parts whose harmony gives the chords (default: all others)")
     data.add_argument("--bars", type=bar_range, metavar="FIRST-LAST",
                       help="keep only these bars (1-based, inclusive)")
+    data.add_argument("--chords", metavar="PROGRESSION",
+                      help="the chords of melody-only files, repeated over their bars from bar "
+                           "1 (a NAME.chords file beside NAME.mid gives one piece its own); "
+                           f"{chords_help()}")
+    data.add_argument("--chords-offset", type=whole_number(0, schema.MAX_CHORD_BARS),
+                      metavar="BARS",
+                      help="pickup bars before the first bar of the chords (they take its "
+                           "last bars; default 0)")
 
     run = argparse.ArgumentParser(add_help=False)
     run.add_argument("--run", metavar="NAME", type=run_name, help="run folder runs/NAME/")

@@ -72,20 +72,26 @@ def stream_features(pieces):
 
 
 def load_corpus(data=None, *, encoding: str = "grammar", grammar: str = "exact",
-                melody_part=None, chord_parts=None, bars=None, validation_share: float = 0.0,
-                seed: int = 0, on_skip=None) -> Corpus:
-    """The corpus of ``data`` under ``encoding`` ("grammar" or "notes")."""
+                melody_part=None, chord_parts=None, bars=None, chords=None,
+                chords_offset: int = 0, validation_share: float = 0.0, seed: int = 0,
+                on_skip=None) -> Corpus:
+    """The corpus of ``data`` under ``encoding`` ("grammar" or "notes"); ``chords``
+    and ``chords_offset`` give melodies their chords as text (``read_songs``)."""
     if encoding not in ENCODINGS:
         raise ValueError(f"unknown encoding {encoding!r}; choose one of {', '.join(ENCODINGS)}")
     options = {"data": None if data is None else [str(source) for source in data],
                "melody_part": melody_part,
                "chord_parts": None if chord_parts is None else list(chord_parts),
-               "bars": None if bars is None else list(bars)}
+               "bars": None if bars is None else list(bars),
+               "chords": chords, "chords_offset": chords_offset}
     if encoding == "notes":
+        if chords is not None:
+            raise ValueError("--chords gives a melody its chords; the notes encoding reads "
+                             "whole pieces")
         corpus = _notes_corpus(data, on_skip)
     else:
-        corpus = _grammar_corpus(data, grammar, melody_part, chord_parts, bars,
-                                 validation_share, seed, on_skip)
+        corpus = _grammar_corpus(data, grammar, melody_part, chord_parts, bars, chords,
+                                 chords_offset, validation_share, seed, on_skip)
     corpus.about["options"] = options
     return corpus
 
@@ -104,10 +110,13 @@ def _notes_corpus(data, on_skip) -> Corpus:
     return Corpus([piece], about, f"{len(corpus.files)} file(s)")
 
 
-def read_songs(data, melody_part=None, chord_parts=None, bars=None, on_skip=None) -> list:
+def read_songs(data, melody_part=None, chord_parts=None, bars=None, on_skip=None, *,
+               chords=None, chords_offset: int = 0) -> list:
     """The Songs of ``data``: WJazzD CSV solos (a CSV or a folder holding melody/)
     through ``music.read.wjazzd_csv`` (a folder's songs cached, see ``wjazzd_folder_songs``),
-    everything else through ``music.read.scores``."""
+    everything else through ``music.read.scores`` (``chords``: a progression laid
+    over each melody, ``chords_offset`` bars after its start; see
+    ``music.read.given_chords``)."""
     from music.read.scores import load_songs
     from music.song import MusicError
     from music.read.wjazzd_csv import is_wjazzd_source, load_wjazzd_solo
@@ -115,17 +124,19 @@ def read_songs(data, melody_part=None, chord_parts=None, bars=None, on_skip=None
     songs = []
     for source in list(data or DEFAULT_GRAMMAR_DATA):
         if is_wjazzd_source(source):
-            if melody_part is not None or chord_parts is not None or bars is not None:
-                raise MusicError(f"{source}: --melody-part, --chord-parts and --bars choose "
-                                 "parts and bars of MIDI, MusicXML and ABC files; a WJazzD solo "
-                                 "is one melody with its chords")
+            if (melody_part is not None or chord_parts is not None or bars is not None
+                    or chords is not None):
+                raise MusicError(f"{source}: --melody-part, --chord-parts, --bars and --chords "
+                                 "choose parts, bars and chords of MIDI, MusicXML and ABC files; "
+                                 "a WJazzD solo is one melody with its chords")
             if Path(source).is_dir():
                 songs.extend(wjazzd_folder_songs(source, on_skip=on_skip))
             else:
                 songs.append(load_wjazzd_solo(source))
         else:
             songs.extend(load_songs([source], melody_part=melody_part, chord_parts=chord_parts,
-                                    bars=bars, on_skip=on_skip))
+                                    bars=bars, chords=chords, chords_offset=chords_offset,
+                                    on_skip=on_skip))
     return songs
 
 
@@ -240,8 +251,8 @@ def split_pieces(pieces, validation_share: float, seed: int) -> tuple:
             [piece for index, piece in enumerate(pieces) if index in held_out])
 
 
-def _grammar_corpus(data, grammar_name, melody_part, chord_parts, bars, validation_share,
-                    seed, on_skip) -> Corpus:
+def _grammar_corpus(data, grammar_name, melody_part, chord_parts, bars, chords, chords_offset,
+                    validation_share, seed, on_skip) -> Corpus:
     from music.tokens.solo import chord_bars_of, chord_bars_to_json
     from music.song import MusicError
 
@@ -253,7 +264,8 @@ def _grammar_corpus(data, grammar_name, melody_part, chord_parts, bars, validati
             on_skip(label, reason)
 
     grammar = grammar_named(grammar_name)
-    songs = read_songs(data, melody_part, chord_parts, bars, on_skip=skip)
+    songs = read_songs(data, melody_part, chord_parts, bars, on_skip=skip, chords=chords,
+                       chords_offset=chords_offset)
     pieces = [grammar.piece(song) for song in songs]
     training, validation = split_pieces(pieces, validation_share, seed)
     tokens = sum(len(piece.tokens) for piece in training)

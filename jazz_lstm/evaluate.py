@@ -148,10 +148,14 @@ def _held_out(metadata: dict, data, bars) -> tuple:
 
     train, options = metadata["train"], metadata.get("options") or {}
     encoding = metadata["encoding"]
+    # The chords given for the training melodies; held-out --data brings its own.
+    given_chords = {"chords": options.get("chords"),
+                    "chords_offset": options.get("chords_offset", 0)}
     if metadata.get("validation_sources") and data is None:
         corpus = load_corpus(options.get("data"), encoding=encoding, grammar=train["grammar"],
                              melody_part=options.get("melody_part"),
                              chord_parts=options.get("chord_parts"), bars=options.get("bars"),
+                             **given_chords,
                              validation_share=train["validation_share"], seed=metadata["seed"])
         return (corpus.validation, f"the run's {len(corpus.validation)} validation piece(s)",
                 [])
@@ -167,7 +171,7 @@ def _held_out(metadata: dict, data, bars) -> tuple:
     trained_bars = options.get("bars")
     if trained_bars:
         songs = read_songs(options.get("data"), options.get("melody_part"),
-                           options.get("chord_parts"))
+                           options.get("chord_parts"), **given_chords)
         after = [_bars_after(song, trained_bars[1]) for song in songs]
         after = [song for song in after if song is not None]
         if after:
@@ -175,7 +179,7 @@ def _held_out(metadata: dict, data, bars) -> tuple:
                     f"bars {trained_bars[1] + 1}- of {', '.join(song.source for song in after)} "
                     f"(after the trained bars {trained_bars[0]}-{trained_bars[1]})", [])
     songs = read_songs(options.get("data"), options.get("melody_part"),
-                       options.get("chord_parts"), trained_bars)
+                       options.get("chord_parts"), trained_bars, **given_chords)
     tails = [_last_fifth(song) for song in songs]
     first = tails[0]
     return (_pieces_of([song for song, _ in tails], train["grammar"]),

@@ -42,6 +42,8 @@ MIN_TEMPO, MAX_TEMPO = 20.0, 400.0
 MAX_BEATS_PER_BAR = 32
 DENOMINATORS = (1, 2, 4, 8, 16, 32)
 MAX_CHORD_BARS = 10_000
+# A --chords progression kept with the run: a few hundred bars of symbols.
+MAX_CHORDS_TEXT = 100_000
 
 
 class MetadataError(ValueError):
@@ -267,7 +269,8 @@ def check_options(options) -> None:
     if options is None:
         return
     _need(isinstance(options, dict) and set(options) <= {"data", "melody_part", "chord_parts",
-                                                          "bars"}, "options must be an object")
+                                                          "bars", "chords", "chords_offset"},
+          "options must be an object")
     data = options.get("data")
     _need(data is None or (isinstance(data, list) and all(isinstance(item, str) for item in data)),
           "options.data must be a list of paths")
@@ -280,3 +283,9 @@ def check_options(options) -> None:
     bars = options.get("bars")
     _need(bars is None or (isinstance(bars, list) and len(bars) == 2 and all(map(_is_int, bars))),
           "options.bars must be [first, last]")
+    chords = options.get("chords")
+    _need(chords is None or (isinstance(chords, str) and len(chords) <= MAX_CHORDS_TEXT),
+          f"options.chords must be a progression of at most {MAX_CHORDS_TEXT} characters")
+    offset = options.get("chords_offset", 0)
+    _need(_is_int(offset) and 0 <= offset <= MAX_CHORD_BARS,
+          f"options.chords_offset must be a whole number of bars in 0..{MAX_CHORD_BARS}")

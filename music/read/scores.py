@@ -66,6 +66,9 @@ Song
   merge, and a window or bar with no harmony (or an N.C. symbol) carries
   the previous chord forward; bars before the first chord take the first
   chord.  Every chord is clipped to its bar.
+* Chords given as text (the ``chords`` option, or a NAME.chords file beside
+  the music file) take the place of all that, laid over the bars as
+  ``music.read.given_chords`` says: melody-only files need them.
 * Drum parts (MIDI channel 10, unpitched notes) are ignored everywhere.
 * ``Song.melody_part`` names the melody part ("5 (Guitar)") and
   ``Song.chord_source`` says where the chords came from ("chord symbols"
@@ -92,6 +95,8 @@ from pathlib import Path
 
 from music.read.midi import (DEFAULT_TEMPO, DEFAULT_TIME_SIGNATURE, MidoCannotRead,
                                  read_midi)
+from music.read.given_chords import (CHORDS_SUFFIX, GivenChords, check_given_chords, chords_for,
+                                     with_given_chords)
 from music.read.parts import (PartNotes, PlainScore, choose_melody_part, harmony_windows, join_ties,
                          top_line)
 from music.song import Chord, Measure, MusicError, Note, Song, as_fraction
@@ -109,11 +114,12 @@ MAX_REASON_CHARS = 160
 PROGRESS_DELAY_SECONDS = 1.0
 SONG_CACHE_NAMESPACE = "songs"
 # The modules whose code decides a file's songs: their source is part of the cache key.
-READER_MODULES = ("read/scores.py", "read/midi.py", "read/parts.py", "song.py")
+READER_MODULES = ("read/scores.py", "read/midi.py", "read/parts.py", "read/given_chords.py",
+                  "song.py", "chords.py", "progressions.py")
 
 
-def load_song(source, *, melody_part=None, chord_parts=None, bars=None,
-              cache_dir=None) -> Song:
+def load_song(source, *, melody_part=None, chord_parts=None, bars=None, chords=None,
+              chords_offset: int = 0, cache_dir=None) -> Song:
     """Read one song.
 
     source:      a file path, a folder holding one music file, or
@@ -125,18 +131,23 @@ def load_song(source, *, melody_part=None, chord_parts=None, bars=None,
                  None uses chord symbols, else every other pitched part
     bars:        (first, last) bar numbers, 1-based and inclusive; None
                  keeps every bar
+    chords:      a progression (text) to lay over the melody instead of the
+                 file's chords; a NAME.chords file beside the music file
+                 wins over it (see ``music.read.given_chords``)
+    chords_offset: pickup bars before the given progression's first bar
     cache_dir:   folder of the song cache (None: ``default_cache_dir()``)
     Raises MusicError when the source gives no song or several.
     """
     songs = load_songs([source], melody_part=melody_part, chord_parts=chord_parts, bars=bars,
-                       cache_dir=cache_dir)
+                       chords=chords, chords_offset=chords_offset, cache_dir=cache_dir)
     if len(songs) != 1:
         raise MusicError(f"{source}: holds {len(songs)} songs, not one; use load_songs")
     return songs[0]
 
 
-def load_songs(sources, *, melody_part=None, chord_parts=None, bars=None,
-               on_skip=None, cache_dir=None, progress: bool = True) -> list:
+def load_songs(sources, *, melody_part=None, chord_parts=None, bars=None, chords=None,
+               chords_offset: int = 0, on_skip=None, cache_dir=None,
+               progress: bool = True) -> list:
     """Read every song of ``sources`` (a list of sources as for
     ``load_song``, or a single one), in order; the options apply to each.
 
@@ -147,9 +158,15 @@ def load_songs(sources, *, melody_part=None, chord_parts=None, bars=None,
     and left out instead; a file named on its own still raises, and so does
     a missing path, a folder with no music files, or a corpus where every
     file fails.  ``progress`` allows a progress bar on a terminal.
+    ``chords`` that are no progression raise MusicError before any file is read.
     """
     if isinstance(sources, (str, os.PathLike)):
         sources = [sources]
+    if chords is not None:
+        if chord_parts is not None:
+            raise MusicError("chord_parts and chords both say where the chords come from; "
+                             "give one")
+        check_given_chords(chords)
     options = (melody_part, tuple(chord_parts) if chord_parts is not None else None,
                tuple(bars) if isinstance(bars, (list, tuple)) else bars)
     files = []  # (label, whether it was found in a folder)
@@ -161,11 +178,13 @@ def load_songs(sources, *, melody_part=None, chord_parts=None, bars=None,
                        encode=_encode_songs, decode=_decode_songs, suffix=".pickle")
     results = [None] * len(files)   # (songs, None) or ([], one-line reason)
     keys = [None] * len(files)
+    file_options = [options + (None,)] * len(files)
     for number, (label, _) in enumerate(files):
         try:
             data = None if label.startswith(CORPUS_PREFIX) else _checked_bytes(label)
+            file_options[number] = options + (chords_for(label, chords, chords_offset),)
             keys[number] = content_key(label, data, source_fingerprint(*READER_MODULES),
-                                       music21_version(), repr(options))
+                                       music21_version(), repr(file_options[number]))
         except MusicError as error:
             results[number] = ([], str(error).splitlines()[0])
             continue
@@ -175,7 +194,7 @@ def load_songs(sources, *, melody_part=None, chord_parts=None, bars=None,
     missing = [number for number, result in enumerate(results) if result is None]
     # One file alone may show its own progress; the pool's bar counts files.
     parsed = read_in_parallel(_songs_or_reason, [
-        (files[number][0], options, len(missing) == 1) for number in missing],
+        (files[number][0], file_options[number], len(missing) == 1) for number in missing],
         progress=progress)
     for number, (file_songs, reason) in zip(missing, parsed):
         results[number] = (file_songs, reason)
@@ -461,10 +480,10 @@ def _decode_songs(data: bytes) -> list:
     return songs
 
 
-def _songs_from_plain(label, plain_scores, melody_part, chord_parts, bars) -> list:
+def _songs_from_plain(label, plain_scores, melody_part, chord_parts, bars, given) -> list:
     """The songs of a file's PlainScores, with the title left empty when the
     file has none (``_as_read_from`` names it after the file)."""
-    return [_song_from_plain(plain, label, melody_part, chord_parts, bars)
+    return [_song_from_plain(plain, label, melody_part, chord_parts, bars, given)
             for plain in plain_scores]
 
 
@@ -481,7 +500,8 @@ def _plain_scores(label, parsed) -> list:
         raise MusicError(f"{label}: cannot be turned into a song ({_reason(error)})") from None
 
 
-def _song_from_plain(plain: PlainScore, label, melody_part, chord_parts, bars) -> Song:
+def _song_from_plain(plain: PlainScore, label, melody_part, chord_parts, bars,
+                     given: GivenChords | None = None) -> Song:
     parts = plain.parts
     pitched = plain.pitched
     if not pitched:
@@ -499,7 +519,11 @@ def _song_from_plain(plain: PlainScore, label, melody_part, chord_parts, bars) -
     song_end = max(note.end for part in pitched for note in part.notes)
     bar_starts, bar_ends = _bar_grid(plain.measures, numerator, denominator, song_end)
 
-    if plain.symbols and chord_parts is None:
+    if given is not None:
+        timeline = []
+        chord_source = given.origin + (f" after {given.offset} pickup bar(s)" if given.offset
+                                       else "")
+    elif plain.symbols and chord_parts is None:
         timeline = _chord_symbol_timeline(plain.symbols)
         chord_source = "chord symbols"
     else:
@@ -507,7 +531,8 @@ def _song_from_plain(plain: PlainScore, label, melody_part, chord_parts, bars) -
             harmony_parts = [part for part in pitched if part.index != melody.index]
             if not harmony_parts:
                 raise MusicError(f"{label}: no chords found: no chord symbols and no "
-                                 f"pitched part besides the melody")
+                                 f"pitched part besides the melody; give them as text "
+                                 f"(train --chords, or a {CHORDS_SUFFIX} file beside it)")
         else:
             harmony_parts = [_select_part(label, parts, wanted, "chord_parts")
                              for wanted in chord_parts]
@@ -517,6 +542,8 @@ def _song_from_plain(plain: PlainScore, label, melody_part, chord_parts, bars) -
         chord_source = "parts " + ", ".join(_describe(part) for part in harmony_parts)
 
     measures = _cut_into_measures(line, timeline, bar_starts, bar_ends)
+    if given is not None:
+        measures = with_given_chords(measures, given, Fraction(4 * numerator, denominator))
     if bars is not None:
         measures = _select_bars(label, measures, bars)
     if not any(note.pitch is not None for measure in measures for note in measure.notes):
@@ -731,8 +758,9 @@ def _cut_into_measures(line, timeline, bar_starts, bar_ends) -> list:
         if spans:
             spans[-1][1] = start
         spans.append([start, None, template])
-    spans[0][0] = bar_starts[0]
-    spans[-1][1] = bar_ends[-1]
+    if spans:
+        spans[0][0] = bar_starts[0]
+        spans[-1][1] = bar_ends[-1]
 
     measures = []
     span_index = 0
