@@ -20,7 +20,7 @@ from pathlib import Path
 
 from jazz_lstm import schema
 from jazz_lstm.presets import PRESETS
-from jazz_lstm.runs import HISTORY_NAME, RUNS_ROOT, UsageError, find_checkpoint
+from jazz_lstm.runs import HISTORY_NAME, RUNS_ROOT, UsageError, choose_checkpoint, find_checkpoint
 from jazz_lstm.sampling import NOTES_SAMPLE_LENGTH
 
 
@@ -241,7 +241,8 @@ def command_sample(args) -> int:
     wav = out.with_suffix(".wav") if args.wav and OUT_FORMATS[out.suffix.lower()] != "wav" else None
     outputs = [out, wav, args.musicxml, args.html]
     check_distinct_outputs(outputs)
-    run = open_run(find_checkpoint(args.run, args.checkpoint))
+    chosen = choose_checkpoint(args.run, args.checkpoint)
+    run = open_run(chosen.path)
     warm_up(run.model.config, announce=warn, training=False)
     solo = run.sample(chords=args.chords, bars=args.bars, seed=args.seed,
                       temperature=args.temperature, top_k=args.top_k, tempo=args.tempo,
@@ -262,7 +263,8 @@ def command_sample(args) -> int:
         link = None if beside is None else os.path.relpath(beside, page.parent)
         written.append(solo.write_html(page, wav_path=link))
     say(f"{solo.summary}, {solo.seconds():.1f} s of music at {solo.song.tempo:g} bpm "
-        f"(model {run.path}, seed {args.seed}, temperature {solo.temperature:g})")
+        f"(model {run.path}, {chosen.reason}; seed {args.seed}, temperature "
+        f"{solo.temperature:g})")
     for file in written:
         say(f"wrote {file}")
     return 0
@@ -327,12 +329,15 @@ def command_download(args) -> int:
 def command_evaluate(args) -> int:
     from jazz_lstm.api import open_run
 
-    run = open_run(find_checkpoint(args.run, args.checkpoint))
+    chosen = choose_checkpoint(args.run, args.checkpoint)
+    run = open_run(chosen.path)
     evaluation = run.evaluate(args.data, bars=args.bars, samples=args.samples, seed=args.seed,
                               quick=args.quick)
     if args.json:
-        say(json.dumps(evaluation.to_json(), indent=2))
+        say(json.dumps({"model": {"path": str(chosen.path), "chosen": chosen.reason},
+                        **evaluation.to_json()}, indent=2))
     else:
+        say(f"model: {chosen.path} ({chosen.reason})")
         say(evaluation.table())
     return 0
 

@@ -29,20 +29,36 @@ class UsageError(Exception):
     """Bad input that is not a file's fault (an option, a missing run)."""
 
 
-def find_checkpoint(run: str | None = None, checkpoint=None, runs_root: Path = RUNS_ROOT) -> Path:
-    """The checkpoint of --checkpoint PATH, of --run NAME, or of the latest run."""
+class ChosenCheckpoint(NamedTuple):
+    """The checkpoint a command uses and why, in words ("given by --run")."""
+
+    path: Path
+    reason: str
+
+
+def choose_checkpoint(run: str | None = None, checkpoint=None,
+                      runs_root: Path = RUNS_ROOT) -> ChosenCheckpoint:
+    """The checkpoint of --checkpoint PATH, of --run NAME, or of the latest run
+    (the newest model.npz under runs_root), with the reason."""
     if checkpoint and run:
         raise UsageError("give either --run NAME or --checkpoint PATH, not both")
     if checkpoint:
-        return Path(checkpoint)
+        return ChosenCheckpoint(Path(checkpoint), "given by --checkpoint")
     if run:
-        return Path(runs_root) / run / CHECKPOINT_NAME
+        return ChosenCheckpoint(Path(runs_root) / run / CHECKPOINT_NAME, "given by --run")
     candidates = sorted(Path(runs_root).glob(f"*/{CHECKPOINT_NAME}"),
                         key=lambda path: path.stat().st_mtime)
     if not candidates:
         raise UsageError(f"no trained model in {runs_root}/; run `python cli.py train` first "
                          "or give --checkpoint PATH")
-    return candidates[-1]
+    count = len(candidates)
+    newest = "the only run" if count == 1 else f"the newest of {count} runs"
+    return ChosenCheckpoint(candidates[-1], f"{newest} in {runs_root}/, as no --run was given")
+
+
+def find_checkpoint(run: str | None = None, checkpoint=None, runs_root: Path = RUNS_ROOT) -> Path:
+    """The path of ``choose_checkpoint``."""
+    return choose_checkpoint(run, checkpoint, runs_root).path
 
 
 def checkpoint_path_of(location) -> Path:

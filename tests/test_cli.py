@@ -212,6 +212,29 @@ def test_sample_plays_chords_as_musicians_type_them(trained):
     assert "4 bars" in result.stdout
 
 
+def test_sample_names_the_run_it_took_and_why(trained):
+    result = run_cli("sample", "--out", "output/which.mid", cwd=trained)
+    assert result.returncode == 0, result.stderr
+    assert (f"(model {Path('runs') / 'small' / 'model.npz'}, the only run in runs/, as no --run "
+            "was given; seed 0") in result.stdout
+    result = run_cli("sample", "--run", "small", "--out", "output/which.mid", cwd=trained)
+    assert "small" in result.stdout and "given by --run; seed 0" in result.stdout
+
+
+def test_the_newest_of_several_runs_is_chosen_and_said(tmp_path):
+    from jazz_lstm.runs import choose_checkpoint
+
+    for name, when in (("b", 2_000_000_000), ("a", 2_000_000_100), ("c", 1_000_000_000)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "model.npz").write_bytes(b"")
+        os.utime(tmp_path / name / "model.npz", (when, when))
+    chosen = choose_checkpoint(runs_root=tmp_path)
+    assert chosen.path == tmp_path / "a" / "model.npz"
+    assert chosen.reason == f"the newest of 3 runs in {tmp_path}/, as no --run was given"
+    assert choose_checkpoint("c", runs_root=tmp_path).reason == "given by --run"
+    assert choose_checkpoint(checkpoint="x.npz").reason == "given by --checkpoint"
+
+
 def test_sample_help_lists_the_named_forms(tmp_path):
     result = run_cli("sample", "--help", cwd=tmp_path)
     text = " ".join(result.stdout.split())

@@ -2,6 +2,9 @@
 
 Expected chords are written down by hand from the progressions put in.
 """
+import json
+from pathlib import Path
+
 import pytest
 
 from music.read.scores import load_song, load_songs
@@ -128,8 +131,14 @@ def test_train_on_a_melody_with_chords_then_evaluate(solo, tmp_path):
                      cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     assert "training on 1 piece(s)" in result.stdout
-    result = run_cli("evaluate", "--run", "melody", "--quick", "--json", cwd=tmp_path, env=env)
+    result = run_cli("evaluate", "--quick", "--json", cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["model"] == {
+        "path": str(Path("runs") / "melody" / "model.npz"),
+        "chosen": "the only run in runs/, as no --run was given"}
+    result = run_cli("evaluate", "--run", "melody", "--quick", cwd=tmp_path, env=env)
+    assert result.stdout.startswith(f"model: {Path('runs') / 'melody' / 'model.npz'} "
+                                    "(given by --run)\n")
 
 
 def test_corpus_shows_where_the_chords_came_from(solo, tmp_path):
