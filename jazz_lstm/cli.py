@@ -126,6 +126,16 @@ def report_skipped(skipped) -> None:
 
 
 
+def warn_own_chords_files(chords, songs) -> None:
+    """Name the pieces whose own NAME.chords file won over --chords."""
+    from music.read.given_chords import GIVEN_TEXT
+
+    own = [song.source for song in songs if not song.chord_source.startswith(GIVEN_TEXT)]
+    if chords is not None and own:
+        warn(f"note: {len(own)} piece(s) take their chords from their own .chords file, not "
+             f"--chords: {', '.join(own)}")
+
+
 def progress_style():
     """A tqdm bar on a terminal; otherwise one plain line per epoch."""
     from jazz_lstm import progress
@@ -219,6 +229,7 @@ def new_session(args):
         folder.rmdir()     # claimed but never used: the name stays free
         raise
     report_skipped(corpus.skipped)
+    warn_own_chords_files(args.chords, corpus.songs)
     say(f"training on {corpus.description}: {len(session.ids)} tokens, "
         f"{len(session.metadata['vocabulary'])} distinct; run folder {folder}/")
     return session

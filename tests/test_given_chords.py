@@ -141,6 +141,17 @@ def test_train_on_a_melody_with_chords_then_evaluate(solo, tmp_path):
                                     "(given by --run)\n")
 
 
+def test_train_says_which_pieces_kept_their_own_chords_file(tmp_path):
+    write_midi(tmp_path / "a.mid", [("Lead", 0, 65, melody(4))])
+    write_midi(tmp_path / "b.mid", [("Lead", 0, 65, melody(4))])
+    (tmp_path / "a.chords").write_text("Cmaj7 | Am7 | Dm7 | G7\n")
+    result = run_cli("train", "--data", "a.mid", "b.mid", "--chords", "Bb7", "--epochs", "1",
+                     "--hidden", "8", cwd=tmp_path, env={"JAZZ_LSTM_CACHE": str(tmp_path / "c")})
+    assert result.returncode == 0, result.stderr
+    assert ("note: 1 piece(s) take their chords from their own .chords file, not --chords: "
+            "a.mid") in result.stderr
+
+
 def test_corpus_shows_where_the_chords_came_from(solo, tmp_path):
     result = run_cli("corpus", "--data", str(solo), "--chords", "blues:F", cwd=tmp_path,
                      env={"JAZZ_LSTM_CACHE": str(tmp_path / "cache")})
