@@ -57,6 +57,12 @@ class Solo:
 
         return render_wav(self.song, path, **self.midi_options)
 
+    def check_wav_length(self) -> float:
+        """The solo's seconds; MusicError when too long for a WAV (or a page's audio)."""
+        from music.write.wav import check_wav_length
+
+        return check_wav_length(self.song, self.midi_options.get("tempo"))
+
     def write_musicxml(self, path) -> Path:
         """Write the solo as a lead sheet (MusicXML; compressed for a .mxl path)."""
         from music.write.musicxml import write_musicxml

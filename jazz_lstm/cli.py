@@ -242,7 +242,7 @@ OUT_FORMATS = {".mid": "midi", ".midi": "midi", ".wav": "wav", ".musicxml": "mus
 
 def command_sample(args) -> int:
     from jazz_lstm.api import open_run
-    from jazz_lstm.files import check_distinct_outputs, clean_stale_temp_files
+    from jazz_lstm.files import check_outputs
     from jazz_lstm.warmup import warm_up
 
     out = Path(args.out)
@@ -251,17 +251,16 @@ def command_sample(args) -> int:
                          f"{', '.join(OUT_FORMATS)}")
     wav = out.with_suffix(".wav") if args.wav and OUT_FORMATS[out.suffix.lower()] != "wav" else None
     outputs = [out, wav, args.musicxml, args.html]
-    check_distinct_outputs(outputs)
     chosen = choose_checkpoint(args.run, args.checkpoint)
+    check_outputs(outputs, run_inputs(chosen.path) + [args.primer])
     run = open_run(chosen.path)
     warm_up(run.model.config, announce=warn, training=False)
     solo = run.sample(chords=args.chords, bars=args.bars, seed=args.seed,
                       temperature=args.temperature, top_k=args.top_k, tempo=args.tempo,
                       length=args.length, primer=args.primer, band=args.band, swing=args.swing,
                       time_signature=args.time_signature)
-    for path in outputs:
-        if path is not None:
-            clean_stale_temp_files(Path(path).parent)
+    if wav is not None or args.html or OUT_FORMATS[out.suffix.lower()] == "wav":
+        solo.check_wav_length()  # before any output is written
     writers = {"midi": solo.write_midi, "wav": solo.write_wav, "musicxml": solo.write_musicxml}
     written = [writers[OUT_FORMATS[out.suffix.lower()]](out)]
     if wav is not None:
@@ -281,13 +280,22 @@ def command_sample(args) -> int:
     return 0
 
 
+def run_inputs(checkpoint: Path) -> list:
+    """The files of a run that sample, report and evaluate read: no output may replace them."""
+    from jazz_lstm.evaluate import EVALUATION_NAME
+
+    return [checkpoint, checkpoint.parent / HISTORY_NAME, checkpoint.parent / EVALUATION_NAME]
+
+
 # ------------------------------------------------------------------ report
 def command_report(args) -> int:
     from jazz_lstm.api import open_run
-    from jazz_lstm.files import write_file_atomically
+    from jazz_lstm.files import check_outputs, write_file_atomically
 
-    run = open_run(find_checkpoint(args.run, args.checkpoint))
-    out = Path(args.out) if args.out else run.folder / "report.html"
+    path = find_checkpoint(args.run, args.checkpoint)
+    out = Path(args.out) if args.out else path.parent / "report.html"
+    check_outputs([out], run_inputs(path))
+    run = open_run(path)
     written = write_file_atomically(out, run.report_html().encode("utf-8"))
     say(f"wrote {written}")
     return 0
@@ -551,8 +559,12 @@ def main(argv=None) -> int:
     handlers = {"train": command_train, "sample": command_sample, "evaluate": command_evaluate,
                 "report": command_report, "progressions": command_progressions,
                 "corpus": command_corpus, "download": command_download}
+    from jazz_lstm.signals import interrupts_as_keyboard_interrupt
+
     try:
-        return handlers[args.command](args)
+        # SIGTERM and SIGHUP take the Ctrl-C path: clean-up runs, status 130.
+        with interrupts_as_keyboard_interrupt():
+            return handlers[args.command](args)
     except KeyboardInterrupt:
         # Every file is written atomically: an interrupt leaves nothing half-written.
         if args.debug:

@@ -2,7 +2,9 @@
 
 * ``check_run_name`` and ``claim_run_folder``: a run is a plain folder name
   under the runs folder, claimed by exactly one process.
-* ``check_distinct_outputs``: no output of a command overwrites another.
+* ``check_outputs``: the output policy (``music.files``), applied before a
+  command writes anything: regular files only, no output overwriting another
+  or one of the command's inputs.
 * Files themselves are written by ``music.files.write_file_atomically``
   (re-exported here with ``clean_stale_temp_files`` and ``OutputError``).
 
@@ -16,12 +18,11 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Iterable
 from pathlib import Path
 
-from music.files import OutputError, clean_stale_temp_files, write_file_atomically
+from music.files import OutputError, check_outputs, clean_stale_temp_files, write_file_atomically
 
-__all__ = ["OutputError", "RunExistsError", "check_distinct_outputs", "check_run_name",
+__all__ = ["OutputError", "RunExistsError", "check_outputs", "check_run_name",
            "claim_run_folder", "clean_stale_temp_files", "write_file_atomically"]
 
 MAX_RUN_NAME_LENGTH = 100
@@ -31,23 +32,6 @@ MAX_DEFAULT_NAME_ATTEMPTS = 1000
 
 class RunExistsError(FileExistsError):
     """The run folder asked for is already there; the message says how to continue it."""
-
-
-def check_distinct_outputs(paths: Iterable[str | os.PathLike | None]) -> None:
-    """Raise OutputError when two of ``paths`` name the same file; ``None`` entries are skipped.
-
-    Paths are compared after resolving ``.``, ``..`` and symbolic links, and
-    existing files by device and inode (so hard links count as the same file).
-    """
-    seen: dict[tuple, str | os.PathLike] = {}
-    for path in paths:
-        if path is None:
-            continue
-        identity = _file_identity(Path(path))
-        if identity in seen:
-            raise OutputError(f"outputs {str(seen[identity])!r} and {str(path)!r} are the same file; "
-                              "give each output its own path")
-        seen[identity] = path
 
 
 # ------------------------------------------------------------------ runs
@@ -110,14 +94,3 @@ def claim_run_folder(runs_root: str | os.PathLike, name: str | None,
         return folder
     raise RunExistsError(f"runs {stamp} to {stamp}-{MAX_DEFAULT_NAME_ATTEMPTS} all exist in {root}; "
                          "choose a name with --run NAME")
-
-
-# ------------------------------------------------------------------ helpers
-def _file_identity(path: Path) -> tuple:
-    try:
-        status = os.stat(path)
-    except OSError:
-        return ("path", os.path.normcase(os.path.realpath(path)))
-    return ("inode", status.st_dev, status.st_ino)
-
-

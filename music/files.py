@@ -6,6 +6,15 @@
 * ``atomic_writer`` does the same for a file written piece by piece (a
   download).
 * ``clean_stale_temp_files`` removes what a killed writer left behind.
+* ``check_outputs`` is the policy every command applies to its outputs
+  before writing the first: each is a regular file or absent, none is
+  another output or one of the command's inputs, and the stale temporary
+  files of their folders are cleaned.
+* ``temporary_path`` names a temporary file beside a target (for a program
+  such as fluidsynth that writes the file itself).
+* ``read_bounded`` reads an input with a byte budget: regular files only,
+  never trusting ``st_size`` (``/dev/zero``, a FIFO and a growing file are
+  refused or cut off).
 
 The one writer of the project: MIDI, WAV, MusicXML, caches, checkpoints and
 pages all go through it.  Refusals raise ``OutputError``, an ``OSError`` whose
@@ -17,6 +26,7 @@ import os
 import re
 import secrets
 import stat
+from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,6 +42,11 @@ _FILE_KINDS = ((stat.S_ISDIR, "folder"), (stat.S_ISLNK, "symbolic link"),
 
 class OutputError(OSError):
     """An output this program refuses to write; the one-line message names the path."""
+
+
+class InputError(OSError):
+    """An input this program refuses to read (not a regular file, over its byte
+    budget); the one-line message names the path."""
 
 
 def write_file_atomically(path: str | os.PathLike, data: bytes) -> Path:
@@ -63,7 +78,7 @@ def atomic_writer(path: str | os.PathLike):
     _check_replaceable(target)
     folder = target.parent
     folder.mkdir(parents=True, exist_ok=True)
-    temporary = folder / f".{target.name[:_NAME_KEPT_IN_TEMP]}{TEMP_MARK}{os.getpid()}-{secrets.token_hex(4)}"
+    temporary = temporary_path(target)
     # os.open, not mkstemp: mkstemp's files are private (0600) whatever the umask.
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
     try:
@@ -71,12 +86,10 @@ def atomic_writer(path: str | os.PathLike):
             yield file
             file.flush()
             os.fsync(file.fileno())
-        _check_replaceable(target)  # again: a FIFO or link may have appeared meanwhile
-        os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    _fsync_folder(folder)
+    replace_with(temporary, target)  # checks again: a FIFO or link may have appeared meanwhile
 
 
 def clean_stale_temp_files(folder: str | os.PathLike) -> list[Path]:
@@ -102,7 +115,95 @@ def clean_stale_temp_files(folder: str | os.PathLike) -> list[Path]:
     return sorted(removed)
 
 
+def temporary_path(target: str | os.PathLike) -> Path:
+    """A fresh temporary name beside ``target`` that ``clean_stale_temp_files``
+    removes once this process is gone: ``.<name>.jazz-lstm-tmp-<pid>-<random hex>``."""
+    target = Path(target)
+    return target.parent / (f".{target.name[:_NAME_KEPT_IN_TEMP]}{TEMP_MARK}{os.getpid()}-"
+                            f"{secrets.token_hex(4)}")
+
+
+def replace_with(temporary: Path, target: Path) -> None:
+    """Rename a finished temporary file over ``target`` (a regular file or absent),
+    durably; the temporary file is removed when that is refused."""
+    try:
+        _check_replaceable(target)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    _fsync_folder(target.parent)
+
+
+def check_outputs(outputs: Iterable[str | os.PathLike | None],
+                  inputs: Iterable[str | os.PathLike | None] = ()) -> None:
+    """The output policy, applied before a command writes anything.
+
+    Raises OutputError (one line naming the path) when an output exists and
+    is not a regular file (see ``write_file_atomically``), when its folder is
+    a file, when two outputs are the same file, or when an output is one of
+    ``inputs`` (the files the command reads: a checkpoint, its history, a
+    primer); ``None`` entries are skipped.  Files are compared after
+    resolving ``.``, ``..`` and symbolic links, existing ones by device and
+    inode (hard links are the same file).  Then removes the stale temporary
+    files of the outputs' folders, so a writer killed earlier leaves nothing
+    for long.
+    """
+    given = {_file_identity(Path(path)): path for path in inputs if path is not None}
+    seen: dict[tuple, str | os.PathLike] = {}
+    outputs = [path for path in outputs if path is not None]
+    for path in outputs:
+        identity = _file_identity(Path(path))
+        if identity in given:
+            raise OutputError(f"output {str(path)!r} is {str(given[identity])!r}, which this "
+                              "command reads; write the output elsewhere")
+        if identity in seen:
+            raise OutputError(f"outputs {str(seen[identity])!r} and {str(path)!r} are the same "
+                              "file; give each output its own path")
+        seen[identity] = path
+    outputs = [Path(path) for path in outputs]
+    for path in outputs:
+        _check_replaceable(path)
+        parent = next((folder for folder in path.parents if folder.exists() or folder.is_symlink()),
+                      None)
+        if parent is not None and not parent.is_dir():
+            raise OutputError(f"{path}: {parent} is not a folder")
+    for folder in {path.parent for path in outputs}:
+        clean_stale_temp_files(folder)
+
+
+def read_bounded(path: str | os.PathLike, limit: int, what: str = "file") -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` of them.
+
+    Raises ``InputError`` (an OSError whose one-line message names the path)
+    for anything but a regular file (a FIFO is opened without waiting for a
+    writer, a device such as /dev/zero is never read), and when the file
+    holds more than ``limit`` bytes: counted while reading, never taken from
+    ``st_size``, so a file that grows or lies about its size is cut off at
+    the budget.  Symbolic links are followed (a link to a regular file is
+    read); other OSErrors (missing, no permission) pass through.
+    """
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as file:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((label for is_kind, label in _FILE_KINDS if is_kind(mode)), "special file")
+            raise InputError(f"{path}: is a {kind}, not a regular {what}")
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise InputError(f"{path}: over the limit of {limit:,} bytes for a {what}")
+    return data
+
+
 # ------------------------------------------------------------------ helpers
+def _file_identity(path: Path) -> tuple:
+    try:
+        status = os.stat(path)
+    except (OSError, ValueError):
+        return ("path", os.path.normcase(os.path.realpath(path)))
+    return ("inode", status.st_dev, status.st_ino)
+
+
 def _check_replaceable(target: Path) -> None:
     """Raise OutputError when ``target`` exists and is anything but a regular file."""
     try:

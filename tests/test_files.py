@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from jazz_lstm import files as run_folders
 from music import files
-from jazz_lstm.files import (OutputError, RunExistsError, check_distinct_outputs, check_run_name,
+from jazz_lstm.files import (OutputError, RunExistsError, check_outputs, check_run_name,
                              claim_run_folder, clean_stale_temp_files, write_file_atomically)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -205,7 +205,7 @@ def test_a_writer_killed_mid_write_leaves_a_temporary_file_that_the_next_start_c
 
 # ------------------------------------------------------------ distinct outputs
 def test_distinct_outputs_pass(tmp_path):
-    check_distinct_outputs([tmp_path / "a.mid", tmp_path / "a.wav", None, tmp_path / "b" / "a.mid"])
+    check_outputs([tmp_path / "a.mid", tmp_path / "a.wav", None, tmp_path / "b" / "a.mid"])
 
 
 @pytest.mark.parametrize("other", ["./song.mid", "sub/../song.mid", "SONG_LINK", "HARD_LINK"])
@@ -219,7 +219,7 @@ def test_the_same_file_twice_is_refused(tmp_path, monkeypatch, other):
             tmp_path / "song.mid", link)
         other = "other.mid"
     with pytest.raises(OutputError) as caught:
-        check_distinct_outputs(["song.mid", None, other])
+        check_outputs(["song.mid", None, other])
     assert str(caught.value) == (f"outputs 'song.mid' and {other!r} are the same file; "
                                  "give each output its own path")
 

@@ -152,21 +152,37 @@ def test_bad_options_raise_music_error(tmp_path, options):
 # ---- fluidsynth, played by a fake program on PATH -------------------------
 
 FAKE_FLUIDSYNTH = """#!{python}
-import json, os, shutil, sys, wave
+import json, math, os, shutil, sys, time, wave
+import mido
 arguments = sys.argv[1:]
 record = os.environ["FAKE_FLUIDSYNTH_RECORD"]
 with open(record, "w") as handle:
     json.dump(arguments, handle)
 shutil.copy(arguments[-1], record + ".mid")
-if os.environ.get("FAKE_FLUIDSYNTH_FAIL"):
+mode = os.environ.get("FAKE_FLUIDSYNTH_MODE", "")
+if mode == "fail":
     print("fluidsynth: error: Failed to load SoundFont", file=sys.stderr)
     sys.exit(1)
-with wave.open(arguments[arguments.index("-F") + 1], "wb") as wav:
+output, rate = arguments[arguments.index("-F") + 1], int(arguments[arguments.index("-r") + 1])
+frames = math.ceil(mido.MidiFile(arguments[-1]).length * rate) + FAKE_TAIL_FRAMES
+with wave.open(output, "wb") as wav:
     wav.setnchannels(2)
     wav.setsampwidth(2)
-    wav.setframerate(int(arguments[arguments.index("-r") + 1]))
-    wav.writeframes(bytes(4 * 100))
-"""
+    wav.setframerate(rate)
+    if mode == "disk-full":       # the header promises every frame, the disk took 100 kB
+        wav.writeframes(bytes(4 * frames))
+    elif mode == "hang":          # writes for ever until killed
+        with open(record + ".pid", "w") as handle:
+            handle.write(str(os.getpid()))
+        while True:
+            wav.writeframesraw(bytes(4 * 100))
+            time.sleep(0.01)
+    else:
+        wav.writeframes(bytes(4 * frames))
+if mode == "disk-full":
+    os.truncate(output, 102400)
+""".replace("FAKE_TAIL_FRAMES", "100")
+FAKE_TAIL_FRAMES = 100
 
 
 @pytest.fixture
@@ -212,10 +228,13 @@ def test_fluidsynth_command_line(tmp_path, fake_fluidsynth, soundfont):
     arguments = json.loads(fake_fluidsynth.read_text())
     assert arguments[:arguments.index("-F")] == ["-ni", "-r", "44100", "-T", "wav", "-O", "s16"]
     assert arguments[-2] == str(soundfont)
-    assert arguments[-1].endswith(".mid")
+    # it writes a temporary file beside the target, which a later start cleans when left
+    assert Path(arguments[arguments.index("-F") + 1]).parent == target.parent
+    assert ".jazz-lstm-tmp-" in arguments[arguments.index("-F") + 1]
     # what fluidsynth wrote is what ends up at the target, and nothing else is left over
     params, _ = read_wav(target)
-    assert (params.nchannels, params.framerate, params.nframes) == (2, 44100, 100)
+    assert (params.nchannels, params.framerate, params.nframes) == (2, 44100,
+                                                                    2 * 44100 + FAKE_TAIL_FRAMES)
     assert os.listdir(target.parent) == ["solo.wav"]
 
 
@@ -278,13 +297,69 @@ def test_fluidsynth_failure_reports_its_message_and_keeps_the_old_file(
         tmp_path, fake_fluidsynth, soundfont, monkeypatch):
     target = tmp_path / "solo.wav"
     target.write_bytes(b"previous take")
-    monkeypatch.setenv("FAKE_FLUIDSYNTH_FAIL", "1")
-    with pytest.raises(MusicError, match="Failed to load SoundFont") as error:
+    monkeypatch.setenv("FAKE_FLUIDSYNTH_MODE", "fail")
+    with pytest.raises(MusicError, match="exit status 1 .*Failed to load SoundFont") as error:
         render_wav(one_note_song(), target, engine="fluidsynth")
     assert "\n" not in str(error.value)
     assert target.read_bytes() == b"previous take"
     assert sorted(os.listdir(tmp_path)) == sorted(
         ["solo.wav", "bin", "fonts", "fluidsynth-arguments.json", "fluidsynth-arguments.json.mid"])
+
+
+def test_a_wav_cut_short_by_a_full_disk_is_refused_though_fluidsynth_says_0(
+        tmp_path, fake_fluidsynth, soundfont, monkeypatch):
+    target = tmp_path / "solo.wav"
+    target.write_bytes(b"previous take")
+    monkeypatch.setenv("FAKE_FLUIDSYNTH_MODE", "disk-full")
+    with pytest.raises(MusicError, match=r"solo.wav: its WAV file is cut short "
+                                         r"\(102,400 bytes for 44,200 frames\)") as error:
+        render_wav(one_note_song(), target, engine="fluidsynth")
+    assert "\n" not in str(error.value)
+    assert target.read_bytes() == b"previous take"
+    assert not [name for name in os.listdir(tmp_path) if "tmp" in name]
+
+
+def test_sigterm_while_fluidsynth_renders_kills_it_and_leaves_nothing(tmp_path, fake_fluidsynth,
+                                                                      soundfont, monkeypatch):
+    """The command line: status 130, "interrupted", fluidsynth gone, no temporary file."""
+    import signal
+    import subprocess
+    import time
+
+    from tests.test_cli import CLI
+
+    monkeypatch.setenv("FAKE_FLUIDSYNTH_MODE", "hang")
+    monkeypatch.chdir(tmp_path)
+    # main() of the command line around a render (a command standing in for sample)
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+         "import jazz_lstm.cli as cli; from tests.test_synth import one_note_song; "
+         "from music.write.wav import render_wav; "
+         "cli.command_progressions = lambda args: bool(render_wav(one_note_song(), "
+         "'solo.wav', engine='fluidsynth')); sys.exit(cli.main(['progressions']))",
+         str(CLI.parent)], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    pid_file = Path(str(fake_fluidsynth) + ".pid")
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    renderer = int(pid_file.read_text())
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert stderr.strip() == "interrupted"
+    with pytest.raises(ProcessLookupError):
+        os.kill(renderer, 0)
+    assert not [name for name in os.listdir(tmp_path) if "tmp" in name or name == "solo.wav"]
+
+
+def test_a_wav_over_the_length_limit_is_refused_before_fluidsynth_runs(
+        tmp_path, fake_fluidsynth, soundfont):
+    long_song = Song([Measure(4, [Note(0, 4, 60)])] * 1000, tempo=20)  # 200 minutes
+    with pytest.raises(MusicError, match="200.0 minutes; a WAV file holds at most 30"):
+        render_wav(long_song, tmp_path / "solo.wav", engine="fluidsynth")
+    assert not fake_fluidsynth.exists()
+    assert not (tmp_path / "solo.wav").exists()
 
 
 # ---- the band in the numpy synthesizer ------------------------------------

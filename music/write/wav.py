@@ -26,10 +26,11 @@ Two engines:
   Memory is bounded: the mix is one float32 buffer (4 bytes a sample), notes
   are computed and the WAV written ``CHUNK_SAMPLES`` at a time, and a song
   longer than ``MAX_SECONDS`` (30 minutes: a 160 MB mix at 22050 Hz) is
-  refused with a MusicError.
+  refused with a MusicError, by both engines.
 * ``fluidsynth``: the song's MIDI file (same options) played through the
   ``fluidsynth`` program with a General MIDI SoundFont (what fluidsynth
-  writes: usually 16-bit stereo).  On Debian or Ubuntu:
+  writes: usually 16-bit stereo), kept only when fluidsynth exits with
+  status 0 and its file is a whole WAV as long as the song.  On Debian or Ubuntu:
   ``apt-get install fluidsynth timgm6mb-soundfont``.
 
 Pitch: A4 (MIDI 69) is 440 Hz, equal temperament.
@@ -41,7 +42,6 @@ import math
 import os
 import shutil
 import subprocess
-import tempfile
 import wave
 from functools import lru_cache
 from pathlib import Path
@@ -50,7 +50,7 @@ from typing import Callable, NamedTuple, Optional
 import numpy as np
 
 from music.band.arrange import arrange
-from music.files import write_file_atomically
+from music.files import replace_with, temporary_path, write_file_atomically
 from music.write.midi import quarter_seconds, song_seconds, write_midi
 from music.song import MusicError, Song
 
@@ -82,6 +82,11 @@ SOUNDFONT_PLACES = (
     Path("/usr/share/sounds/sf2/default-GM.sf2"),
 )
 ENGINES = ("auto", "numpy", "fluidsynth")
+# fluidsynth renders 30 minutes of music in well under a minute.
+FLUIDSYNTH_TIMEOUT_SECONDS = 300
+MAX_TOOL_MESSAGE_CHARS = 200
+WAV_LENGTH_SLACK_SECONDS = 0.05
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def pitch_to_hertz(pitch: float) -> float:
@@ -109,6 +114,7 @@ def render_wav(song: Song, path, *, sample_rate: int = 22050,
         raise MusicError(f"unknown synth engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if not isinstance(sample_rate, int) or sample_rate < 1000:
         raise MusicError(f"sample_rate must be an integer of at least 1000 Hz, got {sample_rate!r}")
+    check_wav_length(song, tempo)
     if engine != "numpy":
         program = shutil.which("fluidsynth")
         font = find_soundfont(soundfont)
@@ -146,10 +152,7 @@ def render_samples(song: Song, *, sample_rate: int = 22050,
     arrangement: the keyword options of ``music.band.arrange.arrange``
     Raises MusicError for a song longer than MAX_SECONDS.
     """
-    seconds = song_seconds(song, tempo)
-    if seconds > MAX_SECONDS:
-        raise MusicError(f"{song.title or 'the song'} lasts {seconds / 60:.1f} minutes; the "
-                         f"built-in synthesizer renders at most {MAX_SECONDS // 60} minutes")
+    seconds = check_wav_length(song, tempo)
     parts = arrange(song, **arrangement)
     seconds_per_quarter = quarter_seconds(song, tempo)
     mix = np.zeros(math.ceil((seconds + RELEASE_SECONDS) * sample_rate), dtype=np.float32)
@@ -279,19 +282,95 @@ def wav_bytes(samples: np.ndarray, sample_rate: int) -> bytes:
     return buffer.getvalue()
 
 
+def check_wav_length(song: Song, tempo: float | None = None) -> float:
+    """The song's length in seconds; MusicError when it is over MAX_SECONDS, the
+    limit of both engines (and of a page's embedded audio)."""
+    seconds = song_seconds(song, tempo)
+    if seconds > MAX_SECONDS:
+        raise MusicError(f"{song.title or 'the song'} lasts {seconds / 60:.1f} minutes; a WAV "
+                         f"file holds at most {MAX_SECONDS // 60} minutes")
+    return seconds
+
+
 def _render_with_fluidsynth(song: Song, target: Path, program: str, soundfont: Path,
                             sample_rate: int, tempo: float | None, arrangement: dict) -> Path:
-    """Play the song's MIDI through fluidsynth into ``target``, atomically."""
+    """Play the song's MIDI through fluidsynth into ``target``, atomically.
+
+    fluidsynth writes a temporary file beside the target (named so that
+    ``music.files.clean_stale_temp_files`` removes it once this process is
+    gone); it replaces the target only when fluidsynth exits with status 0
+    and the file is a whole WAV lasting the song.  An interrupt (Ctrl-C, or
+    SIGTERM turned into KeyboardInterrupt) kills fluidsynth and removes the
+    temporary files; on Linux fluidsynth also dies with this process.
+    """
+    seconds = check_wav_length(song, tempo)
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{target.name}.") as work:
-        midi_path = write_midi(song, Path(work) / "song.mid", tempo=tempo, **arrangement)
-        rendered = Path(work) / "song.wav"
+    midi_path, rendered = temporary_path(target), temporary_path(target)
+    try:
+        write_midi(song, midi_path, tempo=tempo, **arrangement)
         command = [program, "-ni", "-r", str(sample_rate), "-T", "wav", "-O", "s16",
                    "-F", str(rendered), str(soundfont), str(midi_path)]
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-        if result.returncode != 0 or not rendered.is_file() or rendered.stat().st_size == 0:
-            reason = (result.stderr or result.stdout).strip().splitlines()
-            detail = reason[-1] if reason else f"exit status {result.returncode}"
-            raise MusicError(f"fluidsynth could not render {target.name}: {detail}")
-        os.replace(rendered, target)
+        status, errors = _run_until_done(command, FLUIDSYNTH_TIMEOUT_SECONDS)
+        if status != 0:
+            lines = errors.strip().splitlines()
+            detail = lines[-1][:MAX_TOOL_MESSAGE_CHARS] if lines else "no message"
+            raise MusicError(f"fluidsynth could not render {target}: exit status {status} "
+                             f"({detail})")
+        problem = _wav_problem(rendered, sample_rate, seconds)
+        if problem:
+            raise MusicError(f"fluidsynth could not render {target}: {problem} (a full disk?); "
+                             "nothing was written")
+        replace_with(rendered, target)
+    finally:
+        midi_path.unlink(missing_ok=True)
+        rendered.unlink(missing_ok=True)
     return target
+
+
+def _run_until_done(command: list, timeout: float) -> tuple:
+    """(exit status, stderr text) of a program; killed, and waited for, when this
+    process is interrupted or the program outlasts ``timeout`` seconds."""
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, preexec_fn=_die_with_parent)
+    try:
+        _, errors = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise MusicError(f"{Path(command[0]).name} did not finish within {timeout:g} s") from None
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    return process.returncode, errors.decode("utf-8", "replace")
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: on Linux, be killed when this process dies
+    (even by SIGKILL), so no renderer is left writing; elsewhere nothing."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+def _wav_problem(path: Path, sample_rate: int, seconds: float) -> str | None:
+    """None when ``path`` is a whole WAV at ``sample_rate`` lasting at least the
+    song's ``seconds`` (less a grid step of slack); else what is wrong."""
+    try:
+        size = path.stat().st_size
+        with wave.open(str(path), "rb") as wav:
+            frames, rate = wav.getnframes(), wav.getframerate()
+            frame_bytes = wav.getsampwidth() * wav.getnchannels()
+    except (OSError, EOFError, wave.Error) as error:
+        return f"its WAV file is unreadable ({error})"
+    if rate != sample_rate:
+        return f"its WAV file has {rate} samples per second, not {sample_rate}"
+    if frames * frame_bytes > size:
+        return f"its WAV file is cut short ({size:,} bytes for {frames:,} frames)"
+    if frames < (seconds - WAV_LENGTH_SLACK_SECONDS) * sample_rate:
+        return f"its WAV file lasts {frames / sample_rate:.2f} s of the song's {seconds:.2f} s"
+    return None
