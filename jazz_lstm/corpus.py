@@ -123,7 +123,9 @@ def read_songs(data, melody_part=None, chord_parts=None, bars=None, on_skip=None
 
     songs = []
     for source in list(data or DEFAULT_GRAMMAR_DATA):
-        if is_wjazzd_source(source):
+        if is_wjazzd_source(source) or (Path(source).suffix.lower() == ".csv"
+                                        and not Path(source).is_dir()):
+            # A CSV that is no WJazzD solo gets the reader's own reason (missing columns).
             if (melody_part is not None or chord_parts is not None or bars is not None
                     or chords is not None):
                 raise MusicError(f"{source}: --melody-part, --chord-parts, --bars and --chords "
@@ -202,8 +204,21 @@ def _wjazzd_folder_bytes(folder: Path, root: Path) -> bytes:
     """The name under the database root (melody/..., beats/...) and the bytes
     of every CSV a WJazzD folder's songs can depend on (titles come from names)."""
     files = sorted({*folder.rglob("*.csv"), *(root / "beats").rglob("*.csv")})
-    return b"".join(b"%s\0%d\0%s" % (str(file.relative_to(root)).encode("utf-8"), len(data), data)
-                    for file, data in ((file, file.read_bytes()) for file in files))
+    return b"".join(b"%s\0%s" % (str(file.relative_to(root)).encode("utf-8"), _csv_content(file))
+                    for file in files)
+
+
+def _csv_content(file: Path) -> bytes:
+    """What of one CSV decides the songs: its length and bytes, or why it cannot be
+    read (a dangling link, a folder, a FIFO, over the size limit: the solo is skipped)."""
+    from music.files import read_bounded
+    from music.read.wjazzd_csv import MAX_CSV_BYTES
+
+    try:
+        data = read_bounded(file, MAX_CSV_BYTES, "WJazzD CSV")
+    except OSError as error:
+        return b"unreadable\0%s" % str(error).encode("utf-8", "replace")
+    return b"%d\0%s" % (len(data), data)
 
 
 def _decoded_wjazzd_entry(data: bytes) -> dict:

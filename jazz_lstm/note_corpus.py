@@ -39,7 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from music.tokens.note_tokens import events_to_tokens
-from music.read.scores import CORPUS_PREFIX, expand_source, read_in_parallel, read_plain_scores
+from music.read.scores import (CORPUS_PREFIX, MAX_FILE_BYTES, expand_source, read_in_parallel,
+                               read_plain_scores)
 from music.song import MusicError
 from music.read.cache import CACHE_ENV, TokenCache, content_key, default_cache_dir, file_bytes
 
@@ -117,7 +118,7 @@ def load_note_corpus(sources, *, cache_dir=None, progress: bool = True) -> NoteC
     for number, label in enumerate(labels):
         try:
             keys[number] = content_key(
-                label, None if label.startswith(CORPUS_PREFIX) else file_bytes(label))
+                label, None if label.startswith(CORPUS_PREFIX) else file_bytes(label, MAX_FILE_BYTES))
         except MusicError as error:
             outcomes[number] = (None, str(error).splitlines()[0])
             continue

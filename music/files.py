@@ -172,16 +172,19 @@ def check_outputs(outputs: Iterable[str | os.PathLike | None],
         clean_stale_temp_files(folder)
 
 
-def read_bounded(path: str | os.PathLike, limit: int, what: str = "file") -> bytes:
+def read_bounded(path: str | os.PathLike, limit: int, what: str = "file", *,
+                 whole: bool = True) -> bytes:
     """The bytes of the regular file ``path``, at most ``limit`` of them.
 
     Raises ``InputError`` (an OSError whose one-line message names the path)
     for anything but a regular file (a FIFO is opened without waiting for a
-    writer, a device such as /dev/zero is never read), and when the file
-    holds more than ``limit`` bytes: counted while reading, never taken from
-    ``st_size``, so a file that grows or lies about its size is cut off at
-    the budget.  Symbolic links are followed (a link to a regular file is
-    read); other OSErrors (missing, no permission) pass through.
+    writer, a device such as /dev/zero is never read), and, with ``whole``,
+    when the file holds more than ``limit`` bytes: counted while reading,
+    never taken from ``st_size``, so a file that grows or lies about its size
+    is cut off at the budget.  ``whole=False`` returns the first ``limit``
+    bytes of a longer file (a header).  Symbolic links are followed (a link
+    to a regular file is read); other OSErrors (missing, no permission, a
+    looping link) pass through.
     """
     descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     with os.fdopen(descriptor, "rb") as file:
@@ -190,6 +193,8 @@ def read_bounded(path: str | os.PathLike, limit: int, what: str = "file") -> byt
             kind = next((label for is_kind, label in _FILE_KINDS if is_kind(mode)), "special file")
             raise InputError(f"{path}: is a {kind}, not a regular {what}")
         data = file.read(limit + 1)
+    if len(data) > limit and not whole:
+        return data[:limit]
     if len(data) > limit:
         raise InputError(f"{path}: over the limit of {limit:,} bytes for a {what}")
     return data

@@ -211,7 +211,7 @@ def test_the_beat_track_beside_the_melody_folder_is_found(tmp_path):
     (note_row(1, 1, 60, tatum=3, division=2), "row 2: tatum 3 is above the division 2"),
     (note_row(1, 1, 130), "row 2: pitch 130 is above 127"),
     (note_row(1, 1, 60, beat_duration=0), "row 2: beat_duration is 0"),
-    (note_row(1, 1, 60, seconds="nan"), "row 2: duration nan is not >= 0"),
+    (note_row(1, 1, 60, seconds="nan"), "row 2: duration nan is not a finite number >= 0"),
     (note_row(1, 1, 60, signature="four"), "row 2: signature 'four' is not like 4/4"),
     (note_row(1, 1, 60, chord="H7"), "row 2: chord symbol 'H7'"),
 ])

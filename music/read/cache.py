@@ -21,7 +21,7 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-from music.files import write_file_atomically
+from music.files import InputError, read_bounded, write_file_atomically
 from music.song import MusicError
 
 CACHE_ENV = "JAZZ_LSTM_CACHE"
@@ -70,10 +70,14 @@ def source_fingerprint(*module_names: str) -> str:
     return digest.hexdigest()
 
 
-def file_bytes(label: str) -> bytes:
-    """The bytes of the file ``label``; MusicError naming it when unreadable."""
+def file_bytes(label: str, limit: int, what: str = "music file") -> bytes:
+    """The bytes of the regular file ``label``, at most ``limit`` of them
+    (``music.files.read_bounded``); MusicError naming it when unreadable,
+    not a regular file or over the limit."""
     try:
-        return Path(label).read_bytes()
+        return read_bounded(label, limit, what)
+    except InputError as error:
+        raise MusicError(str(error)) from None
     except OSError as error:
         raise MusicError(f"{label}: cannot be read ({error.strerror or error})") from None
 

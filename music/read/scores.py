@@ -274,15 +274,9 @@ def _reason(error: Exception) -> str:
 
 
 def _checked_bytes(label: str) -> bytes:
-    """The bytes of a music file, refused when empty or over the size limit."""
-    try:
-        size = os.path.getsize(label)
-    except OSError as error:
-        raise MusicError(f"{label}: cannot be read ({error.strerror or error})") from None
-    if size > MAX_FILE_BYTES:
-        raise MusicError(f"{label}: {size:,} bytes, over the limit of {MAX_FILE_BYTES:,} "
-                         f"bytes for a music file")
-    data = file_bytes(label)
+    """The bytes of a music file, refused when empty, not a regular file or over
+    the size limit (counted while reading: /dev/zero or a FIFO never hang)."""
+    data = file_bytes(label, MAX_FILE_BYTES)
     if not data.strip():
         raise MusicError(f"{label}: the file is empty")
     return data

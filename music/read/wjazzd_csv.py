@@ -56,10 +56,16 @@ Bars and Song
   source: the melody file's path.
 
 Every problem raises MusicError with one line naming the file (and row).
+A CSV is read only when it is a regular file of at most ``MAX_CSV_BYTES``
+(counted while reading); a byte-order mark is allowed.  In a folder, a solo
+that cannot be read (garbage, a folder or a dangling link named .csv, an
+unreadable melody or beat track) is skipped and reported, never the folder.
 """
 from __future__ import annotations
 
 import csv
+import io
+import math
 import re
 import statistics
 from collections import Counter
@@ -68,6 +74,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+from music.files import InputError, read_bounded
 from music.read.jazzomat_chords import jazzomat_chord, parse_jazzomat_chord
 from music.grid import SCORE_GRID
 from music.song import Chord, Measure, MusicError, Note, Song
@@ -78,17 +85,22 @@ MELODY_COLUMNS = ("onset", "duration", "period", "division", "bar", "beat", "tat
 BEAT_COLUMNS = ("bar", "beat", "period", "signature", "chord")
 BEAT_TRACK_SUFFIX = "_beattrack"
 MAX_BARS = 20_000  # the longest WJazzD solo has under 1000
+MAX_NOTE_BEATS = MAX_BARS * 64  # bars of the longest period
+# The largest CSV of the 410 solos (a melody) has 239 kB.
+MAX_CSV_BYTES = 4 * 1024 * 1024
+HEADER_BYTES = 64 * 1024
 _SIGNATURE = re.compile(r"""^[\s"']*(\d+)\s*/\s*(\d+)[\s"']*$""")
 
 
 def is_wjazzd_source(path) -> bool:
     """True for a .csv file with a WJazzD melody header, or a folder holding
-    ``melody/*.csv`` (or such .csv files itself)."""
+    ``melody/*.csv`` (or such .csv files itself) of which at least one has it:
+    one odd file (garbage, a folder or a dangling link named .csv) does not
+    hide the others, it is skipped and reported when they are read."""
     path = Path(path)
     if path.is_dir():
-        files = _melody_files(_melody_folder(path))
-        return bool(files) and _has_melody_header(files[0])
-    return path.suffix.lower() == ".csv" and path.is_file() and _has_melody_header(path)
+        return any(_has_melody_header(file) for file in _melody_files(_melody_folder(path)))
+    return path.suffix.lower() == ".csv" and _has_melody_header(path)
 
 
 def load_wjazzd_solo(melody_csv, beats_csv=None) -> Song:
@@ -176,6 +188,9 @@ def _solos_or_reasons(melody_csvs) -> list:
             results.append((load_wjazzd_solo(melody_csv), None))
         except MusicError as error:
             results.append((None, str(error).splitlines()[0]))
+        except Exception as error:  # a reader bug: this solo is reported, the others are read
+            results.append((None, f"{melody_csv}: cannot be read ({type(error).__name__}: "
+                                  f"{str(error).splitlines()[0] if str(error) else ''})"))
     return results
 
 
@@ -198,9 +213,9 @@ def _beat_track_of(melody_path: Path):
 
 def _has_melody_header(path: Path) -> bool:
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            header = next(csv.reader(handle), [])
-    except (OSError, UnicodeDecodeError, csv.Error):
+        start = read_bounded(path, HEADER_BYTES, "WJazzD CSV", whole=False)
+        header = next(csv.reader(io.StringIO(start.decode("utf-8-sig", "replace"))), [])
+    except (OSError, csv.Error):
         return False
     return set(MELODY_COLUMNS) <= {name.strip() for name in header}
 
@@ -227,17 +242,19 @@ class _Table:
     def __init__(self, path: Path, columns, kind: str):
         self.path = path
         try:
-            with open(path, newline="", encoding="utf-8") as handle:
-                reader = csv.reader(handle)
-                header = [name.strip() for name in next(reader, [])]
-                missing = [name for name in columns if name not in header]
-                if missing:
-                    raise MusicError(f"{path}: not a WJazzD {kind} CSV "
-                                     f"(no column {', '.join(missing)})")
-                self.rows = list(reader)
+            text = read_bounded(path, MAX_CSV_BYTES, f"WJazzD {kind} CSV").decode("utf-8-sig")
+            reader = csv.reader(io.StringIO(text, newline=""))
+            header = [name.strip() for name in next(reader, [])]
+            missing = [name for name in columns if name not in header]
+            if missing:
+                raise MusicError(f"{path}: not a WJazzD {kind} CSV "
+                                 f"(no column {', '.join(missing)})")
+            self.rows = list(reader)
+        except InputError as error:
+            raise MusicError(str(error)) from None
         except (OSError, UnicodeDecodeError, csv.Error) as error:
-            raise MusicError(
-                f"{path}: cannot be read ({type(error).__name__}: {error})") from None
+            raise MusicError(f"{path}: cannot be read ({type(error).__name__}: "
+                             f"{error.strerror if isinstance(error, OSError) else error})") from None
         while self.rows and not self.rows[-1]:
             self.rows.pop()  # blank lines at the end of the file
         width = len(header)
@@ -278,8 +295,8 @@ class _Table:
 
     def numbers(self, name, low) -> list:
         values = self.converted(name, float, "a number")
-        self.require([value >= low for value in values],  # False for NaN too
-                     lambda row: f"{name} {values[row]} is not >= {low}")
+        self.require([value >= low and value != math.inf for value in values],  # and not NaN
+                     lambda row: f"{name} {values[row]} is not a finite number >= {low}")
         return values
 
     def signatures(self) -> list:
@@ -369,7 +386,9 @@ def _read_melody(path: Path) -> _Melody:
                          table.numbers("duration", 0), table.wholes("pitch", 0, 127),
                          table.chords()):
         start = beat * beat_ticks + _round_half_up((tatum - 1) * beat_ticks, division)
-        length = max(1, int(duration / seconds * beat_ticks + 0.5))
+        # A note longer than the longest solo is cut at the song's end anyway; the
+        # bound keeps 1e308 seconds, or a subnormal beat_duration, a finite number.
+        length = max(1, int(min(duration / seconds, MAX_NOTE_BEATS) * beat_ticks + 0.5))
         notes.append(_GridNote(onset, bar, start, length, pitch, chord))
         bar_ticks.setdefault(bar, ticks)
     seconds_per_quarter = [seconds * TICKS_PER_QUARTER / beat_ticks
