@@ -160,3 +160,28 @@ def test_metheny_solo_keeps_every_note_and_chord(metheny_path):
     assert len(_notes_of(score)) == len(song.melody_notes)
     symbols = list(score.recurse().getElementsByClass(harmony.ChordSymbol))
     assert len(symbols) == sum(len(measure.chords) for measure in song.measures)
+
+
+# Typed symbols music21 reads otherwise or not at all, and the pitch classes
+# each must sound on the lead sheet (worked out by hand).
+TYPED_ON_THE_SHEET = {
+    "D13sus4": {2, 7, 9, 0, 4, 11},       # D G A C E B
+    "C13b9": {0, 4, 7, 10, 1, 9},         # no natural 9
+    "Cmaj9#11": {0, 4, 7, 11, 2, 6},
+    "C7-9": {0, 4, 7, 10, 1},
+    "C7sus2": {0, 2, 7, 10},
+    "F#7(b9)/A#": {6, 10, 1, 4, 7},
+    "G7alt": {7, 11, 3, 5, 10},            # G B D# F A#
+}
+
+
+def test_typed_symbols_sound_their_pitch_classes_on_the_sheet():
+    from music21 import harmony
+
+    symbols = sorted(TYPED_ON_THE_SHEET)
+    song = Song(measures=[Measure(4, [Note(0, 4, 72)], [make_chord(symbol, 0, 4)], number=index + 1)
+                          for index, symbol in enumerate(symbols)])
+    score = _read_back(song_to_musicxml_bytes(song))
+    written = [(symbol.root().pitchClass, {pitch.pitchClass for pitch in symbol.pitches})
+               for symbol in score.recurse().getElementsByClass(harmony.ChordSymbol)]
+    assert written == [(make_chord(symbol).root, TYPED_ON_THE_SHEET[symbol]) for symbol in symbols]

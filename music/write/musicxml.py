@@ -12,10 +12,19 @@ only.  Notes are also cut at chord changes, so a chord symbol always sits
 on a note or rest.  Triplet values (1/3, 1/6, 1/12, 1/24 of a quarter) come
 out as triplets; a leftover off both grids is handed to music21 whole.
 
-Chord symbols: a Chord's own symbol, when music21 reads it with the same
-root; otherwise (no symbol, or an unreadable one) music21 names the chord
-from its pitch classes stacked on the root, and a chord it cannot name
-gets its root and the kind "other" (the pitch classes stay as degrees).
+Chord symbols: the Chord's own symbol (``music.chords.music21_symbol``
+spells it for music21) when music21 reads it with the same root.  A symbol
+typed in a progression (one that ``music.chords`` reads as the chord's root
+and pitch classes) must also sound those pitch classes; when music21 reads
+it otherwise, a figure is built from the pitch classes: the first of the
+usual kinds (``m7``, ``7``, ``7sus4``, ``dim7``, ``ø7``, ``6``, triads...)
+that the chord holds, every other tone added as a degree (``D13sus4``,
+which music21 cannot read, becomes a suspended-fourth seventh with 9 and 13
+added), and the slash bass.  Any other chord (no symbol, or a name music21
+gave the harmony of a file's parts) that music21 cannot read is named by
+music21 from its pitch classes stacked on the root, when that keeps the
+root.  A chord none of these can name gets its root and the kind "other"
+(the pitch classes stay as degrees).
 
 Spelling: flats, except under chords whose root is written with a sharp
 or is D, E, G, A or B without an accidental: those roots' keys sit on the
@@ -37,7 +46,7 @@ from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
-from music.chords import music21_symbol
+from music.chords import music21_symbol, parse_chord_symbol
 from music.files import write_file_atomically
 from music.progressions import FLAT_SPELLING, SHARP_SPELLING
 from music.song import Chord, MusicError, Song
@@ -151,7 +160,9 @@ def _prefers_sharps(chord: Chord | None) -> bool:
     if not chord.symbol:
         return chord.root in SHARP_SIDE_ROOTS
     letter, accidental = chord.symbol[0].upper(), chord.symbol[1:2]
-    return accidental == "#" or (accidental not in ("b", "♭") and letter in SHARP_SIDE_LETTERS)
+    # "-" is music21's flat, in the names it gives chords read from harmony parts.
+    return accidental == "#" or (accidental not in ("b", "♭")
+                                 and letter in SHARP_SIDE_LETTERS)
 
 
 def _pitch_name(pitch_class: int, sharps: bool) -> str:
@@ -163,33 +174,93 @@ def _chord_symbol(chord: Chord):
     """A fresh music21 ChordSymbol with the chord's root (see the module
     docstring).  Building one costs music21 about 10 ms and songs repeat their
     chords, so each is built once per process and copied."""
-    return copy.deepcopy(_chord_symbol_template(chord.root, chord.pitch_classes, chord.symbol))
+    return copy.deepcopy(_chord_symbol_template(chord.root, chord.pitch_classes, chord.symbol,
+                                                chord.bass))
 
 
 @lru_cache(maxsize=None)
-def _chord_symbol_template(root: int, pitch_classes: tuple, text: str):
+def _chord_symbol_template(root: int, pitch_classes: tuple, text: str, bass):
     from music21 import harmony
 
-    chord = Chord(0, 1, root, pitch_classes, text)
+    chord = Chord(0, 1, root, pitch_classes, text, bass)
 
-    ways = [lambda: harmony.chordSymbolFromChord(_stacked(chord))]
-    if chord.symbol:
-        ways.insert(0, lambda: harmony.ChordSymbol(
-            _half_diminished_kind(music21_symbol(chord.symbol))))
+    # A symbol typed in a progression must sound its very pitch classes: music21
+    # reads "C13b9" with a natural 9 and "D13sus4" not at all.
+    typed = _is_typed(chord)
+    ways = []
+    if text:
+        ways.append(lambda: harmony.ChordSymbol(_half_diminished_kind(music21_symbol(text))))
+    if typed:
+        ways += [lambda figure=figure: harmony.ChordSymbol(figure) for figure in _figures(chord)]
+    else:
+        ways.append(lambda: harmony.chordSymbolFromChord(_stacked(chord)))
     for build in ways:
         try:
             symbol = build()
         except Exception:  # music21 raises several unrelated types; try the next way
             continue
-        if symbol.chordKind and symbol.root().pitchClass == chord.root:
+        if symbol.chordKind and symbol.root().pitchClass == chord.root and (
+                not typed
+                or {pitch.pitchClass for pitch in symbol.pitches} == set(chord.pitch_classes)):
             return symbol
     return harmony.ChordSymbol(root=_pitch_name(chord.root, _prefers_sharps(chord)), kind="other")
+
+
+def _is_typed(chord: Chord) -> bool:
+    """Whether the chord is what its symbol says when read as typed text
+    (``music.chords``), as chords of a --chords progression are; names music21
+    gave chords of harmony parts ("B-M9/F") are not."""
+    try:
+        return bool(chord.symbol) and parse_chord_symbol(chord.symbol) == (
+            chord.root, chord.pitch_classes)
+    except MusicError:
+        return False
 
 
 def _half_diminished_kind(figure: str) -> str:
     # music21 reads "m7b5" as a minor seventh plus an added flat fifth and
     # writes it so; "ø7" gives MusicXML's own half-diminished kind.
     return figure[:-len("m7b5")] + "ø7" if figure.endswith("m7b5") else figure
+
+
+# The kinds a figure is built on, semitones above the root, first fit wins;
+# "ø7" gives MusicXML's own half-diminished kind (music21 writes "m7b5" as a
+# minor seventh with an added flat fifth).
+_FIGURE_KINDS = (("dim7", {3, 6, 9}), ("ø7", {3, 6, 10}), ("mM7", {3, 7, 11}), ("m7", {3, 7, 10}),
+                 ("maj7", {4, 7, 11}), ("7", {4, 7, 10}), ("7b5", {4, 6, 10}), ("+7", {4, 8, 10}),
+                 ("+M7", {4, 8, 11}), ("7sus4", {5, 7, 10}), ("m6", {3, 7, 9}), ("6", {4, 7, 9}),
+                 ("dim", {3, 6}), ("m", {3, 7}), ("", {4, 7}), ("+", {4, 8}), ("sus4", {5, 7}),
+                 ("sus2", {2, 7}), ("power", {7}))
+# music21's name of a tone added to a kind, by semitones above the root.
+_ADDED_DEGREES = {1: "b9", 2: "9", 3: "#9", 4: "3", 5: "11", 6: "#11", 7: "5", 8: "b13", 9: "13",
+                  10: "b7", 11: "7"}
+
+
+def _figures(chord: Chord) -> list:
+    """music21 figures for the chord, best first: with a slash bass, the
+    figure of the chord without the bass's tone, then with it."""
+    intervals = {(pc - chord.root) % 12 for pc in chord.pitch_classes} - {0}
+    root = _pitch_name(chord.root, _prefers_sharps(chord))
+    if not intervals:
+        return [root + "pedal"]
+    if chord.bass is None:
+        return [root + _figure_suffix(intervals)]
+    bass = "/" + _pitch_name(chord.bass, _prefers_sharps(chord))
+    return [root + _figure_suffix(intervals - {(chord.bass - chord.root) % 12}) + bass,
+            root + _figure_suffix(intervals) + bass]
+
+
+def _figure_suffix(intervals: set) -> str:
+    """The kind that fits (a major third rules out minor kinds, a natural fifth
+    the altered-fifth ones) and the other tones as added degrees."""
+    def fits(kind: set) -> bool:
+        return (kind <= intervals and not (4 in intervals and 3 in kind)
+                and not (7 in intervals and kind & {6, 8} and 7 not in kind))
+
+    suffix, kind = next(((suffix, kind) for suffix, kind in _FIGURE_KINDS if fits(kind)),
+                        ("", set()))
+    return suffix + "".join("add" + _ADDED_DEGREES[interval]
+                            for interval in sorted(intervals - kind))
 
 
 def _stacked(chord: Chord):
