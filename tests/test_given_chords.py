@@ -117,6 +117,15 @@ def test_unreadable_chords_name_the_bar_and_symbol(solo, tmp_path):
     assert str(tmp_path / "solo.chords") in message and "bar 3" in message and "'G7xx'" in message
 
 
+def test_a_chords_file_too_big_or_not_text_is_named(solo, tmp_path):
+    (tmp_path / "solo.chords").write_bytes(b"C7 | " * 300_000)
+    with pytest.raises(MusicError, match="solo.chords: over the limit of 1,048,576 bytes"):
+        load_song(solo, cache_dir=tmp_path / "cache")
+    (tmp_path / "solo.chords").write_bytes(b"C7 | \xff\xfe")
+    with pytest.raises(MusicError, match="solo.chords: cannot be read as UTF-8 text"):
+        load_song(solo, cache_dir=tmp_path / "cache")
+
+
 def test_chords_and_chord_parts_exclude_each_other(solo, tmp_path):
     with pytest.raises(MusicError, match="give one"):
         load_song(solo, chords="C7", chord_parts=[0], cache_dir=tmp_path / "cache")

@@ -28,6 +28,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import NamedTuple
 
+from music.files import InputError, read_bounded
 from music.progressions import progression_bars
 from music.song import MusicError
 
@@ -60,9 +61,9 @@ def chords_for(label: str, text: str | None, offset: int) -> GivenChords | None:
 def read_chords_file(path: Path) -> str:
     """The progression of a NAME.chords file, one line per bar or more."""
     try:
-        if path.stat().st_size > MAX_CHORDS_FILE_BYTES:
-            raise MusicError(f"{path}: over {MAX_CHORDS_FILE_BYTES:,} bytes for a chords file")
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded(path, MAX_CHORDS_FILE_BYTES, "chords file").decode("utf-8")
+    except InputError as error:
+        raise MusicError(str(error)) from None
     except (OSError, UnicodeDecodeError) as error:
         raise MusicError(f"{path}: cannot be read as UTF-8 text ({error})") from None
     lines = [line.partition("#")[0].strip().strip("|").strip() for line in text.splitlines()]
