@@ -9,11 +9,12 @@ natural ninth).  A symbol is ``ROOT [QUALITY] ITEMS [/BASS]``:
   ``Chord.bass``; the root stays the symbol's root.
 * QUALITY, the triad (semitones above the root): none = major (0 4 7);
   ``m``, ``mi``, ``min`` or ``-`` = minor (0 3 7); ``dim``, ``o`` or ``°`` =
-  diminished (0 3 6; its 7 is the diminished seventh, 9); ``ø`` =
-  half-diminished (0 3 6 10); ``aug`` or ``+`` = augmented (0 4 8);
-  ``maj``, ``ma`` or ``M`` = major, making a following 7, 9, 11 or 13 a major
-  seventh chord; ``^``, ``Δ`` or ``△`` = major seventh (``Cmaj`` is a
-  triad, ``C^`` a major seventh chord).
+  diminished (0 3 6; its 7 is the diminished seventh, 9); ``ø`` or ``h``
+  (iReal Pro's) = half-diminished (0 3 6 10); ``aug`` or ``+`` = augmented
+  (0 4 8); ``maj``, ``ma``, ``M`` or ``j`` (the Weimar Jazz Database's) =
+  major, making a following 7, 9, 11 or 13 a major seventh chord; ``^``,
+  ``Δ`` or ``△`` = major seventh (``Cmaj`` is a triad, ``C^`` a major
+  seventh chord).
 * ITEMS, in any order, optionally in parentheses and separated by commas:
   ``7`` (the seventh: 10, or 11 after a major marker, 9 after dim); ``9``,
   ``11``, ``13`` (the seventh and the tensions below: 9 = 2, 11 = 5, 13 = 9;
@@ -137,10 +138,10 @@ _ROOT = re.compile(r"([A-Ga-g])([#b♯♭]*)")
 _BASS = re.compile(r"/([A-Ga-g])([#b♯♭]*)$")
 # Qualities that only the start of a suffix spells (major marks, aug and + mean the
 # same anywhere, so they are items).
-_QUALITY = re.compile(r"min|mi|m(?!a(?:j|\d|$))|-|dim|o|ø")
+_QUALITY = re.compile(r"min|mi|m(?!a(?:j|\d|$))|-|dim|o|ø|h")
 _ITEM = re.compile(
     r"(?P<separator>[(),\s])"
-    r"|(?P<major>maj|Maj|MAJ|ma|M|\^|Δ|△)"
+    r"|(?P<major>maj|Maj|MAJ|ma|M|j|\^|Δ|△)"
     r"|sus(?P<sus>[24]?)"
     r"|add(?P<add_accidental>[b#+-]?)(?P<add>13|11|9|6|4|2)"
     r"|(?:omit|no)(?P<omit>[35])"
@@ -174,7 +175,7 @@ class _Spelling:
         self.omitted = set()
 
     def quality(self, word: str) -> None:
-        if word == "ø":
+        if word in ("ø", "h"):
             self.third, self.fifth, self.seventh = 3, 6, True
         elif word in ("dim", "o"):
             self.third, self.fifth, self.diminished = 3, 6, True

@@ -416,6 +416,10 @@ TYPED = {
     "C5": (0, {0, 7}),
     "Ab13sus4": (8, {0, 5, 7, 10, 2, 9}),
     "F#7(b9)/A#": (6, {0, 4, 7, 10, 1}),
+    "Bbj7": (10, {0, 4, 7, 11}),                  # the Weimar Jazz Database's major seventh
+    "C-j7": (0, {0, 3, 7, 11}),
+    "Eh7": (4, {0, 3, 6, 10}),                    # iReal Pro's half-diminished
+    "Eh": (4, {0, 3, 6, 10}),
 }
 
 
