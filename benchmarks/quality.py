@@ -121,7 +121,7 @@ def validation_windows(ids, cut: int, context: int) -> tuple:
 
 def ours_validation(model, inputs, targets):
     """Validation loss of an lstm_np model, read at the last step."""
-    from lstm_np.layers import softmax_cross_entropy
+    from lstm_np.model import softmax_cross_entropy
 
     logits, _, _ = model.forward(inputs, all_steps=False)
     return softmax_cross_entropy(logits, targets)[0]

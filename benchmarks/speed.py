@@ -38,8 +38,7 @@ import numpy as np
 from lstm_np import kernels
 from lstm_np.generate import generate
 from lstm_np.model import ModelConfig, SequenceModel
-from lstm_np.optim import Adam, make_optimizer
-from lstm_np.train import train_epoch
+from lstm_np.optim import Adam, make_optimizer, train_epoch
 from jazz_lstm.presets import PRESETS as TRAIN_PRESETS
 from jazz_lstm.presets import TrainConfig
 from jazz_lstm.training import model_config
@@ -121,8 +120,13 @@ def ours_trainer(config: ModelConfig, train: TrainConfig, data, backend: str = "
     inputs, targets, features = data
     rng = np.random.default_rng(seed + 1)
     batch_size = min(train.batch_size, len(inputs))
-    return model, lambda: train_epoch(model, optimizer, inputs, targets, rng, batch_size,
-                                      train.clip_norm, features=features)[0]
+
+    def epoch():
+        # As jazz_lstm.training runs an epoch: small products on one BLAS thread.
+        with kernels.blas_threads_for(batch_size * config.hidden_size * 4 * config.hidden_size):
+            return train_epoch(model, optimizer, inputs, targets, rng, batch_size,
+                               train.clip_norm, features=features)[0]
+    return model, epoch
 
 
 def ours_epoch(preset: Preset, backend: str, seed: int = 0):

@@ -64,7 +64,7 @@ def runs_of(pieces, index: dict) -> Runs:
 def score(model, runs: Runs) -> dict:
     """{"nats": mean cross-entropy per scored token, "accuracy", "scored"}:
     every token of a run but its first, predicted from the tokens before it."""
-    from lstm_np import layers
+    from lstm_np.model import log_softmax
 
     if len(runs.lengths) == 0:
         return {"nats": float("nan"), "accuracy": float("nan"), "scored": 0}
@@ -82,7 +82,7 @@ def score(model, runs: Runs) -> dict:
         weights = (positions < runs.lengths[None, :]).reshape(-1).astype(np.float64)
         if weights.sum() == 0:
             continue
-        log_probs = layers.log_softmax(np.asarray(logits, np.float64))
+        log_probs = log_softmax(np.asarray(logits, np.float64))
         rows = np.arange(len(targets))
         total -= float((weights * log_probs[rows, targets]).sum())
         correct += float(weights[log_probs.argmax(axis=1) == targets].sum())

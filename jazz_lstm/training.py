@@ -233,18 +233,23 @@ def fit(session: Session, progress) -> Session:
 
 def _epochs(session: Session, progress, saver, signals_deferred) -> None:
     from jazz_lstm.scoring import score
-    from lstm_np.train import train_epoch
+    from lstm_np.kernels import blas_threads_for
+    from lstm_np.optim import train_epoch
 
     config, metadata = session.config, session.metadata
     inputs, targets, features = make_windows(config, session.ids, session.window_rng,
                                              session.features)
+    n_a = session.model.config.hidden_size
     for epoch in range(session.first_epoch, config.epochs + 1):
         if _stopped_early(session):
             break
         started = time.perf_counter()
-        loss, accuracy = train_epoch(session.model, session.optimizer, inputs, targets,
-                                     session.train_rng, config.batch_size, config.clip_norm,
-                                     features=features)
+        # A model whose recurrent step is too small for two BLAS threads gains
+        # nothing from them anywhere else either, and idle BLAS workers spin.
+        with blas_threads_for(min(config.batch_size, len(inputs)) * n_a * 4 * n_a):
+            loss, accuracy = train_epoch(session.model, session.optimizer, inputs, targets,
+                                         session.train_rng, config.batch_size, config.clip_norm,
+                                         features=features)
         if not math.isfinite(loss):
             kept = saver.snapshot[2]["epoch"] if saver.snapshot else 0
             raise TrainingDiverged(f"training diverged at epoch {epoch} (loss {loss}); "

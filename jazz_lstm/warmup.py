@@ -44,7 +44,7 @@ def _exercise(config, training: bool) -> None:
     from lstm_np.generate import generate, generate_segments
     from lstm_np.model import SequenceModel
     from lstm_np.optim import make_optimizer
-    from lstm_np.train import train_epoch
+    from lstm_np.optim import train_epoch
 
     tiny = replace(config, vocab_size=3, hidden_size=2,
                    dense_size=min(config.dense_size, 2))

@@ -33,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from lstm_np import kernels, layers
+from lstm_np.model import softmax
 
 
 def choose_tokens(logits, uniforms, temperature: float = 1.0, top_k: int = 0, allowed=None):
@@ -57,7 +58,7 @@ def choose_tokens(logits, uniforms, temperature: float = 1.0, top_k: int = 0, al
         order = np.argsort(-scaled, axis=1, kind="stable")
         dropped = order[:, top_k:]
         np.put_along_axis(scaled, dropped, -np.inf, axis=1)
-    probabilities = layers.softmax(scaled)
+    probabilities = softmax(scaled)
     cumulative = np.cumsum(probabilities, axis=1)
     thresholds = uniforms * cumulative[:, -1]
     picks = (cumulative <= thresholds[:, None]).sum(axis=1)
@@ -95,7 +96,7 @@ def generate(model, primer, length: int, rng: np.random.Generator,
     step_features = model.checked_features("step_features", step_features, (batch, length))
     uniforms = rng.random((length, batch))
     if kernels.resolve_backend(model.backend) == "numba":
-        return kernels.generate(model.params, model.head_without_batch_norm(),
+        return kernels.generate(model.params, layers.head_without_batch_norm(model),
                                 model.config.num_layers, primer, uniforms, temperature, top_k,
                                 primer_features, step_features)
     state, current, current_features = _warm_up(model, primer, primer_features)
@@ -148,7 +149,7 @@ def generate_segments(model, primer, rng: np.random.Generator, *, token_costs, b
     uniforms = rng.random(int(budgets.sum()))
     if kernels.resolve_backend(model.backend) == "numba":
         ids, failure = kernels.generate_segments(
-            model.params, model.head_without_batch_norm(), model.config.num_layers, primer[0],
+            model.params, layers.head_without_batch_norm(model), model.config.num_layers, primer[0],
             uniforms, temperature, top_k, token_costs, budgets, reset_token,
             None if primer_features is None else primer_features[0], step_features)
         if failure is not None:

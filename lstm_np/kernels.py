@@ -1,12 +1,18 @@
-"""Where the speed lives: the fast cells, BLAS threads, memory, compiled loops.
+"""Where the speed lives: the fast LSTM loops, BLAS threads, memory, compiled loops.
 
-``lstm_np.lstm`` is the reading copy: plain NumPy, one equation a line.  The
-same arithmetic is done here faster, and the tests hold every fast version
-equal to the reading copy (1e-10 in float64, 1e-5 in float32):
+``lstm_np.lstm`` is the reading copy and the "reference" backend: plain
+NumPy in the course's notation.  The "numpy" and "numba" backends run the
+same arithmetic here, faster, and the tests hold them equal to the reading
+copy (1e-10 in float64, 1e-5 in float32):
 
+* ``forward_time_major`` / ``backward_time_major``: the loop over time.
+  The input term x<t> W_x + b of every step is one product (or, for token
+  ids, one gather from the biased table, ``input_projection``) before the
+  loop; inside it each step writes into preallocated buffers, and after the
+  backward loop dW is one product over all steps.
 * ``cell_forward_numpy`` / ``cell_backward_numpy``: the gate math of one
-  step in NumPy, writing into preallocated buffers (``out=``) so that a
-  step allocates nothing, and with every sigmoid taken through tanh
+  step in NumPy, writing into those buffers (``out=``) so that a step
+  allocates nothing, and with every sigmoid taken through tanh
   (``squash_gates``): one vectorised tanh for all four gates.
 * ``cell_forward_numba`` / ``cell_backward_numba``: the same in one
   compiled pass.  NumPy evaluates those lines as a dozen separate passes
@@ -25,10 +31,8 @@ glibc from handing freed buffers back to the OS.
 
 Choosing a path: ``resolve_backend(None)`` gives "numba" unless the
 environment variable JAZZ_LSTM_NUMBA is "0" or numba cannot be imported, in
-which case the fast NumPy path is used without complaint; "reference" runs
-the plain cell of ``lstm_np.lstm`` (slow, for reading and testing).
-Compiled code is cached on disk (``cache=True``), so only the first run pays
-for compiling.
+which case the fast NumPy path is used without complaint.  Compiled code is
+cached on disk (``cache=True``), so only the first run pays for compiling.
 """
 from __future__ import annotations
 
@@ -38,6 +42,7 @@ import ctypes.util
 import functools
 import os
 import sys
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -291,7 +296,7 @@ def squash_gates(pre, gates):
 
 
 def cell_forward_numpy(pre, recurrent, c_prev, gates, c, tanh_c, h):
-    """Fast NumPy twin of ``lstm.cell_forward``, written into preallocated outputs.
+    """Fast NumPy twin of ``lstm.cell_forward``'s gate math, written into preallocated outputs.
 
     pre (m, 4 n_a) the input part x_t W_x + b, recurrent (m, 4 n_a) the part
     h_(t-1) W_h: a_t is their sum; c_prev (m, n_a);
@@ -313,7 +318,7 @@ def cell_forward_numpy(pre, recurrent, c_prev, gates, c, tanh_c, h):
 
 
 def cell_backward_numpy(dh_next, dh_above, dc, c_prev, gates, tanh_c, dpre):
-    """Fast NumPy twin of ``lstm.cell_backward``, in place.
+    """Fast NumPy twin of ``lstm.cell_backward``'s gate math, in place.
 
     The gradient reaching h_t is dh_next (from step t+1) + dh_above (from
     the layer's output), each (m, n_a); dc (m, n_a) gradient reaching c_t
@@ -355,6 +360,120 @@ def scatter_rows(ids, rows, n_rows, backend):
     else:
         np.add.at(out, ids, rows)
     return out
+
+
+# ----- the loop over time, fast ---------------------------------------------
+def input_projection(inputs, W_x, b, features=None):
+    """x<t> W_x + b for every step at once, time-major.
+
+    inputs: float (T, m, n_x), or integer token ids (T, m) whose one-hot
+    product is the row gather W_x[ids]; features: None, or with ids
+    (T, m, F) floats for the last F rows of W_x (mixed input).
+    Returns (T, m, 4 n_a).
+    """
+    if inputs.dtype.kind not in "iu":
+        T, m, n_x = inputs.shape
+        return (inputs.reshape(T * m, n_x) @ W_x + b).reshape(T, m, -1)
+    token_rows = W_x.shape[0] - _feature_size(features)
+    # Bias the (V, 4 n_a) table, not the (T, m, 4 n_a) result: the same
+    # sums, one pass over a small array and one large array fewer.
+    pre = np.take(W_x[:token_rows] + b, inputs, axis=0)
+    if features is not None:
+        T, m, F = features.shape
+        pre += (features.reshape(T * m, F) @ W_x[token_rows:]).reshape(pre.shape)
+    return pre
+
+
+def _feature_size(features) -> int:
+    return 0 if features is None else features.shape[-1]
+
+
+@dataclass
+class Cache:
+    """What the fast backward needs from the fast forward (time-major arrays)."""
+
+    inputs: np.ndarray      # (T, m, n_x) floats or (T, m) token ids
+    features: np.ndarray | None   # (T, m, F) beside token ids, or None
+    W: np.ndarray           # (n_x + n_a, 4 n_a)
+    h0: np.ndarray          # (m, n_a)
+    c0: np.ndarray          # (m, n_a)
+    hs: np.ndarray          # (T, m, n_a)
+    cs: np.ndarray          # (T, m, n_a)
+    tanh_cs: np.ndarray     # (T, m, n_a)
+    gates: np.ndarray       # (T, m, 4 n_a), activated [i|f|g|o]
+    backend: str
+
+
+def forward_time_major(inputs, h0, c0, W, b, backend: str | None = None, features=None):
+    """Fast twin of ``lstm.forward_time_major`` (same arguments and results), on the
+    "numpy" or "numba" cells; backend None picks the default (``resolve_backend``)."""
+    backend = resolve_backend(backend)
+    n_a = h0.shape[1]
+    n_x = W.shape[0] - n_a
+    W_x, W_h = W[:n_x], W[n_x:]
+    pre = input_projection(inputs, W_x, b, features)  # (T, m, 4 n_a), filled per step below
+    T, m = pre.shape[:2]
+    dtype = W.dtype
+    hs = np.empty((T, m, n_a), dtype)
+    cs = np.empty((T, m, n_a), dtype)
+    tanh_cs = np.empty((T, m, n_a), dtype)
+    gates = np.empty((T, m, 4 * n_a), dtype)
+    recurrent = np.empty((m, 4 * n_a), dtype)
+    cell, _ = _cells(backend)
+    h_prev, c_prev = h0, c0
+    with blas_threads_for(m * n_a * 4 * n_a):
+        for t in range(T):
+            np.matmul(h_prev, W_h, out=recurrent)   # a_t = (x_t W_x + b) + h_(t-1) W_h
+            cell(pre[t], recurrent, c_prev, gates[t], cs[t], tanh_cs[t], hs[t])
+            h_prev, c_prev = hs[t], cs[t]
+    cache = Cache(inputs, features, W, h0, c0, hs, cs, tanh_cs, gates, backend)
+    return hs, (hs[-1], cs[-1]), cache
+
+
+def backward_time_major(dhs, dhT, dcT, cache: Cache, input_grad: bool = True):
+    """Fast twin of ``lstm.backward_time_major`` (same arguments and results)."""
+    hs, cs, gates, W = cache.hs, cache.cs, cache.gates, cache.W
+    T, m, n_a = hs.shape
+    n_x = W.shape[0] - n_a
+    W_x, W_h = W[:n_x], W[n_x:]
+    dtype = W.dtype
+    dh = np.zeros((m, n_a), dtype) if dhT is None else np.array(dhT, dtype=dtype)
+    dc = np.zeros((m, n_a), dtype) if dcT is None else np.array(dcT, dtype=dtype)
+    dpre = np.empty((T, m, 4 * n_a), dtype)
+    _, cell = _cells(cache.backend)
+    W_h_T = np.ascontiguousarray(W_h.T)
+    with blas_threads_for(m * n_a * 4 * n_a):
+        for t in range(T - 1, -1, -1):
+            c_prev = cs[t - 1] if t > 0 else cache.c0
+            cell(dh, dhs[t], dc, c_prev, gates[t], cache.tanh_cs[t], dpre[t])
+            np.matmul(dpre[t], W_h_T, out=dh)         # dh_(t-1) = da_t W_h^T
+    # h_(t-1) for every step, to form dW_h in one product.
+    h_prev = np.concatenate([cache.h0[None], hs[:-1]], axis=0).reshape(T * m, n_a)
+    dpre_rows = dpre.reshape(T * m, 4 * n_a)
+    dW = np.empty_like(W)
+    dW[n_x:] = h_prev.T @ dpre_rows
+    db = dpre_rows.sum(axis=0)
+    inputs, features = cache.inputs, cache.features
+    if inputs.dtype.kind in "iu":
+        token_rows = n_x - _feature_size(features)
+        dW[:token_rows] = scatter_rows(inputs.reshape(-1), dpre_rows, token_rows, cache.backend)
+        dense, W_dense = features, W_x[token_rows:]
+    else:
+        dense, W_dense = inputs, W_x
+    dinputs = None
+    if dense is not None:
+        width = dense.shape[2]
+        dW[n_x - width:n_x] = dense.reshape(T * m, width).T @ dpre_rows
+        if input_grad:
+            dinputs = (dpre_rows @ W_dense.T).reshape(T, m, width)
+    return dinputs, dh, dc, dW, db
+
+
+def _cells(backend: str) -> tuple:
+    """(forward cell, backward cell) of a resolved fast backend."""
+    if backend == "numba":
+        return cell_forward_numba, cell_backward_numba
+    return cell_forward_numpy, cell_backward_numpy
 
 
 # ----- generation: the whole token loop compiled --------------------------
@@ -605,7 +724,7 @@ def generate(params, head, num_layers, primer, uniforms, temperature, top_k,
     """Compiled twin of ``generate.generate``'s NumPy loop: same tokens.
 
     params: a ``SequenceModel``'s parameter dict; head: its dense head with
-    any BatchNorm folded in (``SequenceModel.head_without_batch_norm``);
+    any BatchNorm folded in (``layers.head_without_batch_norm``);
     primer (B, P) ids; uniforms (length, B) the draws; primer_features
     (B, P, F) and step_features (B, length, F), or None without features.
     Returns the ids (B, length).

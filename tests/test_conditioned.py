@@ -5,8 +5,7 @@ from hypothesis import given, settings, strategies as st
 
 from lstm_np import kernels, lstm
 from lstm_np.model import ModelConfig, SequenceModel, parameter_shapes
-from lstm_np.optim import Adam
-from lstm_np.train import train_epoch
+from lstm_np.optim import Adam, train_epoch
 from tests.gradcheck import normwise_relative_error, numerical_gradient
 
 BACKENDS = ["reference", "numpy"] + (["numba"] if kernels.numba_available() else [])
@@ -176,9 +175,10 @@ def test_feature_rows_sit_between_token_and_recurrent_rows():
     model = SequenceModel(config, rng=np.random.default_rng(0))
     recurrent = model.params["lstm0.W"][10:].astype(np.float64)
     np.testing.assert_allclose(recurrent @ recurrent.T, np.eye(5), atol=1e-5)   # orthogonal W_h
-    # Token 2 with features e_1 at a zero state: a = W[2] + W[7 + 1] + b.
+    # Token 2 with features e_1 at a zero state: z = W[2] + W[7 + 1] + b.
     W, b = model.params["lstm0.W"].astype(np.float64), model.params["lstm0.b"]
-    i, f, g, o, c, tanh_c, h = lstm.cell_forward((W[2] + W[8] + b)[None], np.zeros((1, 5)))
+    zeros = np.zeros((1, 5))
+    h, _, _ = lstm.cell_forward((W[2] + W[8])[None], zeros, zeros, W[10:], b)
     _, (h_model, _), _ = lstm.forward(np.array([[2]]), np.zeros((1, 5)), np.zeros((1, 5)), W, b,
                                       "reference", np.array([[[0.0, 1.0, 0.0]]]))
     np.testing.assert_allclose(h_model, h, rtol=1e-12)

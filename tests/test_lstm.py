@@ -118,21 +118,26 @@ def test_fast_paths_agree_with_the_reference_cell(fast, dtype, tolerance):
 
 
 def test_reference_cell_gates_by_hand():
-    # a = 0 everywhere: i = f = o = sigmoid(0) = 1/2, g = tanh(0) = 0, so
-    # c = c_prev / 2 and h = tanh(c) / 2.
+    # z = 0 everywhere: Γ_u = Γ_f = Γ_o = σ(0) = 1/2, c̃ = tanh(0) = 0, so
+    # c<t> = c<t-1> / 2 and a<t> = tanh(c<t>) / 2.
     c_prev = np.array([[2.0, -4.0]])
-    i, f, g, o, c, tanh_c, h = lstm.cell_forward(np.zeros((1, 8)), c_prev)
-    np.testing.assert_array_equal(np.concatenate([i, f, o]), np.full((3, 2), 0.5))
-    np.testing.assert_array_equal(g, [[0.0, 0.0]])
-    np.testing.assert_array_equal(c, [[1.0, -2.0]])
-    np.testing.assert_allclose(h, [[np.tanh(1.0) / 2, np.tanh(-2.0) / 2]], rtol=1e-15)
-    # Backward with dh = 1, dc = 0: do = tanh(c), dc = o (1 - tanh(c)^2),
-    # da_i = dc g i (1 - i) = 0, da_f = dc c_prev / 4, da_g = dc i, da_o = tanh(c) / 4.
-    da, dc_prev = lstm.cell_backward(np.ones((1, 2)), np.zeros((1, 2)), i, f, g, o, c_prev, tanh_c)
+    zeros = np.zeros((1, 2))
+    a_next, c_next, step = lstm.cell_forward(np.zeros((1, 8)), zeros, c_prev, np.zeros((2, 8)),
+                                             np.zeros(8))
+    _, _, it, ft, cct, ot, _ = step
+    np.testing.assert_array_equal(np.concatenate([it, ft, ot]), np.full((3, 2), 0.5))
+    np.testing.assert_array_equal(cct, [[0.0, 0.0]])
+    np.testing.assert_array_equal(c_next, [[1.0, -2.0]])
+    np.testing.assert_allclose(a_next, [[np.tanh(1.0) / 2, np.tanh(-2.0) / 2]], rtol=1e-15)
+    # Backward with da = 1, dc = 0: dΓ_o = tanh(c), dc = Γ_o (1 - tanh(c)^2),
+    # dz_u = dc c̃ Γ_u (1 - Γ_u) = 0, dz_f = dc c_prev / 4, dz_c = dc Γ_u, dz_o = tanh(c) / 4.
+    W_a = np.arange(16.0).reshape(2, 8)
+    dz, da_prev, dc_prev = lstm.cell_backward(np.ones((1, 2)), zeros, step, W_a)
     dc = 0.5 * (1 - np.tanh([[1.0, -2.0]]) ** 2)
     expected = np.concatenate([np.zeros((1, 2)), dc * c_prev / 4, dc / 2,
                                np.tanh([[1.0, -2.0]]) / 4], axis=1)
-    np.testing.assert_allclose(da, expected, rtol=1e-14)
+    np.testing.assert_allclose(dz, expected, rtol=1e-14)
+    np.testing.assert_allclose(da_prev, expected @ W_a.T, rtol=1e-14)
     np.testing.assert_allclose(dc_prev, dc / 2, rtol=1e-14)
 
 
@@ -207,7 +212,7 @@ def test_malloc_tuning_is_opt_in_and_reports_whether_it_applied(monkeypatch):
 
     from lstm_np.model import ModelConfig, SequenceModel
     from lstm_np.optim import Adam
-    from lstm_np.train import train_epoch
+    from lstm_np.optim import train_epoch
 
     monkeypatch.setattr(kernels, "tune_malloc_for_training", refuse)
     model = SequenceModel(ModelConfig(vocab_size=4, hidden_size=3), rng=np.random.default_rng(0))

@@ -5,8 +5,7 @@ from hypothesis import given, settings, strategies as st
 
 from lstm_np import kernels
 from lstm_np.model import ModelConfig, SequenceModel, parameter_shapes
-from lstm_np.optim import Adam
-from lstm_np.train import train_epoch
+from lstm_np.optim import Adam, train_epoch
 from tests.gradcheck import normwise_relative_error, numerical_gradient
 
 BACKENDS = ["reference", "numpy"] + (["numba"] if kernels.numba_available() else [])
