@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from lstm_np import kernels, layers
-from lstm_np.model import softmax
+from lstm_np.model import log_softmax
 
 
 def choose_tokens(logits, uniforms, temperature: float = 1.0, top_k: int = 0, allowed=None):
@@ -58,7 +58,7 @@ def choose_tokens(logits, uniforms, temperature: float = 1.0, top_k: int = 0, al
         order = np.argsort(-scaled, axis=1, kind="stable")
         dropped = order[:, top_k:]
         np.put_along_axis(scaled, dropped, -np.inf, axis=1)
-    probabilities = softmax(scaled)
+    probabilities = np.exp(log_softmax(scaled))
     cumulative = np.cumsum(probabilities, axis=1)
     thresholds = uniforms * cumulative[:, -1]
     picks = (cumulative <= thresholds[:, None]).sum(axis=1)

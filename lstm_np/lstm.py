@@ -1,8 +1,7 @@
 r"""The LSTM layer in the course's notation: one cell, forward and backward, and the loop over time.
 
-This file is what the "reference" backend trains with, line for line; the
-"numpy" and "numba" backends run faster twins of the same arithmetic
-(``lstm_np.kernels``), and the tests hold them equal to this file.
+The "reference" backend trains with this file as written; the "numpy" and
+"numba" backends run faster twins (``lstm_np.kernels``), tested equal to it.
 
 One step, for a batch of m examples (the course's LSTM cell)::
 
@@ -30,25 +29,21 @@ From the course to this code:
     x<t>  (n_x, m)                      x[t] (m, n_x), or token ids (m,) standing for one-hot rows
     a<t>, c<t>  (n_a, m)                a[t], c[t]  (m, n_a)
     Γ_u, Γ_f, c̃, Γ_o                    it, ft, cct, ot  (Keras and PyTorch: i, f, g, o)
-    W_u, W_f, W_c, W_o  (n_a, n_a+n_x)  one W (n_x + n_a, 4 n_a): rows [x rows | a rows],
-      on [a<t-1>; x<t>]                   columns [u | f | c | o]; W_f is W[:, n_a:2 n_a]
-                                          transposed, its x rows and a rows swapped
+    W_u, W_f, W_c, W_o  (n_a, n_a+n_x)  one W (n_x + n_a, 4 n_a) on [x<t>, a<t-1>]: rows
+      on [a<t-1>; x<t>]                   W_x = W[:n_x], W_a = W[n_x:]; columns [u | f | c | o],
+                                          so W_f = [W_a[:, f]; W_x[:, f]]^T, f = n_a:2 n_a
     b_u, b_f, b_c, b_o  (n_a, 1)        b (4 n_a,), the same column blocks
     W_y, b_y, ŷ = softmax(W_y a + b_y)  out.W, out.b and the softmax in ``lstm_np.model``
 
-Examples are rows here (NumPy batches along the first axis), so every
-product W x of the course is x W: the same numbers, transposed.  The four
-gate matrices are one W so that z is one product per step; W_x = W[:n_x]
-acts on x<t> and W_a = W[n_x:] on a<t-1>.
+Examples are rows here, so the course's W x is x W: the same numbers,
+transposed; the four gate matrices are one W, so z is one product a step.
+Arrays are time-major, (T, m, .); ``forward`` and ``backward`` at the
+bottom take and give batch-major (m, T, .) ones.
 
 Token ids: when x<t> is one-hot, x<t> W_x is the row W_x[id] (a lookup,
 Keras's Embedding), and x<t>^T dz adds dz's rows into the rows of W_x
 those ids name.  Features (the chords the exact grammar's model hears):
 x<t> = [onehot(id), f<t>], so W_x's last F rows act on the F features.
-
-Arrays are time-major, (T, m, .), so that one step's slice is contiguous;
-``forward`` and ``backward`` at the bottom take and give batch-major
-(m, T, .) arrays.
 """
 from __future__ import annotations
 
@@ -124,7 +119,6 @@ def input_share_backward(dz, x_t, features_t, W_x, dW_x, input_grad):
 @dataclass
 class Cache:
     """What ``backward_time_major`` needs from ``forward_time_major`` (reference path)."""
-
     x: np.ndarray                  # (T, m, n_x) floats or (T, m) token ids
     features: np.ndarray | None    # (T, m, F) beside token ids, or None
     W: np.ndarray                  # (n_x + n_a, 4 n_a)
@@ -136,8 +130,7 @@ def forward_time_major(x, a0, c0, W, b, backend: str | None = None, features=Non
     """The LSTM over T steps.  x (T, m, n_x) floats or (T, m) token ids; features None
     or, beside ids, (T, m, F); a0, c0 (m, n_a); W (n_x + n_a, 4 n_a), b (4 n_a,).
     Returns a (T, m, n_a), (a<T>, c<T>), and the cache for ``backward_time_major``.
-    backend: "reference" runs the cell above; "numpy", "numba" or None (the
-    default, ``kernels.resolve_backend``) run ``kernels``' twins."""
+    backend: "reference" runs the cell above; "numpy", "numba", None: ``kernels``."""
     if backend != "reference":
         return kernels.forward_time_major(x, a0, c0, W, b, backend, features)
     n_x = len(W) - a0.shape[1]

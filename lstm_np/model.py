@@ -3,17 +3,14 @@
     ids (m, T) -> x<t> = one-hot(id) -> LSTM -> a<t> (m, n_a) -> Dense -> logits -> softmax -> ŷ<t>
     loss = mean over the counted steps of -log ŷ<t>[y<t>]      (y<t>: the token that came next)
 
-``forward`` and ``backward`` read as that model, the course's djmodel
-(LSTM(64) over one-hot tokens, Dense and softmax at every step); the LSTM
-is ``lstm_np.lstm``.  What the other presets add goes through
-``lstm_np.layers`` and is skipped when unused: dropout between stacked
-LSTMs, and BatchNorm, a hidden Dense + ReLU and dropout before the output
-Dense.  Features f<t> beside each token (the chords the exact grammar's
-model hears) enter layer 0 (``lstm.input_share``).  The weights' names,
-shapes and first values: ``lstm_np.parameters``.
-
-Arrays are time-major inside, (T, m, .), and so are the logits' rows: row
-t m + i is example i at step t.
+``forward`` and ``backward`` read as the course's djmodel (LSTM(64) over
+one-hot tokens, Dense and softmax at every step); the LSTM is
+``lstm_np.lstm``.  The other presets' extras are skipped when unused:
+dropout between stacked LSTMs, and ``lstm_np.layers``' BatchNorm, hidden
+Dense + ReLU and dropout before the output Dense.  Features f<t> beside
+each token (the chords the exact grammar's model hears) enter layer 0.
+The weights' names, shapes and first values: ``lstm_np.parameters``.
+Arrays are time-major inside, (T, m, .), and so are the logits' rows.
 """
 from __future__ import annotations
 
@@ -22,10 +19,6 @@ import numpy as np
 from lstm_np import layers, lstm
 from lstm_np.parameters import (ModelConfig, buffer_shapes, init_buffers, init_parameters,
                                 parameter_shapes)
-
-__all__ = ["ModelConfig", "SequenceModel", "buffer_shapes", "init_parameters", "log_softmax",
-           "parameter_shapes", "softmax", "softmax_cross_entropy"]
-
 
 class SequenceModel:
     """The model and its weights.  ``params``: a dict of arrays that optimisers update
@@ -56,14 +49,11 @@ class SequenceModel:
                 for _ in range(self.config.num_layers)]
 
     def forward(self, ids, state=None, dropout_rng=None, all_steps=None, features=None):
-        """Logits for token ids (m, T) in [0, vocab_size).
-
-        features: (m, T, feature_size) floats beside the ids, required iff
-        feature_size > 0; state: (a, c) per layer (None: zeros); dropout_rng: a
-        Generator turns dropout on (training), None off; all_steps: logits at
-        every step (default: as the config's head says) or at the last.
-        Returns logits, (T m, V) time-major rows or (m, V); the final state; a cache.
-        """
+        """Logits for token ids (m, T) in [0, vocab_size); features (m, T, feature_size)
+        beside them iff feature_size > 0; state: (a, c) per layer (None: zeros);
+        dropout_rng: a Generator turns dropout on (training); all_steps: logits at every
+        step (default: as the config's head says) or at the last.
+        Returns logits, (T m, V) time-major rows or (m, V); the final state; a cache."""
         config = self.config
         ids = self.checked_ids(ids)
         m, T = ids.shape
@@ -121,26 +111,19 @@ class SequenceModel:
             dstate[layer] = (da0, dc0)
         return grads, dstate
 
-    def loss_and_grads(self, ids, targets, weights=None, dropout_rng=None, features=None):
-        """Mean softmax cross-entropy of a batch, its accuracy, and the gradients.
-
-        ids (m, T); targets (m, T) for the every-step head or (m,) for the
-        last-step head; weights like targets, 1 = counted, 0 = padding;
-        features as ``forward`` wants them.
-        Returns loss, accuracy (share of counted targets that are the argmax), grads.
-        """
+    def loss_and_grads(self, ids, targets, weights=None, dropout_rng=None, features=None,
+                       gradients: bool = True):
+        """Mean softmax cross-entropy of a batch, its accuracy, and the gradients (None
+        without ``gradients``).  ids (m, T); targets (m, T) for the every-step head or
+        (m,) for the last-step head; weights like targets, 1 = counted, 0 = padding."""
         logits, _, cache = self.forward(ids, dropout_rng=dropout_rng, features=features)
         targets, weights = self._flatten_targets(targets, weights, cache["all_steps"])
         loss, dlogits, correct, counted = softmax_cross_entropy(logits, targets, weights)
-        grads, _ = self.backward(dlogits, cache)
-        return loss, correct / counted, grads
+        return loss, correct / counted, self.backward(dlogits, cache)[0] if gradients else None
 
     def evaluate(self, ids, targets, weights=None, features=None):
         """Loss and accuracy without dropout or gradients."""
-        logits, _, cache = self.forward(ids, features=features)
-        targets, weights = self._flatten_targets(targets, weights, cache["all_steps"])
-        loss, _, correct, counted = softmax_cross_entropy(logits, targets, weights)
-        return loss, correct / counted
+        return self.loss_and_grads(ids, targets, weights, features=features, gradients=False)[:2]
 
     def checked_ids(self, ids):
         """ids as an array, or a one-line ValueError when not (m, T) ids in [0, vocab_size)."""
@@ -196,11 +179,6 @@ def log_softmax(logits):
     """log ŷ = z - logsumexp(z) along the last axis (max-shifted for stability)."""
     shifted = logits - logits.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-
-
-def softmax(logits):
-    """ŷ = exp(z) / sum exp(z) along the last axis."""
-    return np.exp(log_softmax(logits))
 
 
 def softmax_cross_entropy(logits, targets, weights=None):

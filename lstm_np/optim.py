@@ -21,9 +21,8 @@ RMSprop (deepjazz's and the LoFi generator's)::
     a  = rho a + (1 - rho) g^2
     p -= g / (sqrt(a) + epsilon) lr / (1 + decay (t - 1))
 
-Parameters and gradients are dicts {name: array}; the optimiser keeps its
-state (m and v, or a) in each parameter's dtype, saved and loaded by
-``lstm_np.optim_state``.
+Parameters, gradients and the optimiser's state (m and v, or a) are dicts
+{name: array}; the state is kept in each parameter's dtype.
 """
 from __future__ import annotations
 
@@ -31,15 +30,6 @@ import math
 from collections.abc import Mapping
 
 import numpy as np
-
-
-def iterate_batches(count: int, batch_size: int, rng: np.random.Generator):
-    """Row indices of each batch of a shuffled epoch over ``count`` examples."""
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    order = rng.permutation(count)
-    for start in range(0, count, batch_size):
-        yield order[start:start + batch_size]
 
 
 def train_epoch(model, optimizer, inputs, targets, rng: np.random.Generator,
@@ -52,7 +42,10 @@ def train_epoch(model, optimizer, inputs, targets, rng: np.random.Generator,
         raise ValueError(f"features must have one row per input sequence ({len(inputs)}), "
                          f"got {len(features)}")
     total_loss = total_accuracy = 0.0
-    for rows in iterate_batches(len(inputs), batch_size, rng):
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    order = rng.permutation(len(inputs))      # a shuffled epoch
+    for rows in (order[start:start + batch_size] for start in range(0, len(inputs), batch_size)):
         loss, accuracy = train_step(model, optimizer, inputs[rows], targets[rows], rng,
                                     clip_norm, None if features is None else features[rows])
         total_loss += loss * len(rows)
@@ -116,33 +109,26 @@ class Optimizer:
             self.update(param, grads[name], *(self.slots[slot][name] for slot in self.SLOTS))
         self.iterations += 1
 
-    def update(self, param, grad, *state) -> None:
-        raise NotImplementedError
-
     def _check_state(self, params) -> None:
         """Zero state on the first step; afterwards the parameters must still fit it."""
-        for name, param in params.items():
-            if not np.issubdtype(param.dtype, np.floating):
-                raise ValueError(f"parameter {name!r} has dtype {param.dtype}, expected a float dtype")
         first = self.slots[self.SLOTS[0]]
         if not first:
             for arrays in self.slots.values():
                 arrays.update({name: np.zeros_like(param) for name, param in params.items()})
         require_same_shapes(_shapes(first), _shapes(params), "the optimizer state", "the parameters")
         for name, param in params.items():
-            if first[name].dtype != param.dtype:
-                raise ValueError(f"parameter {name!r} has dtype {param.dtype} but its "
-                                 f"optimizer state has {first[name].dtype}")
+            if not np.issubdtype(param.dtype, np.floating) or first[name].dtype != param.dtype:
+                raise ValueError(f"parameter {name!r} has dtype {param.dtype}; expected a float "
+                                 f"dtype, that of its optimizer state ({first[name].dtype})")
 
     def state_dict(self) -> dict:
-        """A flat copy of the state: "iterations" and "<slot>/<name>" arrays."""
+        """A flat copy of the state, for checkpoints (``lstm_np.optim_state``)."""
         from lstm_np.optim_state import state_dict
 
         return state_dict(self)
 
     def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
-        """Replace the state with a copy of ``state`` (as ``state_dict`` makes it), or raise
-        ValueError, changing nothing, when it does not fit (``lstm_np.optim_state``)."""
+        """Take a copy of ``state_dict``'s ``state``; ValueError when it does not fit."""
         from lstm_np.optim_state import load_state_dict
 
         load_state_dict(self, state)
