@@ -1,10 +1,12 @@
-"""jazz-lstm command line: train, sample, evaluate, report, progressions, corpus, download.
+"""jazz-lstm command line: train, sample, evaluate, report, progressions, corpus, download,
+gradcheck.
 
     python cli.py train  [--data PATH ...] [--preset course|deepjazz|lofi] [...]
     python cli.py sample [--run NAME | --checkpoint PATH] [--chords "Dm7 G7 | Cmaj7"] [...]
     python cli.py evaluate [--run NAME] [--data HELD_OUT ...] [--samples N] [--quick] [--json]
     python cli.py corpus [--data PATH ...] [--json]
     python cli.py download wjazzd [--folder PATH]
+    python cli.py gradcheck [--backend reference|numpy|numba]
 
 This module only parses arguments, calls ``jazz_lstm`` and prints.  Bad
 input ends with one line ``error: ...`` on stderr and exit status 2;
@@ -383,6 +385,13 @@ def command_corpus(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------- gradcheck
+def command_gradcheck(args) -> int:
+    from lstm_np.gradcheck import report
+
+    return report(PRESETS, args.backend, say)
+
+
 # -------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -520,6 +529,16 @@ def build_parser() -> argparse.ArgumentParser:
     corpus = commands.add_parser("corpus", parents=[data], help="show the training corpus",
                                  description="Show what a training run would learn from.")
     corpus.add_argument("--json", action="store_true", help="one JSON object")
+
+    gradcheck = commands.add_parser(
+        "gradcheck", help="check every gradient against finite differences",
+        description="Backpropagated gradients of a small model of each preset's shape, with "
+                    "and without features, against centred finite differences in float64; "
+                    "exits 1 when a difference reaches 1e-7.")
+    gradcheck.add_argument("--backend", choices=("reference", "numpy", "numba"),
+                           default="reference",
+                           help="whose backward pass: reference (default, lstm_np/lstm.py as "
+                                "written), numpy or numba (lstm_np/kernels.py)")
     return parser
 
 
@@ -558,7 +577,8 @@ def main(argv=None) -> int:
 
     handlers = {"train": command_train, "sample": command_sample, "evaluate": command_evaluate,
                 "report": command_report, "progressions": command_progressions,
-                "corpus": command_corpus, "download": command_download}
+                "corpus": command_corpus, "download": command_download,
+                "gradcheck": command_gradcheck}
     from jazz_lstm.signals import interrupts_as_keyboard_interrupt
 
     try:

@@ -1,22 +1,5 @@
-"""Centered finite differences in float64, for the gradient-check tests."""
+"""Error measures for the gradient-check tests (the differences come from lstm_np.gradcheck)."""
 import numpy as np
-
-
-def numerical_gradient(loss_fn, array, eps=1e-6):
-    """d loss_fn() / d array, one element at a time: (f(x + eps) - f(x - eps)) / 2 eps.
-
-    ``array`` is perturbed in place and restored; loss_fn reads it.
-    """
-    grad = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        original = array[index]
-        array[index] = original + eps
-        plus = loss_fn()
-        array[index] = original - eps
-        minus = loss_fn()
-        array[index] = original
-        grad[index] = (plus - minus) / (2 * eps)
-    return grad
 
 
 def elementwise_relative_error(analytic, numeric):

@@ -4,7 +4,8 @@ import pytest
 
 from lstm_np import batchnorm
 from lstm_np.model import ModelConfig, SequenceModel, buffer_shapes, parameter_shapes
-from tests.gradcheck import normwise_relative_error, numerical_gradient
+from lstm_np.gradcheck import numerical_gradient
+from tests.gradcheck import normwise_relative_error
 
 
 def layer_inputs(seed=0, rows=5, width=3):

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from lstm_np import kernels, lstm
-from tests.gradcheck import elementwise_relative_error, numerical_gradient
+from lstm_np.gradcheck import numerical_gradient
+from tests.gradcheck import elementwise_relative_error
 
 BACKENDS = ["reference", "numpy"] + (["numba"] if kernels.numba_available() else [])
 

@@ -6,7 +6,8 @@ from hypothesis import given, settings, strategies as st
 from lstm_np import kernels
 from lstm_np.model import ModelConfig, SequenceModel, parameter_shapes
 from lstm_np.optim import Adam, train_epoch
-from tests.gradcheck import normwise_relative_error, numerical_gradient
+from lstm_np.gradcheck import numerical_gradient
+from tests.gradcheck import normwise_relative_error
 
 BACKENDS = ["reference", "numpy"] + (["numba"] if kernels.numba_available() else [])
 
