@@ -13,6 +13,7 @@ give the same model and the same solo from either.
 """
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,9 +31,10 @@ from jazz_lstm.warmup import warm_up
 PAGE_SAMPLE_RATE = 11025
 
 
-@dataclass
+@dataclass(repr=False)
 class Solo:
-    """A sampled piece: ``song`` (a music.song.Song) and how to write it."""
+    """A sampled piece: ``song`` (a music.song.Song) and how to write it.  In Jupyter
+    it shows as its piano roll with a player (``_repr_html_``)."""
 
     song: object
     midi_options: dict
@@ -98,8 +100,17 @@ class Solo:
         return shown
 
     def _repr_html_(self) -> str:
-        """Jupyter shows the piano roll and a player inline."""
-        return self.html()
+        """The solo as one element with an id of its own (a page may show several)."""
+        from jazz_lstm.solo_page import solo_fragment
+
+        return solo_fragment(self.song, f"jazz-solo-{uuid.uuid4().hex[:12]}",
+                             wav_bytes=self.wav_bytes(sample_rate=PAGE_SAMPLE_RATE),
+                             settings=self.settings_shown())
+
+    def __repr__(self) -> str:
+        title = f"{self.song.title!r}: " if self.song.title else ""
+        return (f"<Solo {title}{self.summary}, {self.seconds():.1f} s at {self.song.tempo:g} bpm; "
+                f"seed {self.settings.seed}, temperature {self.temperature:g}>")
 
     def seconds(self) -> float:
         from music.write.midi import song_seconds
@@ -189,24 +200,39 @@ def train(data=None, *, preset: str | None = None, encoding: str = "grammar",
           seed: int = 0, run_dir="runs/run", melody_part=None, chord_parts=None, bars=None,
           chords: str | None = None, chords_offset: int = 0,
           validation_share: float | None = None, patience: int | None = None,
-          progress: bool = True, on_skip=None) -> Run:
+          progress: bool = True, on_skip=None, overwrite: bool = False,
+          backend: str | None = None) -> Run:
     """Train a model on ``data`` (files, folders, ``music21:`` names; None: the default
     set) and return its Run.  ``chords`` gives melody-only files their chords as text
     (``chords_offset`` pickup bars first; see ``music.read.given_chords``).  ``run_dir``
-    must not hold a run yet; ``progress`` shows a tqdm bar (a widget in Jupyter)."""
+    must not hold a run yet, unless ``overwrite``: then, once the data is read, its
+    model, history and evaluation are deleted and the new run takes their place.
+    ``progress``: a line per epoch (one line, rewritten, in Jupyter).  ``backend``:
+    "reference" trains through lstm_np/lstm.py as written (``lstm_np.kernels``)."""
     config = preset_config(preset).with_overrides(epochs=epochs, hidden_size=hidden,
                                                   num_layers=layers, lr=lr,
                                                   batch_size=batch_size, grammar=grammar,
                                                   validation_share=validation_share,
                                                   patience=patience)
     folder = Path(run_dir)
-    if (folder / CHECKPOINT_NAME).exists():
-        raise UsageError(f"{folder / CHECKPOINT_NAME} already exists; use resume() to continue it")
+    if (folder / CHECKPOINT_NAME).exists() and not overwrite:
+        raise UsageError(f"{folder / CHECKPOINT_NAME} already exists; use resume() to continue "
+                         "it, or train(..., overwrite=True) to replace it")
     session, _ = prepare(data, config, seed=seed, folder=folder, encoding=encoding,
                          melody_part=melody_part, chord_parts=chord_parts, bars=bars,
                          chords=chords, chords_offset=chords_offset, on_skip=on_skip)
-    warm_up(session.model.config, announce=print if progress else None)
-    fit(session, progress_styles.Bar(notebook=True) if progress else progress_styles.Silent())
+    if backend is not None:
+        from lstm_np.kernels import resolve_backend
+
+        session.model.backend = resolve_backend(backend)
+    if overwrite:
+        from jazz_lstm.evaluate import EVALUATION_NAME
+
+        for name in (CHECKPOINT_NAME, HISTORY_NAME, EVALUATION_NAME):
+            (folder / name).unlink(missing_ok=True)
+    if backend != "reference":
+        warm_up(session.model.config, announce=print if progress else None)
+    fit(session, progress_styles.for_api(progress))
     return Run(session.path)
 
 
@@ -214,5 +240,5 @@ def resume(path, epochs: int | None = None, *, progress: bool = True) -> Run:
     """Continue the run at ``path`` (folder or model.npz) up to ``epochs``."""
     session = resumed_session(checkpoint_path_of(path), epochs)
     warm_up(session.model.config, announce=print if progress else None)
-    fit(session, progress_styles.Bar(notebook=True) if progress else progress_styles.Silent())
+    fit(session, progress_styles.for_api(progress))
     return Run(session.path)

@@ -4,7 +4,9 @@ Every page is one file that needs nothing else: the CSS and any script are
 inline, pictures are inline SVG, audio is a data URL or a relative link,
 fonts are the reader's own system fonts.  Nothing on a page points at the
 network, and the text depends only on the arguments, so the same input
-gives the same page, byte for byte.
+gives the same page, byte for byte.  A ``fragment`` is the same content to
+put inside another page (a notebook's output): one element whose styles
+reach nothing outside it.
 """
 from __future__ import annotations
 
@@ -39,6 +41,30 @@ def page(title: str, body: str, css: str = "", script: str = "") -> str:
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<title>{html.escape(title)}</title>\n<style>{BASE_CSS}{css}</style>\n</head>\n"
             f"<body>\n<main>\n{body}</main>\n{script_tag}</body>\n</html>\n")
+
+
+def fragment(element_id: str, body: str, css: str = "", script: str = "") -> str:
+    """``body`` (trusted markup) in one div with id ``element_id``, the page styles
+    scoped to it (``scoped_css``) and ``script`` after it."""
+    script_tag = f"<script>{script}</script>\n" if script else ""
+    return (f'<div id="{html.escape(element_id)}" class="jazz-lstm">\n'
+            f"<style>{scoped_css(BASE_CSS + css, '#' + element_id)}</style>\n"
+            f"{body}{script_tag}</div>\n")
+
+
+def scoped_css(css: str, scope: str) -> str:
+    """``css`` with every selector limited to the element ``scope`` selects: ":root",
+    "html" and "body" become that element, any other selector one inside it.
+    (Plain rules only: no @media or other nested blocks.)"""
+    rules = []
+    for rule in css.split("}"):
+        selectors, _, declarations = rule.partition("{")
+        if not selectors.strip():
+            continue
+        scoped = [scope if selector.strip() in (":root", "html", "body")
+                  else f"{scope} {selector.strip()}" for selector in selectors.split(",")]
+        rules.append(f"{', '.join(scoped)} {{{declarations}}}")
+    return "\n".join(rules) + "\n"
 
 
 def section(heading: str, content: str, css_class: str = "") -> str:

@@ -1,10 +1,12 @@
-"""How training reports its epochs: a progress bar, plain lines, or nothing.
+"""How training reports its epochs: a progress bar, plain lines, one notebook line, or nothing.
 
 ``fit`` calls ``start(total, initial)`` once, ``epoch(row)`` after every
 epoch (a dict: epoch, loss, accuracy, seconds, and val_loss, val_accuracy
 for a validated run) and ``close()`` at the end.
 """
 from __future__ import annotations
+
+import sys
 
 
 class Silent:
@@ -38,18 +40,14 @@ class Lines(Silent):
 
 
 class Bar(Silent):
-    """A tqdm bar with the loss, accuracy and time left; ``notebook`` picks
-    tqdm.auto, which draws a widget in Jupyter and text elsewhere."""
+    """A tqdm bar with the loss, accuracy and time left."""
 
-    def __init__(self, notebook: bool = False):
-        self.notebook = notebook
+    def __init__(self):
         self.bar = None
 
     def start(self, total: int, initial: int) -> None:
-        if self.notebook:
-            from tqdm.auto import tqdm
-        else:
-            from tqdm import tqdm
+        from tqdm import tqdm
+
         self.bar = tqdm(total=total, initial=initial, unit="epoch", dynamic_ncols=True)
 
     def epoch(self, row) -> None:
@@ -63,3 +61,37 @@ class Bar(Silent):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+class NotebookLine(Lines):
+    """``Lines`` in one notebook output, rewritten after every epoch: the saved
+    notebook shows the last epoch (a widget would be saved as it first looked)."""
+
+    def __init__(self):
+        super().__init__(self.show)
+        self.handle = None
+
+    def start(self, total: int, initial: int) -> None:
+        from IPython.display import display
+
+        super().start(total, initial)
+        self.handle = display({"text/plain": f"epoch {initial}/{total}"}, raw=True,
+                              display_id=True)
+
+    def show(self, line: str) -> None:
+        self.handle.update({"text/plain": line}, raw=True)
+
+
+def in_notebook() -> bool:
+    """Whether this Python is a Jupyter kernel (whose outputs a notebook keeps)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def for_api(shown: bool):
+    """What ``jazz_lstm.train`` and ``resume`` report with: nothing, one notebook
+    line in Jupyter, else a tqdm bar."""
+    if not shown:
+        return Silent()
+    return NotebookLine() if in_notebook() else Bar()

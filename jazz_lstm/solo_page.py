@@ -9,24 +9,28 @@ Each melody note is one ``<rect class="note role-R" data-role="R">``,
 coloured by R = ``music.tokens.classic_grammar.role_of(pitch, measure.chord_at(start))``:
 C chord tone, S scale tone, A approach tone, X other.
 
-``solo_html`` lays out, top to bottom: the title with bars, metre, tempo and
-seed; the audio player (while it plays, a playhead line moves across the
-roll); the roll with a legend counting each role; the chord chart; and the
-settings the solo was made with.
+``solo_fragment`` lays out, top to bottom: the title with bars, metre, tempo
+and seed; the audio player (while it plays, a playhead line moves across
+the roll); the roll with a legend counting each role; the chord chart; and
+the settings the solo was made with.  All of it sits in one element with
+its own id, whose styles and player touch nothing outside it, so a notebook
+can show several solos; ``solo_html`` puts one in a page of its own.
 """
 from __future__ import annotations
 
 import base64
 import html
+import json
 import re
 from fractions import Fraction
 from pathlib import Path
 
-from jazz_lstm.html import page, section, table
+from jazz_lstm.html import fragment, page, section, table
 from music.tokens.classic_grammar import ROLES, role_of
 from music.progressions import NATURAL_PITCH_CLASS
 from music.song import Song
 
+DEFAULT_TITLE = "jazz-lstm solo"
 BARS_PER_ROW = 4
 QUARTER_WIDTH = 52          # pixels per quarter note
 SEMITONE_HEIGHT = 7         # pixels per semitone
@@ -66,14 +70,16 @@ audio { width: 100%; }
 .chart .number { color: #94a3b8; font-size: 10px; font-weight: 400; margin-right: 6px; }
 """
 
-# Moves the playhead with the audio: quarter q of the solo lies in the row
-# whose data-start <= q < data-end, at x = data-left + (q - start) * data-scale.
+# Moves the playhead of the solo whose element has the id SOLO_ID with its own
+# audio: quarter q of the solo lies in the row whose data-start <= q < data-end,
+# at x = data-left + (q - start) * data-scale.
 PLAYHEAD_SCRIPT = """
 (function () {
-  var audio = document.querySelector("audio");
+  var solo = document.getElementById(SOLO_ID);
+  var audio = solo && solo.querySelector("audio");
   if (!audio) return;
-  var rows = Array.prototype.slice.call(document.querySelectorAll(".roll svg"));
-  var quartersPerSecond = parseFloat(document.querySelector(".roll").dataset.tempo) / 60;
+  var rows = Array.prototype.slice.call(solo.querySelectorAll(".roll svg"));
+  var quartersPerSecond = parseFloat(solo.querySelector(".roll").dataset.tempo) / 60;
   function draw() {
     var quarter = audio.currentTime * quartersPerSecond;
     rows.forEach(function (row) {
@@ -125,7 +131,14 @@ def pitch_label(pitch: int) -> str:
 
 def solo_html(song: Song, *, wav_bytes: bytes | None = None, wav_path=None,
               settings: dict) -> str:
-    """The solo page (see the module docstring) as HTML text.
+    """The solo page: ``solo_fragment`` (same arguments) in a page of its own."""
+    return page(song.title or DEFAULT_TITLE, solo_fragment(
+        song, "solo", wav_bytes=wav_bytes, wav_path=wav_path, settings=settings))
+
+
+def solo_fragment(song: Song, element_id: str, *, wav_bytes: bytes | None = None,
+                  wav_path=None, settings: dict) -> str:
+    """The solo (see the module docstring) as one HTML element with id ``element_id``.
 
     wav_bytes: a WAV file's bytes, embedded as a data URL; or
     wav_path:  a link to a WAV file, written as given (a path relative to
@@ -136,7 +149,7 @@ def solo_html(song: Song, *, wav_bytes: bytes | None = None, wav_path=None,
     """
     if wav_bytes is not None and wav_path is not None:
         raise ValueError("solo page: give wav_bytes or wav_path, not both")
-    title = song.title or "jazz-lstm solo"
+    title = song.title or DEFAULT_TITLE
     numerator, denominator = song.time_signature
     facts = [f"{len(song.measures)} bars", f"{numerator}/{denominator}", f"♩ = {song.tempo:g}"]
     if "seed" in settings:
@@ -148,7 +161,8 @@ def solo_html(song: Song, *, wav_bytes: bytes | None = None, wav_path=None,
             + section("Chords", chord_chart(song))
             + section("Settings", table(sorted(settings.items()))))
     has_audio = wav_bytes is not None or wav_path is not None
-    return page(title, body, SOLO_CSS, PLAYHEAD_SCRIPT if has_audio else "")
+    script = PLAYHEAD_SCRIPT.replace("SOLO_ID", json.dumps(element_id)) if has_audio else ""
+    return fragment(element_id, body, SOLO_CSS, script)
 
 
 def note_roles(song: Song) -> list:
