@@ -159,16 +159,11 @@ class Run:
 
     def report_html(self) -> str:
         """The run's page: loss and accuracy curves, settings, latest evaluate figures."""
-        import json
-
         from jazz_lstm.evaluate import EVALUATION_NAME
         from jazz_lstm.report_page import run_report_html
+        from jazz_lstm.runs import read_evaluation
 
-        evaluation = None
-        try:
-            evaluation = json.loads((self.folder / EVALUATION_NAME).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            pass
+        evaluation = read_evaluation(self.folder / EVALUATION_NAME)
         return run_report_html(self.history, self.metadata["train"], evaluation,
                                title=f"jazz-lstm run {self.folder.name}")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 from pathlib import Path
 from typing import NamedTuple
@@ -20,6 +21,11 @@ CHECKPOINT_NAME = "model.npz"
 HISTORY_NAME = "history.csv"
 HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "seconds")
 VALIDATION_COLUMNS = ("val_loss", "val_accuracy")
+# Side files of a run are read with a byte budget: history.csv holds ~40 bytes an
+# epoch (16 MB: 400,000 epochs), evaluation.json a few kB.
+MAX_HISTORY_BYTES = 16 * 1024 * 1024
+MAX_EVALUATION_BYTES = 1024 * 1024
+MAX_EVALUATION_DEPTH = 8
 # Checkpoint entries under this prefix hold the latest weights when the main
 # ones are those of the best validation epoch (jazz_lstm.training).
 RESUME_PREFIX = "resume/"
@@ -128,9 +134,13 @@ def history_text(rows, validated: bool = False) -> str:
 
 
 def read_history(path: Path) -> list:
-    """The rows of a history.csv as dicts of floats (epoch as int); [] when absent or unreadable."""
+    """The rows of a history.csv as dicts of floats (epoch as int); [] when absent,
+    unreadable, not a regular file or over MAX_HISTORY_BYTES (the checkpoint keeps
+    the losses too)."""
+    from music.files import read_bounded
+
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_bounded(path, MAX_HISTORY_BYTES, "history file").decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return []
     rows = []
@@ -142,6 +152,42 @@ def read_history(path: Path) -> list:
             return []
         rows.append(row)
     return rows
+
+
+def read_evaluation(path: Path) -> dict | None:
+    """The figures of an evaluation.json (a JSON object, nested at most
+    MAX_EVALUATION_DEPTH deep, of at most MAX_EVALUATION_BYTES); None when absent.
+    UsageError naming the file when it is anything else (not a regular file,
+    too big, not JSON, not an object)."""
+    from music.files import read_bounded
+
+    try:
+        data = read_bounded(path, MAX_EVALUATION_BYTES, "evaluation file")
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise UsageError(f"{_side_file_problem(path, error)}; run `evaluate` again or delete "
+                         "it") from None
+    try:
+        figures = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError):
+        figures = None
+    if not isinstance(figures, dict) or _depth(figures) > MAX_EVALUATION_DEPTH:
+        raise UsageError(f"{path}: not the JSON object `evaluate` writes; run `evaluate` "
+                         "again or delete it")
+    return figures
+
+
+def _side_file_problem(path: Path, error: OSError) -> str:
+    return str(error) if str(path) in str(error) else f"{path}: {error.strerror or error}"
+
+
+def _depth(value, limit: int = MAX_EVALUATION_DEPTH + 1) -> int:
+    """How deep lists and dicts nest in ``value`` (0 for a number), counted up to ``limit``."""
+    if limit == 0 or not isinstance(value, (list, dict)):
+        return 0
+    children = value.values() if isinstance(value, dict) else value
+    return 1 + max((_depth(child, limit - 1) for child in children), default=0)
 
 
 def seconds_of(history_path: Path, epochs: int) -> list:

@@ -1,0 +1,61 @@
+"""A run's side files are read with size and shape checks (issue 22, cause 6): a damaged
+evaluation.json is one error line, a damaged history.csv gives way to the checkpoint's."""
+import os
+import shutil
+import time
+
+import pytest
+
+import jazz_lstm
+from tests.test_cli import SMALL_PIECE, assert_clean_error, run_cli
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("side")
+    jazz_lstm.train(data=[SMALL_PIECE], epochs=2, hidden=8, seed=0, progress=False,
+                    run_dir=folder / "runs" / "X")
+    return folder
+
+
+def plant(path, content):
+    if path.exists() or path.is_symlink():
+        path.unlink()
+    if content == "FIFO":
+        os.mkfifo(path)
+    elif content == "/dev/zero":
+        path.symlink_to(content)
+    else:
+        path.write_text(content)
+
+
+@pytest.mark.parametrize("content, fragment", [
+    ("[1,2,3]", "not the JSON object `evaluate` writes"),
+    ("5", "not the JSON object `evaluate` writes"),
+    ("[" * 100_000, "not the JSON object `evaluate` writes"),
+    ('{"a": ' + "[" * 20 + "]" * 20 + "}", "not the JSON object `evaluate` writes"),
+    ("/dev/zero", "is a character device"),
+    ("FIFO", "is a FIFO"),
+])
+def test_a_damaged_evaluation_json_is_one_error_line(trained_run, tmp_path, content, fragment):
+    folder = tmp_path / "copy"
+    shutil.copytree(trained_run, folder)
+    plant(folder / "runs" / "X" / "evaluation.json", content)
+    started = time.monotonic()
+    result = run_cli("report", "--run", "X", "--out", str(tmp_path / "page.html"), cwd=folder)
+    assert time.monotonic() - started < 60
+    assert_clean_error(result, "evaluation.json", fragment)
+    assert not (tmp_path / "page.html").exists()
+
+
+@pytest.mark.parametrize("content", ["/dev/zero", "FIFO", "epoch,loss\nx,y\n"])
+def test_a_damaged_history_csv_gives_way_to_the_checkpoints_history(trained_run, tmp_path,
+                                                                    content):
+    folder = tmp_path / "copy"
+    shutil.copytree(trained_run, folder)
+    plant(folder / "runs" / "X" / "history.csv", content)
+    started = time.monotonic()
+    result = run_cli("report", "--run", "X", "--out", str(tmp_path / "page.html"), cwd=folder)
+    assert time.monotonic() - started < 60
+    assert result.returncode == 0, result.stderr
+    assert "2 epochs" in (tmp_path / "page.html").read_text()
