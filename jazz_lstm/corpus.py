@@ -159,23 +159,23 @@ def wjazzd_folder_songs(folder, on_skip=None, cache_dir=None) -> list:
     modules.  On a hit the unreadable solos are told to ``on_skip`` again
     (without ``on_skip`` the first one raises, as an uncached read does) and
     each song's ``source`` is where its file is now.  One entry rather than
-    one per solo: the solos share their Note objects, which one pickle
-    stores once (410 solos: 3.3 MB, unpickled in ~0.4 s against ~3.4 s to
-    parse).
+    one per solo: the solos share their Note objects, which one entry's
+    tables store once.
     """
-    import pickle
     import sys
     from dataclasses import replace
 
     from music.song import MusicError
-    from music.read.cache import TokenCache, content_key, default_cache_dir, source_fingerprint
+    from music.read.cache import (TokenCache, content_key, default_cache_dir, encode_songs,
+                                  source_fingerprint)
     from music.read.wjazzd_csv import load_wjazzd_folder
 
     folder = Path(folder)
     root = _wjazzd_root(folder)
     cache = TokenCache((Path(cache_dir) if cache_dir is not None else default_cache_dir())
-                       / WJAZZD_CACHE_NAMESPACE, encode=pickle.dumps,
-                       decode=_decoded_wjazzd_entry, suffix=".pickle")
+                       / WJAZZD_CACHE_NAMESPACE,
+                       encode=lambda entry: encode_songs(entry["songs"], skipped=entry["skipped"]),
+                       decode=_decoded_wjazzd_entry, suffix=".json")
     key = content_key(str(folder), _wjazzd_folder_bytes(folder, root),
                       source_fingerprint(*WJAZZD_READER_MODULES))
     entry = cache.get(key)
@@ -222,15 +222,15 @@ def _csv_content(file: Path) -> bytes:
 
 
 def _decoded_wjazzd_entry(data: bytes) -> dict:
-    # The cache folder is the user's own, like ~/.cache of any program.
-    import pickle
+    """A WJazzD cache entry: its songs (``music.read.cache.decode_songs``) and
+    the skipped solos, (name, reason) pairs; ValueError when damaged."""
+    from music.read.cache import decode_songs
 
-    from music.song import Song
-
-    entry = pickle.loads(data)
-    if not (isinstance(entry, dict) and isinstance(entry.get("songs"), list)
-            and all(isinstance(song, Song) for song in entry["songs"])
-            and isinstance(entry.get("skipped"), list)):
+    entry = decode_songs(data)
+    skipped = entry.get("skipped")
+    if not (isinstance(skipped, list) and all(
+            isinstance(pair, list) and len(pair) == 2 and all(isinstance(text, str) for text in pair)
+            for pair in skipped)):
         raise ValueError("not a WJazzD cache entry")
     return entry
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 
 
 class MusicError(Exception):
@@ -70,7 +71,7 @@ class Note:
     def is_rest(self) -> bool:
         return self.pitch is None
 
-    @property
+    @cached_property  # Notes are shared, and bars check their ends whenever they are made
     def end(self) -> Fraction:
         return self.start + self.duration
 

@@ -363,7 +363,7 @@ def test_a_second_read_comes_from_the_cache_whatever_the_file_name(hand_song_pat
                                                                    monkeypatch):
     cache = tmp_path / "cache"
     first = load_song(hand_song_path, cache_dir=cache)
-    assert len(list((cache / "songs").glob("*.pickle"))) == 1
+    assert len(list((cache / "songs").glob("*.json"))) == 1
 
     def no_parsing(*args):
         raise AssertionError("parsed although cached")
@@ -382,10 +382,10 @@ def test_a_second_read_comes_from_the_cache_whatever_the_file_name(hand_song_pat
 def test_a_damaged_song_cache_entry_is_read_again(hand_song_path, tmp_path):
     cache = tmp_path / "cache"
     first = load_song(hand_song_path, cache_dir=cache)
-    (entry,) = (cache / "songs").glob("*.pickle")
-    entry.write_bytes(b"not a pickle")
+    (entry,) = (cache / "songs").glob("*.json")
+    entry.write_bytes(b"not JSON")
     assert load_song(hand_song_path, cache_dir=cache) == first
-    assert entry.read_bytes() != b"not a pickle"
+    assert entry.read_bytes() != b"not JSON"
 
 
 def wait_then_return(index, seconds):

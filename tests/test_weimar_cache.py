@@ -39,7 +39,7 @@ def test_a_second_read_comes_from_the_cache(database, tmp_path, monkeypatch, par
     assert second == first
     assert [song.title for song in second] == ["A_One", "B_Two"]
     assert second[0].source == str(database / "melody" / "A_One_FINAL.csv")
-    assert [entry.suffix for entry in (tmp_path / "cache" / "wjazzd").iterdir()] == [".pickle"]
+    assert [entry.suffix for entry in (tmp_path / "cache" / "wjazzd").iterdir()] == [".json"]
 
 
 def test_a_moved_folder_is_a_hit_with_its_new_paths(database, tmp_path, parses):

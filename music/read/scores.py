@@ -83,7 +83,6 @@ source and what is wrong; no music21 or mido exception escapes.
 from __future__ import annotations
 
 import os
-import pickle
 import signal
 import sys
 import threading
@@ -100,8 +99,9 @@ from music.read.given_chords import (CHORDS_SUFFIX, GivenChords, check_given_cho
 from music.read.parts import (PartNotes, PlainScore, choose_melody_part, harmony_windows, join_ties,
                          top_line)
 from music.song import Chord, Measure, MusicError, Note, Song, as_fraction
-from music.read.cache import (CORPUS_PREFIX, TokenCache, content_key, default_cache_dir,
-                               file_bytes, music21_version, source_fingerprint)
+from music.read.cache import (CORPUS_PREFIX, TokenCache, content_key, decode_songs,
+                              default_cache_dir, encode_songs, file_bytes, music21_version,
+                              source_fingerprint)
 
 MUSIC_EXTENSIONS = (".mid", ".midi", ".xml", ".mxl", ".musicxml", ".abc")
 MIDI_EXTENSIONS = (".mid", ".midi")
@@ -175,7 +175,8 @@ def load_songs(sources, *, melody_part=None, chord_parts=None, bars=None, chords
         files.extend((label, in_folder) for label in _file_labels(source))
     cache = TokenCache((Path(cache_dir) if cache_dir is not None else default_cache_dir())
                        / SONG_CACHE_NAMESPACE,
-                       encode=_encode_songs, decode=_decode_songs, suffix=".pickle")
+                       encode=encode_songs, decode=lambda data: decode_songs(data)["songs"],
+                       suffix=".json")
     results = [None] * len(files)   # (songs, None) or ([], one-line reason)
     keys = [None] * len(files)
     file_options = [options + (None,)] * len(files)
@@ -459,19 +460,6 @@ def _as_read_from(song: Song, label: str) -> Song:
     """A song as read from ``label``: its source, and the file name as its
     title when the file gives none (so that cached songs fit any name)."""
     return replace(song, source=label, title=song.title or _name_title(label))
-
-
-def _encode_songs(songs) -> bytes:
-    return pickle.dumps(list(songs), protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _decode_songs(data: bytes) -> list:
-    # The cache folder is the user's own, like ~/.cache of any program.
-    songs = pickle.loads(data)
-    if not isinstance(songs, list) or not songs or not all(isinstance(song, Song)
-                                                           for song in songs):
-        raise ValueError("not a list of songs")
-    return songs
 
 
 def _songs_from_plain(label, plain_scores, melody_part, chord_parts, bars, given) -> list:
