@@ -42,3 +42,15 @@ def metheny_song():
     with tempfile.TemporaryDirectory() as cache:
         return load_song(METHENY, cache_dir=cache)
 
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    """A folder holding runs/X: 2 epochs of a tiny model on a lead sheet (a few seconds)."""
+    import jazz_lstm
+    from tests.test_cli import SMALL_PIECE
+
+    folder = tmp_path_factory.mktemp("small-run")
+    jazz_lstm.train(data=[SMALL_PIECE], epochs=2, hidden=8, seed=0, progress=False,
+                    run_dir=folder / "runs" / "X")
+    return folder

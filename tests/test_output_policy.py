@@ -5,15 +5,7 @@ import os
 import pytest
 
 import jazz_lstm
-from tests.test_cli import SMALL_PIECE, assert_clean_error, run_cli
-
-
-@pytest.fixture(scope="module")
-def small_run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("outputs")
-    jazz_lstm.train(data=[SMALL_PIECE], epochs=1, hidden=8, seed=0, progress=False,
-                    run_dir=folder / "runs" / "X")
-    return folder
+from tests.test_cli import assert_clean_error, run_cli
 
 
 def run_files(folder):

@@ -6,16 +6,18 @@ import time
 
 import pytest
 
-import jazz_lstm
-from tests.test_cli import SMALL_PIECE, assert_clean_error, run_cli
+from tests.test_cli import assert_clean_error, run_cli
 
 
-@pytest.fixture(scope="module")
-def trained_run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("side")
-    jazz_lstm.train(data=[SMALL_PIECE], epochs=2, hidden=8, seed=0, progress=False,
-                    run_dir=folder / "runs" / "X")
-    return folder
+def report_with(small_run, tmp_path, name, content):
+    """Run `report` on a copy of the run whose side file ``name`` holds ``content``."""
+    folder = tmp_path / "copy"
+    shutil.copytree(small_run, folder)
+    plant(folder / "runs" / "X" / name, content)
+    started = time.monotonic()
+    result = run_cli("report", "--run", "X", "--out", str(tmp_path / "page.html"), cwd=folder)
+    assert time.monotonic() - started < 60
+    return result
 
 
 def plant(path, content):
@@ -37,25 +39,15 @@ def plant(path, content):
     ("/dev/zero", "is a character device"),
     ("FIFO", "is a FIFO"),
 ])
-def test_a_damaged_evaluation_json_is_one_error_line(trained_run, tmp_path, content, fragment):
-    folder = tmp_path / "copy"
-    shutil.copytree(trained_run, folder)
-    plant(folder / "runs" / "X" / "evaluation.json", content)
-    started = time.monotonic()
-    result = run_cli("report", "--run", "X", "--out", str(tmp_path / "page.html"), cwd=folder)
-    assert time.monotonic() - started < 60
+def test_a_damaged_evaluation_json_is_one_error_line(small_run, tmp_path, content, fragment):
+    result = report_with(small_run, tmp_path, "evaluation.json", content)
     assert_clean_error(result, "evaluation.json", fragment)
     assert not (tmp_path / "page.html").exists()
 
 
 @pytest.mark.parametrize("content", ["/dev/zero", "FIFO", "epoch,loss\nx,y\n"])
-def test_a_damaged_history_csv_gives_way_to_the_checkpoints_history(trained_run, tmp_path,
+def test_a_damaged_history_csv_gives_way_to_the_checkpoints_history(small_run, tmp_path,
                                                                     content):
-    folder = tmp_path / "copy"
-    shutil.copytree(trained_run, folder)
-    plant(folder / "runs" / "X" / "history.csv", content)
-    started = time.monotonic()
-    result = run_cli("report", "--run", "X", "--out", str(tmp_path / "page.html"), cwd=folder)
-    assert time.monotonic() - started < 60
+    result = report_with(small_run, tmp_path, "history.csv", content)
     assert result.returncode == 0, result.stderr
     assert "2 epochs" in (tmp_path / "page.html").read_text()
