@@ -166,10 +166,14 @@ def solo_fragment(song: Song, element_id: str, *, wav_bytes: bytes | None = None
 
 
 def note_roles(song: Song) -> list:
-    """(bar index, Note, role) of every sounding note, in order."""
-    return [(index, note, role_of(note.pitch, measure.chord_at(note.start)))
-            for index, measure in enumerate(song.measures)
-            for note in measure.notes if not note.is_rest]
+    """(PlayedNote, role, chord) of every note as played (a note held over
+    bar lines once), in order, with the chord sounding where it is struck
+    (None: no chord) and its role under that chord."""
+    roles = []
+    for note in song.melody_notes:
+        chord = song.measures[note.bar].chord_at(note.start)
+        roles.append((note, role_of(note.pitch, chord), chord))
+    return roles
 
 
 def pitch_range(song: Song) -> tuple:
@@ -193,10 +197,11 @@ def piano_roll(song: Song) -> str:
     rows, start = [], Fraction(0)
     for first in range(0, len(song.measures), BARS_PER_ROW):
         measures = song.measures[first:first + BARS_PER_ROW]
-        row_roles = [(index - first, note, role) for index, note, role in roles
-                     if first <= index < first + BARS_PER_ROW]
+        end = start + sum((measure.length for measure in measures), Fraction(0))
+        # A note held over into this row from the row before shows here too.
+        row_roles = [entry for entry in roles if entry[0].time < end and entry[0].end > start]
         rows.append(_roll_row(measures, first, start, row_roles, low, high))
-        start += sum((measure.length for measure in measures), Fraction(0))
+        start = end
     return f'<div class="roll" data-tempo="{song.tempo:g}">\n' + "\n".join(rows) + "\n</div>"
 
 
@@ -212,6 +217,9 @@ def _roll_row(measures, first_bar: int, row_start: Fraction, roles, low: int, hi
 
     def x_of(bar: int, offset) -> float:
         return LABEL_WIDTH + float(bar_starts[bar] + offset) * QUARTER_WIDTH
+
+    def x_at(time) -> float:
+        return LABEL_WIDTH + float(time - row_start) * QUARTER_WIDTH
 
     def y_of(pitch: int) -> float:
         return roll_top + (high - pitch) * SEMITONE_HEIGHT
@@ -243,18 +251,23 @@ def _roll_row(measures, first_bar: int, row_start: Fraction, roles, low: int, hi
         parts.append(f'<text class="bar-number" x="{x_of(bar, 0) + 4:.1f}" '
                      f'y="{roll_top + 10}">{first_bar + bar + 1}</text>')
     parts.append(_line("bar", roll_right, roll_top, roll_right, height - 1))
-    for bar, note, role in roles:
-        chord = measures[bar].chord_at(note.start)
+    row_end = row_start + position
+    for note, role, chord in roles:
         tip = (f"{pitch_label(note.pitch)} · {ROLE_NAMES[role]}"
-               f"{' of ' + chord_label(chord) if chord else ''} · bar {first_bar + bar + 1}")
+               f"{' of ' + chord_label(chord) if chord else ''} · bar {note.bar + 1}")
+        left, right = max(note.time, row_start), min(note.end, row_end)
         parts.append(
             f'<rect class="note role-{role}" data-role="{role}" data-pitch="{note.pitch}" '
-            f'x="{x_of(bar, note.start) + 0.5:.1f}" y="{y_of(note.pitch):.1f}" '
-            f'width="{max(float(note.duration) * QUARTER_WIDTH - 1.5, 2):.1f}" '
+            f'x="{x_at(left) + 0.5:.1f}" y="{y_of(note.pitch):.1f}" '
+            f'width="{max(float(right - left) * QUARTER_WIDTH - 1.5, 2):.1f}" '
             f'height="{SEMITONE_HEIGHT}" rx="2" fill="{ROLE_COLOURS[role]}">'
             f'<title>{html.escape(tip)}</title></rect>')
+        # A note held over a bar line is one bar of the roll, the line drawn through it.
+        for bar_start in bar_starts[1:]:
+            if left < row_start + bar_start < right:
+                x = x_at(row_start + bar_start)
+                parts.append(_line("bar", x, y_of(note.pitch), x, y_of(note.pitch) + SEMITONE_HEIGHT))
     parts.append(_line("playhead", LABEL_WIDTH, roll_top, LABEL_WIDTH, height - 1))
-    row_end = row_start + sum((measure.length for measure in measures), Fraction(0))
     return (f'<svg viewBox="0 0 {width:.0f} {height:.0f}" role="img" '
             f'aria-label="bars {first_bar + 1} to {first_bar + len(measures)}" '
             f'data-start="{float(row_start):g}" data-end="{float(row_end):g}" '
@@ -274,7 +287,7 @@ def _line(css_class: str, x1: float, y1: float, x2: float, y2: float) -> str:
 def legend(song: Song) -> str:
     """The role colours with how many notes have each role."""
     counts = {role: 0 for role in ROLES}
-    for _, _, role in note_roles(song):
+    for _, role, _ in note_roles(song):
         counts[role] += 1
     total = sum(counts.values()) or 1
     items = [f'<li><span class="swatch" style="background:{ROLE_COLOURS[role]}"></span>'

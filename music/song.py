@@ -11,6 +11,11 @@ Conventions
 * A rest is a ``Note`` whose ``pitch`` is ``None``.
 * The notes of a measure are sorted by start and never overlap; a gap
   between two notes is silence (encoders treat it as a rest).
+* A note never crosses a bar line: a note held over one is a Note in each
+  bar, and every part after the first is ``tied``: it starts its bar and
+  goes on with the pitch of the previous bar's last note, which ends on the
+  line.  A tied note is not struck again (``played_notes`` joins them);
+  a re-struck note of the same pitch is not tied.
 * A chord's ``pitch_classes`` are sorted, distinct, in 0..11, and contain
   its ``root`` and its slash ``bass`` when it has one.
 * A bar's chords may leave gaps: there no chord sounds (N.C.); see
@@ -18,9 +23,10 @@ Conventions
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import cached_property
+from typing import NamedTuple
 
 
 class MusicError(Exception):
@@ -48,12 +54,15 @@ class Note:
     duration: quarter lengths (> 0)
     pitch:    MIDI pitch 0..127, or None for a rest
     velocity: MIDI velocity 1..127 (ignored for rests)
+    tied:     the note is held over the bar line from the previous bar (see
+              the module docstring), not struck
     """
 
     start: Fraction
     duration: Fraction
     pitch: int | None = None
     velocity: int = 90
+    tied: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "start", as_fraction(self.start))
@@ -66,6 +75,9 @@ class Note:
             raise ValueError(f"note pitch must be in 0..127 or None, got {self.pitch}")
         if not (1 <= int(self.velocity) <= 127):
             raise ValueError(f"note velocity must be in 1..127, got {self.velocity}")
+        if self.tied and (self.pitch is None or self.start != 0):
+            raise ValueError(f"a tied note must have a pitch and start its bar, got "
+                             f"pitch {self.pitch} at {self.start}")
 
     @property
     def is_rest(self) -> bool:
@@ -152,6 +164,11 @@ class Measure:
                     f"measure {self.number}: chord {chord.symbol or chord.pitch_classes} "
                     f"ends at {chord.end}, past the bar length {self.length}")
 
+    @property
+    def starts_tied(self) -> bool:
+        """The bar begins with a note held over from the bar before."""
+        return bool(self.notes) and self.notes[0].tied
+
     def chord_at(self, offset) -> Chord | None:
         """The chord sounding at ``offset``, or None (see ``chord_at``)."""
         return chord_at(self.chords, offset)
@@ -200,8 +217,110 @@ class Song:
         numerator, denominator = self.time_signature
         if numerator <= 0 or denominator not in (1, 2, 4, 8, 16, 32):
             raise ValueError(f"bad time signature {numerator}/{denominator}")
+        previous = None
+        for measure in self.measures:
+            if measure.starts_tied and not _holds_to_line(previous, measure.notes[0].pitch):
+                raise ValueError(f"measure {measure.number}: its tied note goes on from no "
+                                 f"note of pitch {measure.notes[0].pitch} ending on the bar line")
+            previous = measure
 
     @property
     def melody_notes(self) -> list:
-        """Every sounding (non-rest) note of the song."""
-        return [note for measure in self.measures for note in measure.notes if not note.is_rest]
+        """Every note of the song as it is played (``played_notes``): a note
+        held over bar lines counts once."""
+        return played_notes(self.measures)
+
+
+def _holds_to_line(measure, pitch) -> bool:
+    return (measure is not None and bool(measure.notes) and measure.notes[-1].pitch == pitch
+            and measure.notes[-1].end == measure.length)
+
+
+class PlayedNote(NamedTuple):
+    """One struck note of a run of measures, held over bar lines or not.
+
+    time:     quarter lengths from the start of the first measure
+    duration: quarter lengths, the tied parts in later bars included
+    pitch:    MIDI pitch 0..127
+    velocity: MIDI velocity 1..127 (of the struck part)
+    bar:      index, in the measures given, of the bar it is struck in
+    start:    quarter lengths from the start of that bar
+    """
+
+    time: Fraction
+    duration: Fraction
+    pitch: int
+    velocity: int
+    bar: int
+    start: Fraction
+
+    @property
+    def end(self) -> Fraction:
+        return self.time + self.duration
+
+
+def played_notes(measures) -> list:
+    """The PlayedNotes of consecutive measures of a Song, in order: each
+    tied note lengthens the note before it.  A tied note in the first of
+    the measures is the struck part of its note, as its start lies before
+    them."""
+    notes = []
+    bar_start = Fraction(0)
+    for index, measure in enumerate(measures):
+        for note in measure.notes:
+            if note.is_rest:
+                continue
+            if note.tied and index > 0:
+                notes[-1] = notes[-1]._replace(duration=notes[-1].duration + note.duration)
+            else:
+                notes.append(PlayedNote(bar_start + note.start, note.duration, note.pitch,
+                                        note.velocity, index, note.start))
+        bar_start += measure.length
+    return notes
+
+
+def detached(measures) -> tuple:
+    """Consecutive measures of a Song as the bars of a Song of their own: a
+    tied note starting the first of them, held from a bar left out, is
+    struck there."""
+    measures = tuple(measures)
+    if measures and measures[0].starts_tied:
+        first = measures[0]
+        notes = (replace(first.notes[0], tied=False),) + first.notes[1:]
+        measures = (replace(first, notes=notes),) + measures[1:]
+    return measures
+
+
+def notes_in_bars(notes, bar_lines, make_note=Note) -> list:
+    """The notes of each bar, cut at the bar lines, silences as rests.
+
+    notes:     sorted, non-overlapping (start, end, pitch, velocity) of the
+               sounding notes, from the song start, within the bars
+    bar_lines: the start of every bar, then the end of the last, increasing
+    make_note: makes a Note from (start in its bar, duration, pitch,
+               velocity, tied); rests are made from (start, duration)
+    A note crossing a bar line becomes a note in each bar it sounds in, the
+    later ones tied (the part of a held note past a bar line is not struck).
+    Returns one list of Notes per bar, tiling the bar.
+    """
+    bars = []
+    note_index = 0
+    for bar_start, bar_end in zip(bar_lines, bar_lines[1:]):
+        while note_index < len(notes) and notes[note_index][1] <= bar_start:
+            note_index += 1
+        bar_notes = []
+        cursor = bar_start
+        index = note_index
+        while index < len(notes) and notes[index][0] < bar_end:
+            start, end, pitch, velocity = notes[index]
+            tied = start < bar_start
+            start, end = max(start, bar_start), min(end, bar_end)
+            if start > cursor:
+                bar_notes.append(make_note(cursor - bar_start, start - cursor))
+            bar_notes.append(make_note(start - bar_start, end - start, pitch, velocity, tied))
+            cursor = end
+            index += 1
+        if cursor < bar_end:
+            bar_notes.append(make_note(cursor - bar_start, bar_end - cursor))
+        bars.append(bar_notes)
+    return bars

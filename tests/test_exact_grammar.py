@@ -86,12 +86,21 @@ def test_long_notes_and_rests_are_tied_and_split():
 
 
 def test_a_note_held_over_the_bar_line_is_a_tie():
-    song = Song([bar([(3, 1, 64)]), bar([(0, 1, 64), (1, 1, 64)])])
+    held = Measure(4, [Note(0, 1, 64, tied=True), Note(1, 1, 64)], [CMAJ7])
+    song = Song([bar([(3, 1, 64)]), held])
     # The held E continues as a tie; the next E is struck again ("="); E4 is 3
     # below the reference G4, motion -4.
     assert encode_song(song) == ["R,36", "4-4,12", "|", "T,12", "4=,12", "R,24", "|"]
     measures = decode_song(encode_song(song), [[CMAJ7]], 4)
     assert spans(measures[1]) == [(0, 1, 64), (1, 1, 64)]
+    assert [note.tied for note in measures[1].notes] == [True, False, False]
+
+
+def test_a_note_struck_again_on_the_bar_line_is_a_note():
+    song = Song([bar([(3, 1, 64)]), bar([(0, 1, 64), (1, 1, 64)])])
+    assert encode_song(song) == ["R,36", "4-4,12", "|", "4=,12", "4=,12", "R,24", "|"]
+    measures = decode_song(encode_song(song), [[CMAJ7]], 4)
+    assert not any(note.tied for note in measures[1].notes)
 
 
 def test_a_note_ending_before_the_bar_line_is_struck_again():

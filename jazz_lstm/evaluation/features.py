@@ -1,7 +1,9 @@
 """Musical features of a segment (a list of ``music.song.Measure``), after
 Yang & Lerch (2018) and MusPy's metrics.
 
-Only sounding notes count as notes (rests are silence).  Intervals are
+Only sounding notes count as notes (rests are silence), a note held over
+a bar line once (``music.song.played_notes``), where it is struck, with
+its whole length inside the segment.  Intervals are
 taken between consecutive notes of the segment, rests skipped and bar
 lines crossed.  A histogram is normalised to sum 1, or is all zeros when
 there is nothing to count; a share or mean with nothing to count is 0.
@@ -46,7 +48,7 @@ from fractions import Fraction
 import numpy as np
 
 from music.tokens.classic_grammar import ROLES, role_of
-from music.song import Measure
+from music.song import Measure, played_notes
 
 INTERVAL_CLIP = 12
 ONSET_GRID = Fraction(1, 12)
@@ -79,8 +81,7 @@ def segment_features(segment) -> dict:
     segment = list(segment)
     if not segment or not all(isinstance(measure, Measure) for measure in segment):
         raise ValueError("a segment must be a non-empty list of music.song.Measure")
-    notes = [(measure, note) for measure in segment for note in measure.notes
-             if not note.is_rest]
+    notes = [(segment[note.bar], note) for note in played_notes(segment)]
     pitches = np.array([note.pitch for _, note in notes], dtype=np.int64)
     intervals = np.diff(pitches)
     durations = np.array([float(note.duration) for _, note in notes])

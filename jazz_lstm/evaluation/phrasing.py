@@ -2,8 +2,9 @@
 ``music.song.Measure``), the symbolic half of the "phrasing and structure"
 section; ``structureness`` holds the other half (SI).
 
-Only sounding notes count; times are quarter lengths from the solo's start
-(a beat is a quarter note, whatever the time signature).
+Only sounding notes count, a note held over a bar line once, in the bar
+where it is struck (``music.song.played_notes``); times are quarter lengths
+from the solo's start (a beat is a quarter note, whatever the time signature).
 
 Phrases
 -------
@@ -45,6 +46,8 @@ from itertools import combinations
 
 import numpy as np
 
+from music.song import played_notes
+
 PHRASE_REST = Fraction(1)
 GROOVE_GRID = Fraction(1, 12)
 PATTERN_INTERVALS = 4
@@ -65,20 +68,12 @@ class Melody:
 
 
 def melody_of(measures) -> Melody:
-    """The sounding notes of a list of Measures (module docstring)."""
-    onsets, ends, pitches, bars = [], [], [], []
-    bar_start = Fraction(0)
-    for index, measure in enumerate(measures):
-        for note in measure.notes:
-            if not note.is_rest:
-                onsets.append(bar_start + note.start)
-                ends.append(bar_start + note.end)
-                pitches.append(note.pitch)
-                bars.append(index)
-        bar_start += measure.length
-    return Melody(np.array(onsets, dtype=object), np.array(ends, dtype=object),
-                  np.array(pitches, dtype=np.int64), np.array(bars, dtype=np.int64),
-                  tuple(measures))
+    """The notes of a list of Measures as played (module docstring)."""
+    notes = played_notes(measures)
+    return Melody(np.array([note.time for note in notes], dtype=object),
+                  np.array([note.end for note in notes], dtype=object),
+                  np.array([note.pitch for note in notes], dtype=np.int64),
+                  np.array([note.bar for note in notes], dtype=np.int64), tuple(measures))
 
 
 def phrases(melody: Melody) -> list:
@@ -102,8 +97,9 @@ def phrase_lengths(melody: Melody) -> tuple:
 
 def pitch_class_entropy(measures, window_bars: int) -> float | None:
     """H_w in bits (module docstring); None when no window holds a note."""
-    per_bar = [[note.pitch % 12 for note in measure.notes if not note.is_rest]
-               for measure in measures]
+    per_bar = [[] for _ in measures]
+    for note in played_notes(measures):
+        per_bar[note.bar].append(note.pitch % 12)
     entropies = []
     for first in range(len(per_bar) - window_bars + 1):
         classes = [pitch_class for bar in per_bar[first:first + window_bars]
@@ -119,7 +115,7 @@ def onset_vector(measure, positions: int) -> np.ndarray:
     """0/1 per GROOVE_GRID position of a bar: does a note start there (nearest position)."""
     vector = np.zeros(positions, dtype=bool)
     for note in measure.notes:
-        if not note.is_rest:
+        if not note.is_rest and not note.tied:
             vector[min(round(note.start / GROOVE_GRID), positions - 1)] = True
     return vector
 

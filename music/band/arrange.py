@@ -90,14 +90,11 @@ def arrange(song, *, band: str = "none", swing=1, dynamics: bool = False, seed: 
 
 
 def _melody_sounds(song, dynamics: bool) -> list:
-    notes = [(start + note.start, start + note.end, note.pitch, note.velocity)
-             for start, measure in zip(measure_starts(song), song.measures)
-             for note in measure.notes if not note.is_rest]
-    if dynamics:
-        velocities = melody_velocities(song)
-        notes = [(start, end, pitch, velocity)
-                 for (start, end, pitch, _), velocity in zip(notes, velocities)]
-    return [Sound(*note) for note in notes]
+    """The melody as played: a note held over bar lines is one Sound."""
+    notes = song.melody_notes
+    velocities = melody_velocities(song) if dynamics else [note.velocity for note in notes]
+    return [Sound(note.time, note.end, note.pitch, velocity)
+            for note, velocity in zip(notes, velocities)]
 
 
 def _block_chords(song, velocity: int) -> list:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import NamedTuple
 
-from music.metre import bar_pulses, measure_starts
+from music.metre import bar_pulses
 
 STRONG_ACCENT = 10
 BEAT_ACCENT = 4
@@ -39,14 +39,13 @@ class _Placed(NamedTuple):
 
 
 def melody_velocities(song) -> list:
-    """Velocities 1..127 for ``song.melody_notes``, in the same order."""
-    notes = []
-    for start, measure in zip(measure_starts(song), song.measures):
-        accents = {pulse.start: STRONG_ACCENT if pulse.strong else BEAT_ACCENT
-                   for pulse in bar_pulses(measure.length, song.time_signature)}
-        notes += [_Placed(start + note.start, start + note.end, note.pitch, note.velocity,
-                          accents.get(note.start, 0))
-                  for note in measure.notes if not note.is_rest]
+    """Velocities 1..127 for ``song.melody_notes``, in the same order (a
+    note held over bar lines is one note, accented where it is struck)."""
+    pulses = [{pulse.start: STRONG_ACCENT if pulse.strong else BEAT_ACCENT
+               for pulse in bar_pulses(measure.length, song.time_signature)}
+              for measure in song.measures]
+    notes = [_Placed(note.time, note.end, note.pitch, note.velocity,
+                     pulses[note.bar].get(note.start, 0)) for note in song.melody_notes]
     velocities = []
     for phrase in _phrases(notes):
         top = max(note.pitch for note in phrase)

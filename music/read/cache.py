@@ -216,6 +216,8 @@ def _field_value(cls, name: str, value):
         return value
     if declared == "float" and _is_number(value):
         return float(value)
+    if declared == "bool" and isinstance(value, bool):
+        return value
     if declared in ("int", "int | None") and (_is_number(value) and isinstance(value, int)
                                               or value is None and declared == "int | None"):
         return value

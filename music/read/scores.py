@@ -51,7 +51,9 @@ Song
   numbers.
 * Melody: the part with the best melody score (see ``music.read.parts``), or the
   part named by ``melody_part``; reduced to its top line; tied notes are
-  joined, then every note crossing a bar line is split at the bar line.
+  joined, then every note crossing a bar line is split at the bar line,
+  the parts after it tied (``Note.tied``), so a note held over the line,
+  tied in MusicXML or sustained in MIDI, stays one note.
   Each bar's notes tile the bar: silences become rests (``pitch=None``).
 * Chords: from the chord symbols of the file (lead sheets) when it has any
   and ``chord_parts`` is not given.  Otherwise from the harmony of the
@@ -86,7 +88,6 @@ import os
 import signal
 import sys
 import threading
-from bisect import bisect_right
 from dataclasses import replace
 from fractions import Fraction
 from functools import lru_cache
@@ -98,7 +99,7 @@ from music.read.given_chords import (CHORDS_SUFFIX, GivenChords, check_given_cho
                                      with_given_chords)
 from music.read.parts import (PartNotes, PlainScore, choose_melody_part, harmony_windows, join_ties,
                          top_line)
-from music.song import Chord, Measure, MusicError, Note, Song, as_fraction
+from music.song import Chord, Measure, MusicError, Song, as_fraction, detached, notes_in_bars
 from music.read.cache import (CORPUS_PREFIX, TokenCache, content_key, decode_songs,
                               default_cache_dir, encode_songs, file_bytes, music21_version,
                               source_fingerprint)
@@ -721,17 +722,10 @@ def _named_chord(pitch_classes, bass) -> Chord:
 
 def _cut_into_measures(line, timeline, bar_starts, bar_ends) -> list:
     """Measures from the melody line and the chord timeline (absolute
-    quarter lengths), cut at the bar lines."""
-    bar_notes = [[] for _ in bar_starts]
-    for note in line:
-        bar = bisect_right(bar_starts, note.start) - 1
-        start = note.start
-        while start < note.end:
-            end = min(note.end, bar_ends[bar])
-            bar_notes[bar].append(Note(start - bar_starts[bar], end - start,
-                                       note.pitch, note.velocity))
-            start = end
-            bar += 1
+    quarter lengths), cut at the bar lines (``music.song.notes_in_bars``:
+    a note held over a bar line is tied)."""
+    bar_notes = notes_in_bars([(note.start, note.end, note.pitch, note.velocity)
+                               for note in line], bar_starts + bar_ends[-1:])
 
     spans = []
     for start, template in timeline:
@@ -760,24 +754,9 @@ def _cut_into_measures(line, timeline, bar_starts, bar_ends) -> list:
                 chords.append(Chord(start - bar_start, end - start, template.root,
                                     template.pitch_classes, template.symbol))
             scan += 1
-        measures.append(Measure(length=length, notes=_with_rests(bar_notes[number - 1], length),
-                                chords=chords, number=number))
+        measures.append(Measure(length=length, notes=bar_notes[number - 1], chords=chords,
+                                number=number))
     return measures
-
-
-def _with_rests(notes, length) -> list:
-    """``notes`` (sorted, non-overlapping) with the silences of a bar of
-    ``length`` quarter lengths filled by rests."""
-    filled = []
-    position = Fraction(0)
-    for note in notes:
-        if note.start > position:
-            filled.append(Note(position, note.start - position))
-        filled.append(note)
-        position = note.end
-    if position < length:
-        filled.append(Note(position, length - position))
-    return filled
 
 
 def _select_bars(label, measures, bars) -> list:
@@ -788,4 +767,4 @@ def _select_bars(label, measures, bars) -> list:
     if not 1 <= first <= last <= len(measures):
         raise MusicError(f"{label}: bars {first}..{last} are outside the song's "
                          f"bars 1..{len(measures)}")
-    return measures[first - 1:last]
+    return detached(measures[first - 1:last])

@@ -40,7 +40,8 @@ Bars and Song
   below 0).  Every bar is full: ``period`` beats long (its row's, beat
   track first; a bar no row names takes the previous bar's length), so a
   pickup bar starts with a rest up to its first note.  Notes crossing a
-  bar line are split there; silences become rests.  Solos annotated
+  bar line are split there, the parts after it tied (``Note.tied``: the
+  player held the note over the line); silences become rests.  Solos annotated
   without metre (signature 1/4, period 1) come out as one-beat bars.
 * Chords come from the beat track when there is one, else from the
   melody's chord column (a chord then starts at the first note carrying
@@ -77,13 +78,14 @@ from typing import NamedTuple
 from music.files import InputError, read_bounded
 from music.read.jazzomat_chords import jazzomat_chord, parse_jazzomat_chord
 from music.grid import SCORE_GRID
-from music.song import Chord, Measure, MusicError, Note, Song
+from music.song import Chord, Measure, MusicError, Note, Song, notes_in_bars
 
 TICKS_PER_QUARTER = SCORE_GRID.denominator  # grid steps per quarter: 12
 MELODY_COLUMNS = ("onset", "duration", "period", "division", "bar", "beat", "tatum",
                   "beat_duration", "signature", "pitch", "chord")
 BEAT_COLUMNS = ("bar", "beat", "period", "signature", "chord")
 BEAT_TRACK_SUFFIX = "_beattrack"
+DEFAULT_VELOCITY = 90  # the CSVs hold no loudness
 MAX_BARS = 20_000  # the longest WJazzD solo has under 1000
 MAX_NOTE_BEATS = MAX_BARS * 64  # bars of the longest period
 # The largest CSV of the 410 solos (a melody) has 239 kB.
@@ -492,10 +494,11 @@ def _quarters(ticks: int) -> Fraction:
 
 
 @lru_cache(maxsize=1 << 16)
-def _note(start: int, duration: int, pitch=None) -> Note:
+def _note(start: int, duration: int, pitch=None, velocity=DEFAULT_VELOCITY,
+          tied=False) -> Note:
     """A Note from grid steps; Notes are immutable, so equal ones are shared
     (a corpus repeats a few thousand of them hundreds of thousands of times)."""
-    return Note(_quarters(start), _quarters(duration), pitch)
+    return Note(_quarters(start), _quarters(duration), pitch, velocity, tied)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -505,29 +508,18 @@ def _chord(symbol: str, start: int, duration: int) -> Chord:
 
 
 def _measures(notes, spans, bar_starts, first_bar, last_bar) -> list:
-    """One Measure per bar: the notes cut at the bar lines with rests in the
-    silences, and the chord spans cut at the bar lines."""
+    """One Measure per bar: the notes cut at the bar lines
+    (``music.song.notes_in_bars``) and the chord spans cut at the bar lines."""
+    bar_numbers = range(first_bar, last_bar + 1)
+    bar_notes = notes_in_bars([(start, end, pitch, DEFAULT_VELOCITY)
+                               for start, end, pitch, _ in notes],
+                              [bar_starts[bar] for bar in range(first_bar, last_bar + 2)], _note)
     measures = []
-    note_index = span_index = 0
-    for bar in range(first_bar, last_bar + 1):
+    span_index = 0
+    for bar, notes_of_bar in zip(bar_numbers, bar_notes):
         bar_start, bar_end = bar_starts[bar], bar_starts[bar + 1]
-        while note_index < len(notes) and notes[note_index][1] <= bar_start:
-            note_index += 1
         while span_index < len(spans) and spans[span_index][1] <= bar_start:
             span_index += 1
-        bar_notes = []
-        cursor = bar_start
-        index = note_index
-        while index < len(notes) and notes[index][0] < bar_end:
-            start, end, pitch, _ = notes[index]
-            start, end = max(start, bar_start), min(end, bar_end)
-            if start > cursor:
-                bar_notes.append(_note(cursor - bar_start, start - cursor))
-            bar_notes.append(_note(start - bar_start, end - start, pitch))
-            cursor = end
-            index += 1
-        if cursor < bar_end:
-            bar_notes.append(_note(cursor - bar_start, bar_end - cursor))
         chords = []
         index = span_index
         while index < len(spans) and spans[index][0] < bar_end:
@@ -535,5 +527,5 @@ def _measures(notes, spans, bar_starts, first_bar, last_bar) -> list:
             start, end = max(start, bar_start), min(end, bar_end)
             chords.append(_chord(symbol, start - bar_start, end - start))
             index += 1
-        measures.append(Measure(_quarters(bar_end - bar_start), bar_notes, chords, bar))
+        measures.append(Measure(_quarters(bar_end - bar_start), notes_of_bar, chords, bar))
     return measures

@@ -51,10 +51,12 @@ Token format
 
 Bars
 ----
-Every bar ends with ``|``.  Notes never cross a bar line inside a Song (a
-note held over one is two Notes, cut at the line); the encoder writes the
-second part as a tie when it has the pitch of a note that ended exactly on
-the line, since a re-struck note and a held one are the same two Notes.
+Every bar ends with ``|``.  Notes never cross a bar line inside a Song: a
+note held over one is a Note in each bar, the later ones ``tied``
+(``music.song``).  The encoder writes a tied note as ties (``T`` right
+after ``|``) and a re-struck note of the same pitch as a note (``0=``), and
+the decoder gives a ``T`` after ``|`` that continues the note ending on the
+bar line as a tied Note: the note is held, not struck again.
 
 Costs
 -----
@@ -231,7 +233,7 @@ def pitch_from(reference: int, pitch_class: int, motion: int) -> int:
 
 
 def _sounding_spans(measure: Measure) -> list:
-    """(start, end, pitch) in grid units of the bar's sounding notes,
+    """(start, end, pitch, tied) in grid units of the bar's sounding notes,
     onsets and ends rounded to the grid; notes that round to nothing go."""
     bar_units = units_of(measure.length)
     spans = []
@@ -241,7 +243,7 @@ def _sounding_spans(measure: Measure) -> list:
         start = grid_steps(note.start, GRID)
         end = min(grid_steps(note.end, GRID), bar_units)
         if end > start:
-            spans.append((start, end, note.pitch))
+            spans.append((start, end, note.pitch, note.tied))
     return spans
 
 
@@ -256,10 +258,10 @@ def encode_song(song) -> list:
     for measure in song.measures:
         bar_units = units_of(measure.length)
         cursor = 0
-        for start, end, pitch in _sounding_spans(measure):
+        for start, end, pitch, tied in _sounding_spans(measure):
             tokens.extend(rest_token(units) for units in split_duration(start - cursor))
             parts = split_duration(end - start)
-            if start == 0 and pitch == held_pitch:
+            if tied and pitch == held_pitch:
                 tokens.extend(tie_token(units) for units in parts)
             else:
                 chord = measure.chord_at(start * GRID)
@@ -296,28 +298,30 @@ def _split_bars(tokens) -> list:
 
 
 class _BarWriter:
-    """Notes of one bar as [start, units, pitch or None], growing from 0."""
+    """Notes of one bar as [start, units, pitch or None, tied], growing from 0."""
 
     def __init__(self, bar_units: int):
         self.bar_units = bar_units
         self.cursor = 0
         self.notes = []
 
-    def add(self, units: int, pitch: Optional[int], joins: bool):
+    def add(self, units: int, pitch: Optional[int], joins: bool, tied: bool = False):
         """Append units of pitch (None: rest); joins: lengthen the last
-        entry instead when it has that pitch."""
+        entry instead when it has that pitch; tied: the note goes on from
+        the bar before."""
         units = min(units, self.bar_units - self.cursor)
         if units <= 0:
             return
         if joins and self.notes and self.notes[-1][2] == pitch:
             self.notes[-1][1] += units
         else:
-            self.notes.append([self.cursor, units, pitch])
+            self.notes.append([self.cursor, units, pitch, tied])
         self.cursor += units
 
     def measure(self, chords, length: Fraction, number: int) -> Measure:
         self.add(self.bar_units - self.cursor, None, joins=True)
-        notes = [Note(start * GRID, units * GRID, pitch) for start, units, pitch in self.notes]
+        notes = [Note(start * GRID, units * GRID, pitch, tied=tied)
+                 for start, units, pitch, tied in self.notes]
         return Measure(length=length, notes=notes, chords=chords, number=number)
 
 
@@ -353,8 +357,10 @@ def decode_song(tokens, chord_bars, bar_length, previous_pitch: Optional[int] = 
             if token.kind == "rest":
                 bar.add(token.units, None, joins=True)
             elif token.kind == "tie":
-                pitch = bar.notes[-1][2] if bar.notes else held_pitch
-                bar.add(token.units, pitch, joins=True)
+                if bar.notes:
+                    bar.add(token.units, bar.notes[-1][2], joins=True)
+                else:
+                    bar.add(token.units, held_pitch, joins=True, tied=held_pitch is not None)
             else:
                 chord = None if token.no_chord else chord_at(chords, bar.cursor * GRID)
                 root = 0 if chord is None else chord.root

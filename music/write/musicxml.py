@@ -11,6 +11,7 @@ may start on beat 1 or 3 but not on beat 2, a dotted quarter on beat 1 or 3
 only.  Notes are also cut at chord changes, so a chord symbol always sits
 on a note or rest.  Triplet values (1/3, 1/6, 1/12, 1/24 of a quarter) come
 out as triplets; a leftover off both grids is handed to music21 whole.
+A note held over a bar line (``Note.tied``) is tied across it.
 
 Chord symbols: the Chord's own symbol (``music.chords.music21_symbol``
 spells it for music21) when music21 reads it with the same root.  A symbol
@@ -304,7 +305,8 @@ def _score(song: Song):
         if index == 0:
             bar.insert(0, clef.TrebleClef())
             bar.insert(0, tempo.MetronomeMark(number=_tempo_number(song.tempo)))
-        _fill_bar(bar, measure)
+        _fill_bar(bar, measure, held_on=index + 1 < len(song.measures)
+                  and song.measures[index + 1].starts_tied)
         part.append(bar)
     score.insert(0, part)
     return score
@@ -314,37 +316,48 @@ def _tempo_number(bpm: float):
     return int(bpm) if float(bpm).is_integer() else round(float(bpm), 2)
 
 
-def _fill_bar(bar, measure) -> None:
-    """Chord symbols, then notes and rests tiling the whole bar."""
+def _fill_bar(bar, measure, held_on: bool) -> None:
+    """Chord symbols, then notes and rests tiling the whole bar; held_on:
+    the bar's last note is held over into the next bar (tied there)."""
     from music21 import note as m21_note
     from music21 import tie
 
     for chord in measure.chords:
         bar.insert(float(chord.start), _chord_symbol(chord))
     cuts = {chord.start for chord in measure.chords}
-    for start, end, pitch in _spans(measure):
+    spans = _spans(measure)
+    for index, (start, end, pitch, tied) in enumerate(spans):
         sharps = _prefers_sharps(measure.chord_at(start))
         pieces = note_pieces(start, end, cuts)
+        goes_on = held_on and index == len(spans) - 1
         for number, (offset, length) in enumerate(pieces):
             if pitch is None:
                 element = m21_note.Rest()
             else:
                 element = m21_note.Note(_pitch_name(pitch, sharps) + str(pitch // 12 - 1))
-                if len(pieces) > 1:
-                    kind = "start" if number == 0 else "stop" if number == len(pieces) - 1 else "continue"
+                kind = _tie_kind(number > 0 or tied, number < len(pieces) - 1 or goes_on)
+                if kind is not None:
                     element.tie = tie.Tie(kind)
             element.quarterLength = length
             bar.insert(offset, element)
 
 
+def _tie_kind(from_before: bool, to_after: bool):
+    """The MusicXML tie of a piece of a note that goes on from the piece
+    before it and/or into the piece after it (None: neither)."""
+    if from_before:
+        return "continue" if to_after else "stop"
+    return "start" if to_after else None
+
+
 def _spans(measure) -> list:
-    """(start, end, pitch) of every note, with rests (pitch None) in the gaps."""
+    """(start, end, pitch, tied) of every note, with rests (pitch None) in the gaps."""
     spans, cursor = [], Fraction(0)
     for note in measure.notes:
         if note.start > cursor:
-            spans.append((cursor, note.start, None))
-        spans.append((note.start, note.end, note.pitch))
+            spans.append((cursor, note.start, None, False))
+        spans.append((note.start, note.end, note.pitch, note.tied))
         cursor = note.end
     if cursor < measure.length:
-        spans.append((cursor, measure.length, None))
+        spans.append((cursor, measure.length, None, False))
     return spans
