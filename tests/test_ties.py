@@ -24,6 +24,7 @@ from music.band.arrange import arrange
 from music.read.scores import load_song
 from music.read.wjazzd_csv import load_wjazzd_folder
 from music.song import Chord, Measure, Note, Song, detached, notes_in_bars, played_notes
+from music.tokens import classic_grammar as classic
 from music.tokens.exact_grammar import decode_song, encode_song
 from music.write.midi import song_to_midi_bytes
 from music.write.musicxml import song_to_musicxml_bytes
@@ -191,6 +192,30 @@ def test_musicxml_read_encode_decode_write_keeps_held_and_struck_notes(tmp_path)
     (tmp_path / "written.musicxml").write_bytes(written)
     again = load_song(tmp_path / "written.musicxml", chords="Cmaj7", cache_dir=tmp_path / "cache")
     assert bars_of(again) == WRITTEN_BARS
+
+
+def test_the_classic_grammar_writes_a_held_note_as_a_tie_and_decodes_it_tied():
+    # From the reference Bb4 (70): E4 is 6 down (window <-7,-3>), G4 3 up and C5 5 up
+    # (<+3,+7>), the second G4 0 (<-2,+2>); all are chord tones of Cmaj7.
+    token_bars = classic.encode_song(written_song())
+    assert token_bars == [["R,3.000", "C,1.000,<-7,-3>"],
+                          ["T,1.000", "R,2.000", "C,1.000,<+3,+7>"],
+                          ["C,1.000,<-2,+2>", "R,2.000", "C,1.000,<+3,+7>"],
+                          ["T,4.000"],
+                          ["T,1.000", "R,3.000"]]
+    for seed in range(5):
+        measures = classic.decode_measures(token_bars, [[CMAJ7]], np.random.default_rng(seed))
+        song = Song(measures)  # valid: each tied note goes on from its bar before's last
+        shape = [[(start, duration, pitch is None, tied) for start, duration, pitch, tied in bar]
+                 for bar in bars_of(song)]
+        assert shape == [[(start, duration, pitch is None, tied)
+                          for start, duration, pitch, tied in bar] for bar in WRITTEN_BARS]
+        assert len(melody_notes_of_midi(song_to_midi_bytes(song))) == 4
+    # A tie after a bar ending in a rest holds nothing; inside a bar it lengthens the note.
+    measures = classic.decode_measures([["C,3.000,<-2,+2>", "R,1.000"], ["T,1.000", "C,1.000,<-2,+2>",
+                                        "T,2.000"]], [[CMAJ7]], np.random.default_rng(0))
+    assert [(note.start, note.duration, note.pitch is None, note.tied)
+            for note in measures[1].notes] == [(0, 1, True, False), (1, 3, False, False)]
 
 
 def test_a_held_note_is_one_sound_and_one_attack():

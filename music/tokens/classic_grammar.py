@@ -3,7 +3,9 @@
 Token format
 ------------
 ``ROLE,DURATION,<LOW,HIGH>`` for a sounding note, e.g. ``S,0.500,<-2,+2>``;
-``R,DURATION`` for a rest, e.g. ``R,1.000``.
+``R,DURATION`` for a rest, e.g. ``R,1.000``;
+``T,DURATION`` for a note held over the bar line (``Note.tied``): the last
+note of the bar before goes on, e.g. ``T,0.500``.
 
 ROLE, judged against the chord sounding at the note's onset; the first
 that applies wins:
@@ -34,7 +36,10 @@ vanish), turns gaps into rests, joins neighbouring rests and fills the end
 of the bar with a rest, so a bar's token durations sum to its length.  A
 bar whose notes lie on the grid encodes without loss of timing.
 
-Decoding places the tokens one after another from offset 0 and picks,
+Decoding places the tokens one after another from offset 0.  A tie
+lengthens the note before it in the bar; first in its bar, it holds the
+last note of the bar before when that sounds up to the bar line (a tied
+Note), else it is a rest.  For a note it picks,
 with the caller's random generator, a pitch inside the token's window
 that has the token's role under the chord sounding at its onset (a window
 lying wholly outside MIDI 0..127 first moves by octaves into it).  When no
@@ -47,6 +52,7 @@ plain Python only, no music21.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from fractions import Fraction
 from functools import lru_cache
 from typing import NamedTuple, Optional
@@ -58,16 +64,17 @@ from music.song import Chord, Measure, MusicError, Note, chord_at
 
 ROLES = ("C", "S", "A", "X")
 REST = "R"
+TIE = "T"
 REFERENCE_PITCH = 70
 WINDOW_STEP = 5
 MAX_WIDENING = 12
 
 _NOTE_TOKEN = re.compile(r"^([CSAX]),(\d+(?:\.\d+)?),<([+-]\d+),([+-]\d+)>$")
-_REST_TOKEN = re.compile(r"^R,(\d+(?:\.\d+)?)$")
+_HELD_TOKEN = re.compile(r"^([RT]),(\d+(?:\.\d+)?)$")
 
 
 class Token(NamedTuple):
-    """A parsed token; low and high are None for a rest."""
+    """A parsed token (role REST or TIE: low and high are None)."""
 
     role: str
     duration: Fraction
@@ -101,20 +108,25 @@ def rest_token(duration) -> str:
     return f"{REST},{_duration_text(Fraction(duration))}"
 
 
+def tie_token(duration) -> str:
+    """The token of a note held duration quarter lengths over the bar line."""
+    return f"{TIE},{_duration_text(Fraction(duration))}"
+
+
 @lru_cache(maxsize=4096)
 def parse_token(token: str) -> Token:
     """The parts of a token; raises MusicError naming a malformed one."""
-    match = _NOTE_TOKEN.match(token) or _REST_TOKEN.match(token)
+    match = _NOTE_TOKEN.match(token) or _HELD_TOKEN.match(token)
     if match is None:
-        raise MusicError(f"bad grammar token {token!r}: expected like 'S,0.500,<-2,+2>' "
-                         f"or 'R,0.500'")
-    is_rest = match.re is _REST_TOKEN
-    duration = round_to_grid(Fraction(match.group(1 if is_rest else 2)))
+        raise MusicError(f"bad grammar token {token!r}: expected like 'S,0.500,<-2,+2>', "
+                         f"'R,0.500' or 'T,0.500'")
+    is_held = match.re is _HELD_TOKEN
+    duration = round_to_grid(Fraction(match.group(2)))
     if duration <= 0:
         raise MusicError(f"bad grammar token {token!r}: duration is below the "
                          f"{GRID} quarter grid")
-    if is_rest:
-        return Token(REST, duration)
+    if is_held:
+        return Token(match.group(1), duration)
     low, high = int(match.group(3)), int(match.group(4))
     if low > high:
         raise MusicError(f"bad grammar token {token!r}: window low {low} is above high {high}")
@@ -175,6 +187,9 @@ def encode(measure: Measure, previous_pitch: Optional[int] = None) -> list:
         if rest_length:
             tokens.append(rest_token(rest_length))
             rest_length = Fraction(0)
+        if note.tied:
+            tokens.append(tie_token(end - start))
+            continue
         role = role_of(note.pitch, measure.chord_at(start))
         tokens.append(note_token(role, end - start, note.pitch - reference))
         reference = note.pitch
@@ -226,7 +241,7 @@ def _pick_pitch(token: Token, roles: tuple, chord: Optional[Chord],
 
 
 def decode(tokens, chords, rng, previous_pitch: Optional[int] = None,
-           bar_length=Fraction(4)) -> list:
+           bar_length=Fraction(4), held_pitch: Optional[int] = None) -> list:
     """Notes of one bar from its tokens.
 
     chords:         the bar's Chords (starts in quarter lengths from the bar)
@@ -234,6 +249,8 @@ def decode(tokens, chords, rng, previous_pitch: Optional[int] = None,
     previous_pitch: MIDI pitch of the last sounding note before the bar, or
                     None at the start of a piece (REFERENCE_PITCH is used)
     bar_length:     quarter lengths; tokens starting at or after it are skipped
+    held_pitch:     MIDI pitch of the bar before's last note when it sounds up
+                    to the bar line (a tie first in the bar holds it), else None
     The last note may run past bar_length; prune.prune_measure cuts it.
     """
     reference = REFERENCE_PITCH if previous_pitch is None else previous_pitch
@@ -243,7 +260,11 @@ def decode(tokens, chords, rng, previous_pitch: Optional[int] = None,
         if cursor >= bar_length:
             break
         token = parse_token(text)
-        if token.role == REST:
+        if token.role == TIE and notes:
+            notes[-1] = replace(notes[-1], duration=notes[-1].duration + token.duration)
+        elif token.role == TIE and held_pitch is not None:
+            notes.append(Note(start=cursor, duration=token.duration, pitch=held_pitch, tied=True))
+        elif token.role in (REST, TIE):
             notes.append(Note(start=cursor, duration=token.duration))
         else:
             chord = chord_at(chords, cursor)
@@ -268,11 +289,14 @@ def decode_measures(token_lists, chord_bars, rng, bar_length=Fraction(4),
         raise MusicError("cannot decode measures without at least one bar of chords")
     bar_length = Fraction(bar_length)
     measures = []
+    held_pitch = None
     for index, tokens in enumerate(token_lists):
         chords = chord_bars[index % len(chord_bars)]
-        notes = decode(tokens, chords, rng, previous_pitch, bar_length)
+        notes = decode(tokens, chords, rng, previous_pitch, bar_length, held_pitch)
         notes = prune_measure(notes, bar_length, **prune_options)
         previous_pitch = last_pitch(notes, previous_pitch)
+        # Pruned bars are filled to the line: the last note holds when it is no rest.
+        held_pitch = notes[-1].pitch if notes else None
         measures.append(Measure(length=bar_length, notes=notes, chords=chords,
                                 number=index + 1))
     return measures
