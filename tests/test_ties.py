@@ -168,6 +168,7 @@ def read_encoded_decoded(path: Path, cache: Path) -> Song:
     """The written piece read from path, checked, encoded, checked, decoded, checked."""
     song = load_song(path, chords="Cmaj7", cache_dir=cache)
     assert bars_of(song) == WRITTEN_BARS
+    assert load_song(path, chords="Cmaj7", cache_dir=cache) == song   # from the cache
     assert encode_song(song) == WRITTEN_TOKENS
     decoded = Song(decode_song(WRITTEN_TOKENS, [[CMAJ7]], 4), tempo=120)
     assert bars_of(decoded) == WRITTEN_BARS
