@@ -105,11 +105,23 @@ def test_notes_colliding_on_the_grid_keep_the_earlier_in_seconds(tmp_path):
     assert [note.pitch for note in song.melody_notes] == [65]
 
 
-def test_a_note_crossing_the_bar_line_is_split(tmp_path):
+def test_a_note_crossing_the_bar_line_is_split_and_held_over_it(tmp_path):
     notes = [note_row(1, 4, 60, seconds=1.0), note_row(2, 2, 62)]
     song = load_wjazzd_solo(write_solo(tmp_path, "A_B", notes))
     assert shape(song.measures[0]) == [(0, 3, None), (3, 1, 60)]
     assert shape(song.measures[1]) == [(0, 1, 60), (1, F(1, 2), 62), (F(3, 2), F(5, 2), None)]
+    # The part past the line is tied: the player held the note, it is struck once.
+    assert [note.tied for note in song.measures[1].notes] == [True, False, False]
+    assert [(note.pitch, note.time, note.duration) for note in song.melody_notes] == [
+        (60, 3, 2), (62, 5, F(1, 2))]
+
+
+def test_a_note_struck_again_on_the_bar_line_is_not_tied(tmp_path):
+    notes = [note_row(1, 4, 60, seconds=0.5), note_row(2, 1, 60)]
+    song = load_wjazzd_solo(write_solo(tmp_path, "A_B", notes))
+    assert shape(song.measures[1])[0] == (0, F(1, 2), 60)
+    assert not song.measures[1].notes[0].tied
+    assert [(note.pitch, note.time) for note in song.melody_notes] == [(60, 3), (60, 4)]
 
 
 def test_pickup_bar_starts_with_a_rest_and_bars_keep_their_numbers(tmp_path):
