@@ -75,9 +75,9 @@ a note, tie or rest running past the bar line is cut there and tokens after
 it up to ``|`` are dropped; an unfilled bar ends with a rest; ``=`` whose
 class differs from the previous note's takes the nearest pitch of that
 class (the lower on a tie); a tie with no note before it in the bar
-continues the note that ended on the bar line, if any, else it is a rest;
-a pitch outside MIDI 0..127 moves into it by octaves; trailing tokens with
-no closing ``|`` make a last bar.
+continues the note that ended on the bar line, if any (a tied Note), else
+it is a rest; a pitch outside MIDI 0..127 moves into it by octaves;
+trailing tokens with no closing ``|`` make a last bar.
 """
 from __future__ import annotations
 
