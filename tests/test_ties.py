@@ -241,6 +241,13 @@ def test_a_held_note_is_one_sound_and_one_attack():
     struck = Song([Measure(4, [Note(3, 1, 64)]), Measure(4, [Note(0, 1, 64)])], tempo=120)
     assert not np.array_equal(render_samples(struck, sample_rate=8000),
                               render_samples(one_bar, sample_rate=8000))
+    # The band plays the same whether the melody holds the note or strikes it again.
+    held_band, struck_band = (arrange(Song([Measure(4, notes, [CMAJ7]) for notes in bars]),
+                                      band="trio", swing=2, dynamics=True, seed=3)
+                              for bars in ([[Note(3, 1, 64)], [Note(0, 1, 64, tied=True)]],
+                                           [[Note(3, 1, 64)], [Note(0, 1, 64)]]))
+    assert len(held_band[0].sounds) == 1 and len(struck_band[0].sounds) == 2
+    assert held_band[1:] == struck_band[1:]
 
 
 def test_the_piano_roll_draws_a_held_note_as_one_bar_with_the_bar_line_through_it():
