@@ -195,22 +195,13 @@ def _usage(message: str):
 
 
 def _bars_after(song, last_bar: int):
-    from dataclasses import replace
-
-    from music.song import detached
-
-    measures = detached(song.measures[last_bar:])
-    return replace(song, measures=measures) if measures else None
+    return song.bars(last_bar) if song.measures[last_bar:] else None
 
 
 def _last_fifth(song) -> tuple:
-    from dataclasses import replace
-
-    from music.song import detached
-
     count = len(song.measures)
     first = count - max(1, count // 5)
-    return replace(song, measures=detached(song.measures[first:])), f"bars {first + 1}-{count}"
+    return song.bars(first), f"bars {first + 1}-{count}"
 
 
 def _notes_pieces(data) -> list:

@@ -192,6 +192,83 @@ def chord_at(chords, offset) -> Chord | None:
 
 
 @dataclass(frozen=True)
+class Span:
+    """A labelled stretch of a song, ``start`` up to but not including ``stop``.
+
+    What the numbers count depends on the annotation (see ``Annotations``):
+    indices into ``Song.melody_notes`` or into ``Song.measures``.
+    label: the annotation's value as the source gives it ("12" for the
+           twelfth phrase, "A1" for a form part, "line_w_d" for an idea)
+    """
+
+    start: int
+    stop: int
+    label: str = ""
+
+    def __post_init__(self):
+        if not 0 <= self.start < self.stop:
+            raise ValueError(f"span must have 0 <= start < stop, got {self.start}..{self.stop}")
+
+
+@dataclass(frozen=True)
+class Annotations:
+    """What a transcriber marked in a solo (the Weimar Jazz Database's
+    sections); every field is a tuple of ``Span``, sorted, not overlapping,
+    empty when the source has none.
+
+    phrases:    note spans: ``song.melody_notes[span.start:span.stop]`` are
+                the notes of the phrase, as played (a note held over a bar
+                line counts once)
+    ideas:      note spans of the midlevel units ("ideas": lines, licks,
+                quotes, ... in the Jazzomat annotation)
+    choruses:   bar spans: ``song.measures[span.start:span.stop]``; the
+                label is the chorus number, 0 or below before the first
+    form_parts: bar spans of the parts of the tune's form ("A1", "B1", ...),
+                a new span at each chorus
+    """
+
+    phrases: tuple = ()
+    ideas: tuple = ()
+    choruses: tuple = ()
+    form_parts: tuple = ()
+
+    NOTE_SPANS = ("phrases", "ideas")
+    BAR_SPANS = ("choruses", "form_parts")
+
+    def __post_init__(self):
+        for name in self.NOTE_SPANS + self.BAR_SPANS:
+            spans = tuple(getattr(self, name))
+            object.__setattr__(self, name, spans)
+            for before, after in zip(spans, spans[1:]):
+                if after.start < before.stop:
+                    raise ValueError(f"{name} overlap or are unsorted at {after.start}")
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, name) for name in self.NOTE_SPANS + self.BAR_SPANS)
+
+
+@dataclass(frozen=True)
+class SoloInfo:
+    """What a database says about a solo (the Weimar Jazz Database's
+    solo_info), "" where it says nothing.
+
+    instrument:  its abbreviation ("ts" tenor sax, "tp" trumpet, ...)
+    style:       "BEBOP", "COOL", "HARDBOP", "POSTBOP", "SWING", ...
+    tempo_class: "SLOW", "MEDIUM", "UP", ...; rhythm_feel: "SWING", "LATIN", ...
+    key:         as written there ("Bb-maj"); signature: "4/4", "3/4", ...
+    """
+
+    performer: str = ""
+    title: str = ""
+    instrument: str = ""
+    style: str = ""
+    tempo_class: str = ""
+    rhythm_feel: str = ""
+    key: str = ""
+    signature: str = ""
+
+
+@dataclass(frozen=True)
 class Song:
     """A melody over chords, cut into measures.
 
@@ -199,6 +276,9 @@ class Song:
     time_signature: (numerator, denominator)
     melody_part:    which part of the source the melody came from (for reports)
     chord_source:   where the chords came from, e.g. "chord symbols" (for reports)
+    annotations:    phrases, ideas, choruses and form parts (``Annotations``);
+                    empty for sources that mark none.  No grammar reads them.
+    info:           the solo's metadata (``SoloInfo``) when a database gives it
     """
 
     measures: tuple
@@ -208,6 +288,8 @@ class Song:
     source: str = ""
     melody_part: str = ""
     chord_source: str = ""
+    annotations: Annotations = Annotations()
+    info: SoloInfo | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "measures", tuple(self.measures))
@@ -223,12 +305,38 @@ class Song:
                 raise ValueError(f"measure {measure.number}: its tied note goes on from no "
                                  f"note of pitch {measure.notes[0].pitch} ending on the bar line")
             previous = measure
+        if self.annotations:
+            notes = len(self.melody_notes)
+            limits = {"phrases": notes, "ideas": notes, "choruses": len(self.measures),
+                      "form_parts": len(self.measures)}
+            for name, limit in limits.items():
+                spans = getattr(self.annotations, name)
+                if spans and spans[-1].stop > limit:
+                    raise ValueError(f"{name} end at {spans[-1].stop}, past the song's {limit}")
 
     @property
     def melody_notes(self) -> list:
         """Every note of the song as it is played (``played_notes``): a note
         held over bar lines counts once."""
         return played_notes(self.measures)
+
+    def bars(self, start: int, stop: int | None = None) -> Song:
+        """The song cut to ``measures[start:stop]`` (``detached``: a note held
+        into the first bar kept is struck there), its annotations cut with it:
+        spans clipped to the notes and bars kept, spans left with nothing
+        dropped."""
+        stop = len(self.measures) if stop is None else min(stop, len(self.measures))
+        measures = detached(self.measures[start:stop])
+        # A note held into the cut is the last note before it and the first one kept.
+        notes_before = (len(played_notes(self.measures[:start]))
+                        - bool(measures and self.measures[start].starts_tied))
+        notes_kept = len(played_notes(measures))
+        annotations = Annotations(**{
+            name: _clipped(getattr(self.annotations, name), notes_before, notes_kept)
+            for name in Annotations.NOTE_SPANS},
+            **{name: _clipped(getattr(self.annotations, name), start, stop - start)
+               for name in Annotations.BAR_SPANS})
+        return replace(self, measures=measures, annotations=annotations)
 
 
 def _holds_to_line(measure, pitch) -> bool:
@@ -324,3 +432,13 @@ def notes_in_bars(notes, bar_lines, make_note=Note) -> list:
             bar_notes.append(make_note(cursor - bar_start, bar_end - cursor))
         bars.append(bar_notes)
     return bars
+
+
+def _clipped(spans, offset: int, length: int) -> tuple:
+    """The spans moved back by ``offset`` and cut to 0..length."""
+    clipped = []
+    for span in spans:
+        start, stop = max(span.start - offset, 0), min(span.stop - offset, length)
+        if start < stop:
+            clipped.append(Span(start, stop, span.label))
+    return tuple(clipped)

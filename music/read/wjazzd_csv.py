@@ -6,9 +6,11 @@ A solo is a melody CSV, one row per note (``onset, duration`` in seconds;
 ``period`` beats per bar; ``bar, beat, tatum, division`` the metrical
 position: tatum ``tatum`` of ``division`` equal tatums of beat ``beat`` of
 bar ``bar``; ``beat_duration`` seconds; ``signature`` such as 4/4, quoted
-in various ways; ``pitch`` MIDI; ``chord`` Jazzomat chord symbol), and
+in various ways; ``pitch`` MIDI; ``chord`` Jazzomat chord symbol; and,
+when the export has them, ``phrase_id``, ``idea``, ``chorus_id``, ``form``:
+the note's phrase number, midlevel unit, chorus and form part), and
 optionally a beat track CSV (one row per beat, rests included: ``bar,
-beat, period, signature, chord``).  A folder is the database root holding
+beat, period, signature, chord`` and, when there, ``chorus_id, form``).  A folder is the database root holding
 ``melody/`` and ``beats/``, or the ``melody/`` folder itself; the beat
 track of ``melody/NAME.csv`` is ``beats/NAME_beattrack.csv``.
 
@@ -29,7 +31,7 @@ sixteenth triplets (1/12 quarter is a sixteenth triplet), so the tatum
 grids MeloSpy annotates most (divisions 1, 2, 3, 4, 6, 12) land exactly.
 What it loses: quintuplets, septuplets and finer divisions are rounded to
 the nearest twelfth of a quarter; swing and every other expressive timing
-(the seconds) is gone, as are loudness, phrase, form and idea columns.
+(the seconds) is gone, as is loudness.
 Notes that collide on the grid (the same rounded onset) keep the earlier
 one by ``onset`` seconds; the later is dropped.
 
@@ -56,6 +58,23 @@ Bars and Song
   rows; title: the file name without ``_FINAL`` (``ArtPepper_Anthropology``);
   source: the melody file's path.
 
+Annotations (``Song.annotations``)
+----------------------------------
+* Phrases and ideas are note spans: the notes with the same ``phrase_id``
+  (``idea``) one after another make one span; the spans count
+  ``Song.melody_notes`` (a note held over a bar line counts once), and a
+  note dropped on the grid is in none (a span left with no note is
+  dropped).  Two neighbouring ideas with the same label read as one.
+* Choruses and form parts are bar spans, from the beat track's
+  ``chorus_id`` and ``form`` columns when it has them, else from the
+  melody's: a chorus (a form part, which also ends with its chorus) starts
+  at the bar of its first beat (note) that does not share a bar with the
+  part before, and lasts until the next one starts.  An empty ``form``
+  cell continues the part before it.
+
+The same building code reads the Weimar Jazz Database's SQLite file
+(``music.read.wjazzd_db``): ``solo_song`` takes the tables of either.
+
 Every problem raises MusicError with one line naming the file (and row).
 A CSV is read only when it is a regular file of at most ``MAX_CSV_BYTES``
 (counted while reading); a byte-order mark is allowed.  In a folder, a solo
@@ -78,12 +97,17 @@ from typing import NamedTuple
 from music.files import InputError, read_bounded
 from music.read.jazzomat_chords import jazzomat_chord, parse_jazzomat_chord
 from music.grid import SCORE_GRID
-from music.song import Chord, Measure, MusicError, Note, Song, notes_in_bars
+from music.song import (Annotations, Chord, Measure, MusicError, Note, Song, Span,
+                        notes_in_bars)
 
 TICKS_PER_QUARTER = SCORE_GRID.denominator  # grid steps per quarter: 12
 MELODY_COLUMNS = ("onset", "duration", "period", "division", "bar", "beat", "tatum",
                   "beat_duration", "signature", "pitch", "chord")
 BEAT_COLUMNS = ("bar", "beat", "period", "signature", "chord")
+# The annotation columns an export may hold: Song.annotations field -> melody column.
+NOTE_LABEL_COLUMNS = {"phrases": "phrase_id", "ideas": "idea", "choruses": "chorus_id",
+                      "form_parts": "form"}
+BEAT_LABEL_COLUMNS = ("chorus_id", "form")
 BEAT_TRACK_SUFFIX = "_beattrack"
 DEFAULT_VELOCITY = 90  # the CSVs hold no loudness
 MAX_BARS = 20_000  # the longest WJazzD solo has under 1000
@@ -114,32 +138,61 @@ def load_wjazzd_solo(melody_csv, beats_csv=None) -> Song:
     """
     melody_path = Path(melody_csv)
     beats_path = Path(beats_csv) if beats_csv is not None else _beat_track_of(melody_path)
-    melody = _read_melody(melody_path)
-    beats, beat_bar_ticks = _read_beats(beats_path) if beats_path is not None else ([], {})
-    bar_ticks = {**melody.bar_ticks, **beat_bar_ticks}  # the beat track wins
+    melody = Table.from_csv(melody_path, MELODY_COLUMNS, "melody", NOTE_LABEL_COLUMNS.values())
+    beats = (Table.from_csv(beats_path, BEAT_COLUMNS, "beat track", BEAT_LABEL_COLUMNS)
+             if beats_path is not None else None)
+    note_spans = {name: _runs(melody, column) for name, column in NOTE_LABEL_COLUMNS.items()}
+    return solo_song(melody, beats, note_spans, label=str(melody_path),
+                     title=melody_path.stem.removesuffix("_FINAL"), source=str(melody_path))
 
-    first_bar = min(note.bar for note in melody.notes)
-    last_bar = max(note.bar for note in melody.notes)
+
+def solo_song(melody: Table, beats, note_spans: dict, *, label: str, title: str, source: str,
+              info=None) -> Song:
+    """The Song of a solo's tables, read as the module docstring says.
+
+    melody:     a Table with MELODY_COLUMNS, one row per note in time order
+    beats:      a Table with BEAT_COLUMNS (and BEAT_LABEL_COLUMNS when it
+                has them), one row per beat in time order, or None
+    note_spans: {"phrases", "ideas", "choruses", "form_parts": [(first row,
+                last row, label), ...]}: the annotations as runs of melody
+                rows (form parts not crossing a chorus), as the sources keep them
+    label:      names the solo in errors; title, source, info: the Song's
+    """
+    if not melody.rows:
+        raise MusicError(f"{label}: no notes")
+    grid_notes, melody_bar_ticks, seconds_per_quarter, signatures = _read_melody(melody)
+    grid_beats, beat_bar_ticks = _read_beats(beats) if beats is not None else ([], {})
+    bar_ticks = {**melody_bar_ticks, **beat_bar_ticks}  # the beat track wins
+
+    first_bar = min(note.bar for note in grid_notes)
+    last_bar = max(note.bar for note in grid_notes)
     if last_bar - first_bar >= MAX_BARS:
-        raise MusicError(f"{melody_path}: notes in bars {first_bar}..{last_bar}, more than "
+        raise MusicError(f"{label}: notes in bars {first_bar}..{last_bar}, more than "
                          f"{MAX_BARS} bars: the bar column looks corrupt")
     bar_starts = _bar_starts(bar_ticks, first_bar, last_bar)
-    notes = _place_notes(melody.notes, bar_starts)
-    if beats:
-        spans = _beat_spans(beats, bar_starts, first_bar, last_bar)
+    notes = _place_notes(grid_notes, bar_starts)
+    if grid_beats:
+        spans = _beat_spans(grid_beats, bar_starts, first_bar, last_bar)
     else:
         spans = _melody_chord_spans(notes, bar_starts[first_bar], bar_starts[last_bar + 1])
     measures = _measures(notes, spans, bar_starts, first_bar, last_bar)
+    # Each note kept on the grid is one of Song.melody_notes (a held note counts once).
+    played = {row: index for index, (*_, row) in enumerate(notes)}
 
-    tempo = 60.0 / statistics.median(melody.seconds_per_quarter)
+    tempo = 60.0 / statistics.median(seconds_per_quarter)
     if not 0 < tempo < 1000:
-        raise MusicError(f"{melody_path}: tempo {tempo:.1f} bpm (from beat_duration) is "
+        raise MusicError(f"{label}: tempo {tempo:.1f} bpm (from beat_duration) is "
                          f"not between 0 and 1000")
+    bar_labels = _beat_bar_labels(beats, grid_beats) or _note_bar_labels(grid_notes, note_spans)
+    annotations = Annotations(
+        phrases=_note_spans(note_spans["phrases"], played),
+        ideas=_note_spans(note_spans["ideas"], played),
+        **{name: _bar_spans(labels, first_bar, last_bar) for name, labels in bar_labels.items()})
     return Song(measures=measures, tempo=tempo,
-                time_signature=melody.signatures.most_common(1)[0][0],
-                title=melody_path.stem.removesuffix("_FINAL"), source=str(melody_path),
+                time_signature=signatures.most_common(1)[0][0], title=title, source=source,
                 melody_part="WJazzD solo",
-                chord_source="beat track" if beats else "melody chord column")
+                chord_source="beat track" if grid_beats else "melody chord column",
+                annotations=annotations, info=info)
 
 
 def load_wjazzd_folder(folder, on_skip=None) -> list:
@@ -223,7 +276,7 @@ def _has_melody_header(path: Path) -> bool:
 
 
 @cache
-def _signature(text: str):
+def parse_signature(text: str):
     """(numerator, denominator) of a signature cell such as '"4/4"', or a
     one-line reason it is unusable."""
     match = _SIGNATURE.match(text)
@@ -236,13 +289,24 @@ def _signature(text: str):
     return numerator, denominator
 
 
-class _Table:
-    """The cells of a CSV, read column by column (a whole column at a time
-    is several times faster than row by row); a bad cell raises MusicError
-    naming the file and its line (the header is line 1)."""
+class Table:
+    """The cells of a solo's melody or beat table, read column by column (a
+    whole column at a time is several times faster than row by row); a bad
+    cell raises MusicError naming the row (``row_name(row index)``).
 
-    def __init__(self, path: Path, columns, kind: str):
-        self.path = path
+    Cells are text (CSV) or SQLite values; ``index`` maps a column name to
+    its place in the rows, so columns are always found by name.
+    """
+
+    def __init__(self, rows: list, index: dict, row_name):
+        self.rows = rows
+        self.index = index
+        self.row_name = row_name
+
+    @classmethod
+    def from_csv(cls, path: Path, columns, kind: str, optional=()) -> Table:
+        """A CSV's table: ``columns`` must be in its header, ``optional``
+        ones are read when there."""
         try:
             text = read_bounded(path, MAX_CSV_BYTES, f"WJazzD {kind} CSV").decode("utf-8-sig")
             reader = csv.reader(io.StringIO(text, newline=""))
@@ -251,22 +315,27 @@ class _Table:
             if missing:
                 raise MusicError(f"{path}: not a WJazzD {kind} CSV "
                                  f"(no column {', '.join(missing)})")
-            self.rows = list(reader)
+            rows = list(reader)
         except InputError as error:
             raise MusicError(str(error)) from None
         except (OSError, UnicodeDecodeError, csv.Error) as error:
             raise MusicError(f"{path}: cannot be read ({type(error).__name__}: "
                              f"{error.strerror if isinstance(error, OSError) else error})") from None
-        while self.rows and not self.rows[-1]:
-            self.rows.pop()  # blank lines at the end of the file
+        while rows and not rows[-1]:
+            rows.pop()  # blank lines at the end of the file
+        table = cls(rows, {name: header.index(name) for name in (*columns, *optional)
+                           if name in header}, lambda row: f"{path}: row {row + 2}")
         width = len(header)
-        short = [index for index, row in enumerate(self.rows) if len(row) < width]
+        short = [index for index, row in enumerate(rows) if len(row) < width]
         if short:
-            raise self.error(short[0], f"has {len(self.rows[short[0]])} cells, not {width}")
-        self.index = {name: header.index(name) for name in columns}
+            raise table.error(short[0], f"has {len(rows[short[0]])} cells, not {width}")
+        return table
+
+    def has(self, name) -> bool:
+        return name in self.index
 
     def error(self, row_index: int, message: str) -> MusicError:
-        return MusicError(f"{self.path}: row {row_index + 2}: {message}")
+        return MusicError(f"{self.row_name(row_index)}: {message}")
 
     def require(self, flags: list, message):
         """Raise for the first row whose flag is False; message(row index)."""
@@ -276,20 +345,21 @@ class _Table:
 
     def texts(self, name) -> list:
         index = self.index[name]
-        return [row[index].strip() for row in self.rows]
+        return [row[index].strip() if isinstance(row[index], str) else row[index]
+                for row in self.rows]
 
     def converted(self, name, convert, what: str) -> list:
-        """The column converted by ``convert`` (int or float)."""
+        """The column converted by ``convert`` (_whole or float)."""
         texts = self.texts(name)
         try:
             return [convert(text) for text in texts]
-        except ValueError:
+        except (ValueError, TypeError):
             self.require([_converts(convert, text) for text in texts],
                          lambda row: f"{name} {texts[row]!r} is not {what}")
             raise
 
     def wholes(self, name, low, high=None) -> list:
-        values = self.converted(name, int, "a whole number")
+        values = self.converted(name, _whole, "a whole number")
         self.require([low <= value and (high is None or value <= high) for value in values],
                      lambda row: f"{name} {values[row]} is below {low}" if values[row] < low
                      else f"{name} {values[row]} is above {high}")
@@ -302,7 +372,7 @@ class _Table:
         return values
 
     def signatures(self) -> list:
-        values = [_signature(text) for text in self.texts("signature")]
+        values = [parse_signature(text) for text in self.texts("signature")]
         self.require([not isinstance(value, str) for value in values],
                      lambda row: values[row])
         return values
@@ -327,10 +397,17 @@ class _Table:
                         [period * ticks for period, ticks in zip(periods, beat_ticks)]))
 
 
+def _whole(cell) -> int:
+    """A whole number from a text or SQLite cell (a REAL must have no fraction)."""
+    if isinstance(cell, float) and not cell.is_integer():
+        raise ValueError(f"{cell} is not whole")
+    return int(cell)
+
+
 def _converts(convert, text) -> bool:
     try:
         convert(text)
-    except ValueError:
+    except (ValueError, TypeError):
         return False
     return True
 
@@ -355,6 +432,7 @@ class _GridNote(NamedTuple):
     duration: int       # grid steps
     pitch: int
     chord: str
+    row: int            # the melody row it came from
 
 
 class _GridBeat(NamedTuple):
@@ -371,10 +449,7 @@ class _Melody(NamedTuple):
     signatures: Counter
 
 
-def _read_melody(path: Path) -> _Melody:
-    table = _Table(path, MELODY_COLUMNS, "melody")
-    if not table.rows:
-        raise MusicError(f"{path}: no notes")
+def _read_melody(table: Table) -> _Melody:
     beats = table.beats()
     divisions = table.wholes("division", 1)
     tatums = table.wholes("tatum", 1)
@@ -383,23 +458,23 @@ def _read_melody(path: Path) -> _Melody:
     beat_seconds = table.numbers("beat_duration", 0)
     table.require([seconds > 0 for seconds in beat_seconds], lambda row: "beat_duration is 0")
     notes, bar_ticks = [], {}
-    for (bar, beat, beat_ticks, ticks), division, tatum, seconds, onset, duration, pitch, \
-            chord in zip(beats, divisions, tatums, beat_seconds, table.numbers("onset", -1e9),
-                         table.numbers("duration", 0), table.wholes("pitch", 0, 127),
-                         table.chords()):
+    for row, ((bar, beat, beat_ticks, ticks), division, tatum, seconds, onset, duration, pitch,
+              chord) in enumerate(zip(beats, divisions, tatums, beat_seconds,
+                                      table.numbers("onset", -1e9),
+                                      table.numbers("duration", 0),
+                                      table.wholes("pitch", 0, 127), table.chords())):
         start = beat * beat_ticks + _round_half_up((tatum - 1) * beat_ticks, division)
         # A note longer than the longest solo is cut at the song's end anyway; the
         # bound keeps 1e308 seconds, or a subnormal beat_duration, a finite number.
         length = max(1, int(min(duration / seconds, MAX_NOTE_BEATS) * beat_ticks + 0.5))
-        notes.append(_GridNote(onset, bar, start, length, pitch, chord))
+        notes.append(_GridNote(onset, bar, start, length, pitch, chord, row))
         bar_ticks.setdefault(bar, ticks)
     seconds_per_quarter = [seconds * TICKS_PER_QUARTER / beat_ticks
                            for seconds, (_, _, beat_ticks, _) in zip(beat_seconds, beats)]
     return _Melody(notes, bar_ticks, seconds_per_quarter, Counter(table.signatures()))
 
 
-def _read_beats(path: Path):
-    table = _Table(path, BEAT_COLUMNS, "beat track")
+def _read_beats(table: Table):
     beats, bar_ticks = [], {}
     for (bar, beat, beat_ticks, ticks), chord in zip(table.beats(), table.chords()):
         beats.append(_GridBeat(bar, beat * beat_ticks, beat_ticks, chord))
@@ -427,7 +502,7 @@ def _bar_starts(bar_ticks: dict, first_bar: int, last_bar: int) -> dict:
 
 
 def _place_notes(grid_notes, bar_starts) -> list:
-    """(start, end, pitch, chord) in grid steps from the song start, sorted;
+    """(start, end, pitch, chord, melody row) in grid steps from the song start, sorted;
     of notes with the same start only the earliest in seconds is kept, and
     each note is cut at the next onset and at the song's end."""
     song_end = bar_starts[max(bar_starts)]
@@ -441,7 +516,8 @@ def _place_notes(grid_notes, bar_starts) -> list:
     placed = []
     for index, (start, note) in enumerate(kept):
         next_start = kept[index + 1][0] if index + 1 < len(kept) else song_end
-        placed.append((start, min(start + note.duration, next_start), note.pitch, note.chord))
+        placed.append((start, min(start + note.duration, next_start), note.pitch, note.chord,
+                       note.row))
     return placed
 
 
@@ -466,7 +542,7 @@ def _melody_chord_spans(notes, song_start, song_end) -> list:
     chord starts at the first note carrying it; the first covers the song's
     start, each lasts until the next."""
     changes = []
-    for start, _, _, symbol in notes:
+    for start, _, _, symbol, _ in notes:
         if symbol and (not changes or symbol != changes[-1][1]):
             changes.append([start, symbol])
     if not changes:
@@ -512,7 +588,7 @@ def _measures(notes, spans, bar_starts, first_bar, last_bar) -> list:
     (``music.song.notes_in_bars``) and the chord spans cut at the bar lines."""
     bar_numbers = range(first_bar, last_bar + 1)
     bar_notes = notes_in_bars([(start, end, pitch, DEFAULT_VELOCITY)
-                               for start, end, pitch, _ in notes],
+                               for start, end, pitch, *_ in notes],
                               [bar_starts[bar] for bar in range(first_bar, last_bar + 2)], _note)
     measures = []
     span_index = 0
@@ -529,3 +605,89 @@ def _measures(notes, spans, bar_starts, first_bar, last_bar) -> list:
             index += 1
         measures.append(Measure(_quarters(bar_end - bar_start), notes_of_bar, chords, bar))
     return measures
+
+
+# ---------------------------------------------------------- annotations
+
+def _runs(melody: Table, column: str) -> list:
+    """(first row, last row, label) of each run of rows with the same label
+    in ``column`` ([] when the table has no such column); empty cells are in
+    no run, and form parts also end with their chorus."""
+    if not melody.has(column):
+        return []
+    labels = [str(label) for label in melody.texts(column)]
+    keys = (list(zip(labels, melody.texts("chorus_id")))
+            if column == "form" and melody.has("chorus_id") else labels)
+    runs = []
+    for row, (label, key) in enumerate(zip(labels, keys)):
+        if runs and runs[-1][3] == key and runs[-1][1] == row - 1:
+            runs[-1][1] = row
+        elif label:
+            runs.append([row, row, label, key])
+    return [(first, last, label) for first, last, label, _ in runs]
+
+
+def _note_spans(runs, played: dict) -> tuple:
+    """Spans of Song.melody_notes from runs of melody rows (``played``: melody
+    row -> its index there, for the notes kept on the grid): from the run's
+    first note kept to its last; runs with no note kept are left out."""
+    spans = []
+    for first, last, label in runs:
+        kept = [played[row] for row in range(first, last + 1) if row in played]
+        if not kept:
+            continue
+        # A span overlapping the one before (a database may hold such) starts after it.
+        start = max(kept[0], spans[-1].stop) if spans else kept[0]
+        if start <= kept[-1]:
+            spans.append(Span(start, kept[-1] + 1, label))
+    return tuple(spans)
+
+
+def _beat_bar_labels(beats, grid_beats) -> dict:
+    """{"choruses", "form_parts": [(bar, key, label) per beat]} from the beat
+    track's chorus_id and form columns; {} when it lacks them.  An empty form
+    cell continues the form part before it."""
+    if beats is None or not (beats.has("chorus_id") and beats.has("form")):
+        return {}
+    choruses = [str(chorus) for chorus in beats.texts("chorus_id")]
+    forms, form = [], ""
+    for cell in beats.texts("form"):
+        form = cell or form
+        forms.append(form)
+    bars = [beat.bar for beat in grid_beats]
+    return {"choruses": list(zip(bars, choruses, choruses)),
+            "form_parts": list(zip(bars, zip(choruses, forms), forms))}
+
+
+def _note_bar_labels(grid_notes, note_spans: dict) -> dict:
+    """{"choruses", "form_parts": [(bar, key, label) per note]} from the runs
+    of melody rows; each run is its own key."""
+    labels = {}
+    for name in ("choruses", "form_parts"):
+        labels[name] = [(grid_notes[row].bar, index, label)
+                        for index, (first, last, label) in enumerate(note_spans[name])
+                        for row in range(first, last + 1)]
+    return labels
+
+
+def _bar_spans(labelled, first_bar: int, last_bar: int) -> tuple:
+    """Bar spans (indices into the song's measures, first_bar..last_bar)
+    from (bar, key, label) in time order: a new key starts a span at its bar
+    unless an earlier key already starts there; each span lasts until the
+    next one starts, the last until the song's end; spans before the song's
+    first bar are cut at it."""
+    starts = []
+    previous = None
+    for bar, key, label in labelled:
+        if key == previous:
+            continue
+        previous = key
+        if label and (not starts or bar > starts[-1][0]):
+            starts.append((bar, label))
+    spans = []
+    for index, (bar, label) in enumerate(starts):
+        stop = starts[index + 1][0] if index + 1 < len(starts) else last_bar + 1
+        start, stop = max(bar, first_bar), min(stop, last_bar + 1)
+        if start < stop:
+            spans.append(Span(start - first_bar, stop - first_bar, label))
+    return tuple(spans)
