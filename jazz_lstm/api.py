@@ -20,7 +20,7 @@ from pathlib import Path
 from jazz_lstm import progress as progress_styles
 from jazz_lstm.presets import preset_config
 from jazz_lstm.runs import (CHECKPOINT_NAME, HISTORY_NAME, UsageError, checkpoint_path_of,
-                            load_model, read_history)
+                            load_model, read_history, run_selection)
 from jazz_lstm.sampling import SampleSettings, sample_song
 from jazz_lstm.training import fit, prepare, resumed_session
 from jazz_lstm.warmup import warm_up
@@ -164,7 +164,10 @@ class Run:
         from jazz_lstm.runs import read_evaluation
 
         evaluation = read_evaluation(self.folder / EVALUATION_NAME)
-        return run_report_html(self.history, self.metadata["train"], evaluation,
+        settings = dict(self.metadata["train"])
+        if run_selection(self.metadata):
+            settings["where"] = run_selection(self.metadata)
+        return run_report_html(self.history, settings, evaluation,
                                title=f"jazz-lstm run {self.folder.name}")
 
     def evaluate(self, data=None, *, bars=None, samples: int | None = None, seed: int = 0,
@@ -193,13 +196,15 @@ def train(data=None, *, preset: str | None = None, encoding: str = "grammar",
           grammar: str | None = None, epochs: int | None = None, hidden: int | None = None,
           layers: int | None = None, lr: float | None = None, batch_size: int | None = None,
           seed: int = 0, run_dir="runs/run", melody_part=None, chord_parts=None, bars=None,
-          chords: str | None = None, chords_offset: int = 0,
+          chords: str | None = None, chords_offset: int = 0, where=None,
           validation_share: float | None = None, patience: int | None = None,
           progress: bool = True, on_skip=None, overwrite: bool = False,
           backend: str | None = None) -> Run:
     """Train a model on ``data`` (files, folders, ``music21:`` names; None: the default
     set) and return its Run.  ``chords`` gives melody-only files their chords as text
-    (``chords_offset`` pickup bars first; see ``music.read.given_chords``).  ``run_dir``
+    (``chords_offset`` pickup bars first; see ``music.read.given_chords``); ``where``
+    chooses a WJazzD database's solos (["style=BEBOP", "instrument=ts"], see
+    ``music.read.wjazzd_db.parse_selection``).  ``run_dir``
     must not hold a run yet, unless ``overwrite``: then, once the data is read, its
     model, history and evaluation are deleted and the new run takes their place.
     ``progress``: a line per epoch (one line, rewritten, in Jupyter).  ``backend``:
@@ -215,7 +220,8 @@ def train(data=None, *, preset: str | None = None, encoding: str = "grammar",
                          "it, or train(..., overwrite=True) to replace it")
     session, _ = prepare(data, config, seed=seed, folder=folder, encoding=encoding,
                          melody_part=melody_part, chord_parts=chord_parts, bars=bars,
-                         chords=chords, chords_offset=chords_offset, on_skip=on_skip)
+                         chords=chords, chords_offset=chords_offset, where=where,
+                         on_skip=on_skip)
     if backend is not None:
         from lstm_np.kernels import resolve_backend
 

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from jazz_lstm import schema
 from jazz_lstm.presets import PRESETS
-from jazz_lstm.runs import HISTORY_NAME, RUNS_ROOT, UsageError, choose_checkpoint, find_checkpoint
+from jazz_lstm.runs import (HISTORY_NAME, RUNS_ROOT, UsageError, choose_checkpoint,
+                            find_checkpoint, run_selection)
 from jazz_lstm.sampling import NOTES_SAMPLE_LENGTH
 
 
@@ -198,7 +199,7 @@ def resume_session(args):
         ("--validation", args.validation), ("--patience", args.patience),
         ("--melody-part", args.melody_part), ("--chord-parts", args.chord_parts),
         ("--bars", args.bars), ("--chords", args.chords),
-        ("--chords-offset", args.chords_offset)) if value is not None]
+        ("--chords-offset", args.chords_offset), ("--where", args.where)) if value is not None]
     if fixed:
         raise UsageError(f"--resume continues a run with its own data and settings; "
                          f"only --epochs can change, not {', '.join(fixed)}")
@@ -226,7 +227,8 @@ def new_session(args):
                                   encoding=args.encoding or "grammar",
                                   melody_part=args.melody_part, chord_parts=args.chord_parts,
                                   bars=args.bars, chords=args.chords,
-                                  chords_offset=args.chords_offset or 0, on_skip=warn_skipped)
+                                  chords_offset=args.chords_offset or 0, where=args.where,
+                                  on_skip=warn_skipped)
     except BaseException:
         folder.rmdir()     # claimed but never used: the name stays free
         raise
@@ -354,11 +356,14 @@ def command_evaluate(args) -> int:
     run = open_run(chosen.path)
     evaluation = run.evaluate(args.data, bars=args.bars, samples=args.samples, seed=args.seed,
                               quick=args.quick)
+    trained_on = run_selection(run.metadata)
     if args.json:
-        say(json.dumps({"model": {"path": str(chosen.path), "chosen": chosen.reason},
+        say(json.dumps({"model": {"path": str(chosen.path), "chosen": chosen.reason,
+                                  "where": trained_on or None},
                         **evaluation.to_json()}, indent=2))
     else:
-        say(f"model: {chosen.path} ({chosen.reason})")
+        say(f"model: {chosen.path} ({chosen.reason})"
+            + (f", trained on the solos with {trained_on}" if trained_on else ""))
         say(evaluation.table())
     return 0
 
@@ -370,7 +375,8 @@ def command_corpus(args) -> int:
     corpus = load_corpus(args.data, encoding=args.encoding or "grammar",
                          grammar=args.grammar or "exact", melody_part=args.melody_part,
                          chord_parts=args.chord_parts, bars=args.bars, chords=args.chords,
-                         chords_offset=args.chords_offset or 0, on_skip=warn_skipped)
+                         chords_offset=args.chords_offset or 0, where=args.where,
+                         on_skip=warn_skipped)
     if args.encoding == "notes":
         report_skipped(corpus.skipped)
     summary, lines = corpus_summary(corpus)
@@ -394,6 +400,8 @@ def command_gradcheck(args) -> int:
 
 # -------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
+    from music.read.wjazzd_db import SELECTION_FIELDS
+
     parser = argparse.ArgumentParser(
         prog="jazz-lstm", description="Improvise jazz solos with an LSTM written in NumPy.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
@@ -401,9 +409,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     data = argparse.ArgumentParser(add_help=False)
     data.add_argument("--data", nargs="+", metavar="PATH",
-                      help="MIDI/MusicXML/ABC files, folders, music21:<corpus path>, or Weimar "
-                           "Jazz Database CSV solos or their folder (default: three pieces from "
-                           "music21's corpus, see data/README.md)")
+                      help="MIDI/MusicXML/ABC files, folders, music21:<corpus path>, the Weimar "
+                           "Jazz Database file (wjazzd.db), or its CSV solos or their folder "
+                           "(default: three pieces from music21's corpus, see data/README.md)")
+    data.add_argument("--where", nargs="+", action="extend", metavar="FIELD=VALUE",
+                      help="only the database's solos with these metadata, e.g. style=BEBOP "
+                           "instrument=ts,as 'performer=Charlie Parker' (fields: "
+                           f"{', '.join(SELECTION_FIELDS.values())}; commas give alternatives; "
+                           "case is ignored)")
     data.add_argument("--encoding", choices=("grammar", "notes"),
                       help="grammar (default): chord-relative tokens of a melody over chords; "
                            "notes: pitch and chord tokens of whole pieces (the LoFi generator)")

@@ -73,10 +73,11 @@ def stream_features(pieces):
 
 def load_corpus(data=None, *, encoding: str = "grammar", grammar: str = "exact",
                 melody_part=None, chord_parts=None, bars=None, chords=None,
-                chords_offset: int = 0, validation_share: float = 0.0, seed: int = 0,
+                chords_offset: int = 0, where=None, validation_share: float = 0.0, seed: int = 0,
                 on_skip=None) -> Corpus:
     """The corpus of ``data`` under ``encoding`` ("grammar" or "notes"); ``chords``
-    and ``chords_offset`` give melodies their chords as text (``read_songs``)."""
+    and ``chords_offset`` give melodies their chords as text, ``where`` chooses
+    a database's solos by their metadata (``read_songs``)."""
     if encoding not in ENCODINGS:
         raise ValueError(f"unknown encoding {encoding!r}; choose one of {', '.join(ENCODINGS)}")
     options = {"data": None if data is None else [str(source) for source in data],
@@ -84,14 +85,16 @@ def load_corpus(data=None, *, encoding: str = "grammar", grammar: str = "exact",
                "chord_parts": None if chord_parts is None else list(chord_parts),
                "bars": None if bars is None else list(bars),
                "chords": chords, "chords_offset": chords_offset}
+    if where:
+        options["where"] = list(where)
     if encoding == "notes":
-        if chords is not None:
-            raise ValueError("--chords gives a melody its chords; the notes encoding reads "
-                             "whole pieces")
+        if chords is not None or where:
+            raise ValueError(f"{'--chords' if chords is not None else '--where'} chooses what "
+                             "melodies to read; the notes encoding reads whole pieces")
         corpus = _notes_corpus(data, on_skip)
     else:
         corpus = _grammar_corpus(data, grammar, melody_part, chord_parts, bars, chords,
-                                 chords_offset, validation_share, seed, on_skip)
+                                 chords_offset, where, validation_share, seed, on_skip)
     corpus.about["options"] = options
     return corpus
 
@@ -111,27 +114,38 @@ def _notes_corpus(data, on_skip) -> Corpus:
 
 
 def read_songs(data, melody_part=None, chord_parts=None, bars=None, on_skip=None, *,
-               chords=None, chords_offset: int = 0) -> list:
-    """The Songs of ``data``: WJazzD CSV solos (a CSV or a folder holding melody/)
-    through ``music.read.wjazzd_csv`` (a folder's songs cached, see ``wjazzd_folder_songs``),
-    everything else through ``music.read.scores`` (``chords``: a progression laid
-    over each melody, ``chords_offset`` bars after its start; see
-    ``music.read.given_chords``)."""
+               chords=None, chords_offset: int = 0, where=None) -> list:
+    """The Songs of ``data``: the Weimar Jazz Database's SQLite file through
+    ``music.read.wjazzd_db`` (``where``: FIELD=VALUE texts choosing its solos
+    by their metadata, see ``parse_selection``), WJazzD CSV solos (a CSV or a
+    folder holding melody/) through ``music.read.wjazzd_csv`` (a folder's
+    songs cached, see ``wjazzd_folder_songs``), everything else through
+    ``music.read.scores`` (``chords``: a progression laid over each melody,
+    ``chords_offset`` bars after its start; see ``music.read.given_chords``)."""
     from music.read.scores import load_songs
-    from music.song import MusicError
     from music.read.wjazzd_csv import is_wjazzd_source, load_wjazzd_solo
+    from music.read.wjazzd_db import is_wjazzd_database, load_wjazzd_database, parse_selection
+    from music.song import MusicError
 
+    sources = list(data or DEFAULT_GRAMMAR_DATA)
+    selection = parse_selection(where or [])
+    if selection and not any(is_wjazzd_database(source) for source in sources):
+        raise MusicError(f"--where chooses solos of a Weimar Jazz Database file (wjazzd.db) by "
+                         f"their metadata; {', '.join(map(str, sources))} has none")
     songs = []
-    for source in list(data or DEFAULT_GRAMMAR_DATA):
-        if is_wjazzd_source(source) or (Path(source).suffix.lower() == ".csv"
-                                        and not Path(source).is_dir()):
+    for source in sources:
+        wjazzd_database = is_wjazzd_database(source)
+        if wjazzd_database or is_wjazzd_source(source) or (
+                Path(source).suffix.lower() == ".csv" and not Path(source).is_dir()):
             # A CSV that is no WJazzD solo gets the reader's own reason (missing columns).
             if (melody_part is not None or chord_parts is not None or bars is not None
                     or chords is not None):
                 raise MusicError(f"{source}: --melody-part, --chord-parts, --bars and --chords "
                                  "choose parts, bars and chords of MIDI, MusicXML and ABC files; "
                                  "a WJazzD solo is one melody with its chords")
-            if Path(source).is_dir():
+            if wjazzd_database:
+                songs.extend(load_wjazzd_database(source, selection, on_skip=on_skip))
+            elif Path(source).is_dir():
                 songs.extend(wjazzd_folder_songs(source, on_skip=on_skip))
             else:
                 songs.append(load_wjazzd_solo(source))
@@ -267,7 +281,7 @@ def split_pieces(pieces, validation_share: float, seed: int) -> tuple:
 
 
 def _grammar_corpus(data, grammar_name, melody_part, chord_parts, bars, chords, chords_offset,
-                    validation_share, seed, on_skip) -> Corpus:
+                    where, validation_share, seed, on_skip) -> Corpus:
     from music.tokens.solo import chord_bars_of, chord_bars_to_json
     from music.song import MusicError
 
@@ -280,7 +294,7 @@ def _grammar_corpus(data, grammar_name, melody_part, chord_parts, bars, chords, 
 
     grammar = grammar_named(grammar_name)
     songs = read_songs(data, melody_part, chord_parts, bars, on_skip=skip, chords=chords,
-                       chords_offset=chords_offset)
+                       chords_offset=chords_offset, where=where)
     pieces = [grammar.piece(song) for song in songs]
     training, validation = split_pieces(pieces, validation_share, seed)
     tokens = sum(len(piece.tokens) for piece in training)
@@ -300,6 +314,11 @@ def _grammar_corpus(data, grammar_name, melody_part, chord_parts, bars, chords, 
     if validation:
         description += f" (+{len(validation)} held out for validation)"
     return Corpus(training, about, description, validation)
+
+
+# Solo metadata counted by `corpus`: SoloInfo field -> summary key; the most common shown.
+METADATA_COUNTS = {"performer": "performers", "style": "styles", "instrument": "instruments"}
+METADATA_SHOWN = 12
 
 
 def corpus_summary(corpus: Corpus) -> tuple:
@@ -324,6 +343,19 @@ def corpus_summary(corpus: Corpus) -> tuple:
         lines.append(f"{bars} bars, {notes} notes")
         summary = {"encoding": "grammar", "pieces": pieces, "bars": bars, "notes": notes,
                    "skipped": corpus.skipped}
+        if corpus.about["options"].get("where"):
+            summary["where"] = corpus.about["options"]["where"]
+            lines.append(f"chosen by --where {' '.join(summary['where'])}")
+        infos = [song.info for song in corpus.songs if song.info is not None]
+        if infos:
+            for field, name in METADATA_COUNTS.items():
+                counts = Counter(getattr(info, field) or "(none)" for info in infos)
+                summary[name] = dict(counts.most_common())
+                shown = ", ".join(f"{value} {count}" for value, count in
+                                  counts.most_common(METADATA_SHOWN))
+                more = (f" and {len(counts) - METADATA_SHOWN} more (--json lists them)"
+                        if len(counts) > METADATA_SHOWN else "")
+                lines.append(f"{len(infos)} solos by {field}: {shown}{more}")
     if corpus.skipped:
         lines.append(f"skipped {len(corpus.skipped)}: {', '.join(corpus.skipped)}")
     tokens = corpus.tokens + [token for piece in corpus.validation for token in piece.tokens]

@@ -150,7 +150,8 @@ def _held_out(metadata: dict, data, bars) -> tuple:
     encoding = metadata["encoding"]
     # The chords given for the training melodies; held-out --data brings its own.
     given_chords = {"chords": options.get("chords"),
-                    "chords_offset": options.get("chords_offset", 0)}
+                    "chords_offset": options.get("chords_offset", 0),
+                    "where": options.get("where")}
     if metadata.get("validation_sources") and data is None:
         corpus = load_corpus(options.get("data"), encoding=encoding, grammar=train["grammar"],
                              melody_part=options.get("melody_part"),

@@ -42,6 +42,12 @@ class ChosenCheckpoint(NamedTuple):
     reason: str
 
 
+def run_selection(metadata: dict) -> str:
+    """The --where choice of solos a run was trained on ('style=BEBOP
+    instrument=ts'), "" when it took every solo of its data."""
+    return " ".join((metadata.get("options") or {}).get("where") or [])
+
+
 def choose_checkpoint(run: str | None = None, checkpoint=None,
                       runs_root: Path = RUNS_ROOT) -> ChosenCheckpoint:
     """The checkpoint of --checkpoint PATH, of --run NAME, or of the latest run

@@ -18,7 +18,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from jazz_lstm.runs import UsageError
+from jazz_lstm.runs import UsageError, run_selection
 
 # Bars of the training chords a grammar model plays when given no --bars.
 MAX_DEFAULT_BARS = 32
@@ -148,6 +148,8 @@ def _grammar_solo(model, settings: SampleSettings, metadata: dict, primer, token
     summary = f"{bar_count} bars, {len(song.melody_notes)} notes"
     if settings.chords is None and music_info.get("chords_title"):
         summary += f" over the changes of {music_info['chords_title']} (a training piece)"
+    if run_selection(metadata):
+        summary += f", by a model of the solos with {run_selection(metadata)}"
     return Sampled(song, band, summary)
 
 

@@ -42,6 +42,8 @@ MIN_TEMPO, MAX_TEMPO = 20.0, 400.0
 MAX_BEATS_PER_BAR = 32
 DENOMINATORS = (1, 2, 4, 8, 16, 32)
 MAX_CHORD_BARS = 10_000
+# --where FIELD=VALUE choices kept with the run.
+MAX_WHERE = 100
 # A --chords progression kept with the run: a few hundred bars of symbols.
 MAX_CHORDS_TEXT = 100_000
 
@@ -269,8 +271,14 @@ def check_options(options) -> None:
     if options is None:
         return
     _need(isinstance(options, dict) and set(options) <= {"data", "melody_part", "chord_parts",
-                                                          "bars", "chords", "chords_offset"},
+                                                          "bars", "chords", "chords_offset",
+                                                          "where"},
           "options must be an object")
+    where = options.get("where")
+    _need(where is None or (isinstance(where, list) and len(where) <= MAX_WHERE
+                            and all(isinstance(text, str) and len(text) <= MAX_TOKEN_CHARS
+                                    and text.isprintable() for text in where)),
+          f"options.where must be at most {MAX_WHERE} FIELD=VALUE texts")
     data = options.get("data")
     _need(data is None or (isinstance(data, list) and all(isinstance(item, str) for item in data)),
           "options.data must be a list of paths")

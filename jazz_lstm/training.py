@@ -132,14 +132,14 @@ def new_session(corpus, config: TrainConfig, seed: int, folder: Path) -> Session
 
 def prepare(data, config: TrainConfig, *, seed: int, folder: Path, encoding: str = "grammar",
             melody_part=None, chord_parts=None, bars=None, chords=None, chords_offset: int = 0,
-            on_skip=None) -> tuple:
+            where=None, on_skip=None) -> tuple:
     """(session, corpus) of a new run: the corpus read as ``config`` says (grammar,
     validation share, split seeded by ``seed``) and the model drawn."""
     from jazz_lstm.corpus import load_corpus
 
     corpus = load_corpus(data, encoding=encoding, grammar=config.grammar,
                          melody_part=melody_part, chord_parts=chord_parts, bars=bars,
-                         chords=chords, chords_offset=chords_offset,
+                         chords=chords, chords_offset=chords_offset, where=where,
                          validation_share=config.validation_share, seed=seed, on_skip=on_skip)
     return new_session(corpus, config, seed, folder), corpus
 
@@ -186,6 +186,7 @@ def _reread(path, metadata: dict, needs_features: bool) -> tuple:
                          chord_parts=options["chord_parts"], bars=options["bars"],
                          chords=options.get("chords"),
                          chords_offset=options.get("chords_offset", 0),
+                         where=options.get("where"),
                          validation_share=train["validation_share"], seed=metadata["seed"])
     index = {token: i for i, token in enumerate(metadata["vocabulary"])}
     if [index.get(token, -1) for token in corpus.tokens] != metadata["corpus_ids"]:

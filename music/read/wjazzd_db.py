@@ -16,7 +16,7 @@ Format" page documents them):
   are written where they change and empty in between; a bar's length is the
   numerator of the signature in force (beats before the first signature
   take it; a beat track without any takes the first note's metre).
-* ``sections (melid, type, start, end, value)``: spans of the solo's notes,
+* ``sections (melid, type, start, end, value)`` (rows named by rowid): spans of the solo's notes,
   ``start`` and ``end`` (included) counting its melody rows from 0:
   ``PHRASE``, ``IDEA``, ``CHORUS``, ``FORM`` become ``Song.annotations``;
   ``CHORD`` gives each note its chord, used when the solo has no beats.
@@ -36,8 +36,10 @@ pitches.
 
 Every problem raises MusicError with one line: not an SQLite file, not a
 jazz database, a missing table or column, a NULL where a value belongs (in
-the melody columns, beats' bar and beat, sections' type, start and end),
-or what ``solo_song`` finds wrong in a solo, named by its melid.
+the melody columns above, beats' beatid, bar and beat, sections' type,
+start and end) in a solo to be read.  What ``solo_song`` finds wrong in one
+solo (a value out of range, a section outside its notes) leaves that solo
+out through ``on_skip``, as in a folder of CSVs.
 """
 from __future__ import annotations
 
@@ -118,9 +120,11 @@ def load_wjazzd_database(path, selection=None, on_skip=None) -> list:
 
     from music.read.scores import read_in_parallel
 
-    entries = database_solos(path)
-    if selection:
-        entries = select_solos(entries, selection, path)
+    with closing(_open(path)) as connection:
+        entries = _solo_entries(connection, path)
+        if selection:
+            entries = select_solos(entries, selection, path)
+        _refuse_nulls(connection, path, [entry.melid for entry in entries])
     run_length = -(-len(entries) // max(1, min(os.cpu_count() or 1, len(entries))))
     runs = [(str(path), entries[start:start + run_length])
             for start in range(0, len(entries), run_length)]
@@ -156,8 +160,9 @@ def parse_selection(texts) -> dict:
         name, equals, values = text.partition("=")
         field = SELECTION_FIELDS.get(name.strip().lower().replace("_", "").replace("-", ""))
         if not equals or not name.strip():
-            raise MusicError(f"--where {text!r}: write FIELD=VALUE, for example style=BEBOP "
-                             f"(fields: {', '.join(SELECTION_FIELDS.values())})")
+            raise MusicError(f"--where {text!r}: write FIELD=VALUE, for example style=BEBOP, "
+                             f"with quotes around a value with spaces ('performer=Charlie "
+                             f"Parker'); fields: {', '.join(SELECTION_FIELDS.values())}")
         if field is None:
             raise MusicError(f"--where {text!r}: unknown field {name.strip()!r}; the fields are "
                              f"{', '.join(SELECTION_FIELDS.values())}")
@@ -263,6 +268,31 @@ def _solo_entries(connection, path) -> list:
                                               entry.melid))
 
 
+# The columns that must hold a value in the rows of the solos read: table -> (the
+# column naming a row, the columns).
+REQUIRED_VALUES = {"melody": ("eventid", MELODY_TABLE_COLUMNS),
+                   "beats": ("beatid", ("beatid", "bar", "beat")),
+                   "sections": ("rowid", ("type", "start", "end"))}
+
+
+def _refuse_nulls(connection, path, melids) -> None:
+    """MusicError naming the first NULL where a value belongs in the rows of
+    these solos."""
+    marks = ", ".join("?" * len(melids))
+    for table, (row_column, columns) in REQUIRED_VALUES.items():
+        nulls = " OR ".join(f"{column} IS NULL" for column in columns)
+        try:
+            row = connection.execute(
+                f"SELECT {row_column}, melid, {', '.join(columns)} FROM {table} "
+                f"WHERE melid IN ({marks}) AND ({nulls}) LIMIT 1", melids).fetchone()
+        except sqlite3.Error as error:
+            raise MusicError(f"{path}: cannot be read as an SQLite database ({error})") from None
+        if row is not None:
+            column = columns[row[2:].index(None)]
+            raise MusicError(f"{path}: {table} {row_column} {row[0]} (solo #{row[1]}): "
+                             f"{column} is NULL")
+
+
 def _label(path, entry: SoloEntry) -> str:
     return f"{path}#{entry.melid}"
 
@@ -287,7 +317,6 @@ def _solo(connection, path: str, entry: SoloEntry):
     melody_rows = connection.execute(
         f"SELECT {', '.join(MELODY_TABLE_COLUMNS)} FROM melody WHERE melid = ? "
         "ORDER BY eventid", (entry.melid,)).fetchall()
-    _require_values(melody_rows, MELODY_TABLE_COLUMNS, f"{label}: melody eventid")
     sections = _sections(connection, label, entry.melid, len(melody_rows))
     chords = [""] * len(melody_rows)
     for start, end, value in sections.get("CHORD", []):
@@ -309,13 +338,6 @@ def _solo(connection, path: str, entry: SoloEntry):
                      info=entry.info)
 
 
-def _require_values(rows, columns, row_name: str) -> None:
-    """MusicError for the first NULL in rows whose first column names them."""
-    for row in rows:
-        if None in row:
-            raise MusicError(f"{row_name} {row[0]}: {columns[row.index(None)]} is NULL")
-
-
 BEAT_TABLE_COLUMNS = ("beatid", "bar", "beat", "signature", "chord", "form", "chorus_id")
 
 
@@ -328,7 +350,6 @@ def _beats(connection, label: str, melid: int, first_signature: str):
         (melid,)).fetchall()
     if not rows:
         return None
-    _require_values([row[:3] for row in rows], BEAT_TABLE_COLUMNS, f"{label}: beats beatid")
     signatures = [(row[3] or "").strip() for row in rows]
     signature = next((text for text in signatures if text), first_signature)
     cells = []
@@ -350,9 +371,6 @@ def _sections(connection, label: str, melid: int, notes: int) -> dict:
     for kind, start, end, value in connection.execute(
             "SELECT type, start, end, value FROM sections WHERE melid = ? "
             "ORDER BY type, start", (melid,)):
-        if kind is None or start is None or end is None:
-            raise MusicError(f"{label}: sections: a {kind or 'NULL'}-type row has a NULL "
-                             "type, start or end")
         if kind not in SECTION_TYPES and kind != "CHORD":
             continue
         if not (isinstance(start, int) and isinstance(end, int) and 0 <= start <= end < notes):
