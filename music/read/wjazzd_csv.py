@@ -209,44 +209,61 @@ def load_wjazzd_folder(folder, on_skip=None) -> list:
     pickle at a third of the cost of one pickle per song (410 solos: 3.4 s on
     one core, 0.4 s to unpickle in two parts against 1.4 s in 410).
     """
-    import os
-
     from music.read.scores import read_in_parallel
 
     files = _melody_files(_melody_folder(Path(folder)))
     if not files:
         raise MusicError(f"{folder}: holds no WJazzD melody CSVs (melody/*.csv)")
-    run_length = -(-len(files) // min(os.cpu_count() or 1, len(files)))
-    runs = [(files[start:start + run_length],) for start in range(0, len(files), run_length)]
+    runs = [(run,) for run in solo_runs(files)]
     results = [result for results in read_in_parallel(_solos_or_reasons, runs, progress=False)
                for result in results]
+    return kept_songs(folder, [str(file) for file in files], results, on_skip)
+
+
+def _solos_or_reasons(melody_csvs) -> list:
+    """``song_or_reason`` of each melody CSV; runs in a worker process."""
+    return [song_or_reason(melody_csv, load_wjazzd_solo, melody_csv)
+            for melody_csv in melody_csvs]
+
+
+def solo_runs(items) -> list:
+    """The items cut into one run of consecutive items per core (a worker's
+    songs share their Fractions, see ``load_wjazzd_folder``)."""
+    import os
+
+    run_length = -(-len(items) // max(1, min(os.cpu_count() or 1, len(items))))
+    return [items[start:start + run_length] for start in range(0, len(items), run_length)]
+
+
+def song_or_reason(label, read, *arguments) -> tuple:
+    """(read(*arguments), None), or (None, the one-line reason) when the solo
+    labelled ``label`` cannot be read; a reader bug skips its solo rather
+    than the others."""
+    try:
+        return read(*arguments), None
+    except MusicError as error:
+        return None, str(error).splitlines()[0]
+    except Exception as error:  # a reader bug: this solo is reported, the others are read
+        return None, (f"{label}: cannot be read ({type(error).__name__}: "
+                      f"{str(error).splitlines()[0] if str(error) else ''})")
+
+
+def kept_songs(source, labels, results, on_skip) -> list:
+    """The songs of (song, reason) results, in order; each reason goes to
+    ``on_skip(label, reason)``, or is raised without one.  MusicError naming
+    ``source`` when no song is left."""
     songs, first_failure = [], None
-    for file, (song, reason) in zip(files, results):
+    for label, (song, reason) in zip(labels, results):
         if song is not None:
             songs.append(song)
             continue
         if on_skip is None:
             raise MusicError(reason)
         first_failure = first_failure or reason
-        on_skip(str(file), reason)
+        on_skip(label, reason)
     if not songs:
-        raise MusicError(f"{folder}: no solo could be read; the first: {first_failure}")
+        raise MusicError(f"{source}: no solo could be read; the first: {first_failure}")
     return songs
-
-
-def _solos_or_reasons(melody_csvs) -> list:
-    """For each melody CSV (Song, None), or (None, the one-line reason) when
-    the solo cannot be read; runs in a worker process."""
-    results = []
-    for melody_csv in melody_csvs:
-        try:
-            results.append((load_wjazzd_solo(melody_csv), None))
-        except MusicError as error:
-            results.append((None, str(error).splitlines()[0]))
-        except Exception as error:  # a reader bug: this solo is reported, the others are read
-            results.append((None, f"{melody_csv}: cannot be read ({type(error).__name__}: "
-                                  f"{str(error).splitlines()[0] if str(error) else ''})"))
-    return results
 
 
 # ----------------------------------------------------------------- files

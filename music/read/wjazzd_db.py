@@ -50,7 +50,8 @@ from contextlib import closing
 from pathlib import Path
 from typing import NamedTuple
 
-from music.read.wjazzd_csv import BEAT_COLUMNS, MELODY_COLUMNS, Table, parse_signature, solo_song
+from music.read.wjazzd_csv import (BEAT_COLUMNS, MELODY_COLUMNS, Table, kept_songs,
+                                   parse_signature, solo_runs, solo_song, song_or_reason)
 from music.song import MusicError, SoloInfo
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -116,8 +117,6 @@ def load_wjazzd_database(path, selection=None, on_skip=None) -> list:
     chooses no solo, or when no solo can be read.  The solos are read by a
     worker process per core, each opening the file itself.
     """
-    import os
-
     from music.read.scores import read_in_parallel
 
     with closing(_open(path)) as connection:
@@ -125,23 +124,10 @@ def load_wjazzd_database(path, selection=None, on_skip=None) -> list:
         if selection:
             entries = select_solos(entries, selection, path)
         _refuse_nulls(connection, path, [entry.melid for entry in entries])
-    run_length = -(-len(entries) // max(1, min(os.cpu_count() or 1, len(entries))))
-    runs = [(str(path), entries[start:start + run_length])
-            for start in range(0, len(entries), run_length)]
+    runs = [(str(path), run) for run in solo_runs(entries)]
     results = [result for results in read_in_parallel(_solos_or_reasons, runs, progress=False)
                for result in results]
-    songs, first_failure = [], None
-    for entry, (song, reason) in zip(entries, results):
-        if song is not None:
-            songs.append(song)
-            continue
-        if on_skip is None:
-            raise MusicError(reason)
-        first_failure = first_failure or reason
-        on_skip(_label(path, entry), reason)
-    if not songs:
-        raise MusicError(f"{path}: no solo could be read; the first: {first_failure}")
-    return songs
+    return kept_songs(path, [_label(path, entry) for entry in entries], results, on_skip)
 
 
 # ------------------------------------------------------------ selection
@@ -298,18 +284,10 @@ def _label(path, entry: SoloEntry) -> str:
 
 
 def _solos_or_reasons(path: str, entries) -> list:
-    """For each entry (Song, None), or (None, the one-line reason) when the
-    solo cannot be read; runs in a worker process."""
-    results = []
+    """``song_or_reason`` of each entry; runs in a worker process."""
     with closing(_open(path)) as connection:
-        for entry in entries:
-            try:
-                results.append((_solo(connection, path, entry), None))
-            except MusicError as error:
-                results.append((None, str(error).splitlines()[0]))
-            except sqlite3.Error as error:
-                results.append((None, f"{_label(path, entry)}: cannot be read ({error})"))
-    return results
+        return [song_or_reason(_label(path, entry), _solo, connection, path, entry)
+                for entry in entries]
 
 
 def _solo(connection, path: str, entry: SoloEntry):
