@@ -124,7 +124,7 @@ def read_songs(data, melody_part=None, chord_parts=None, bars=None, on_skip=None
     ``chords_offset`` bars after its start; see ``music.read.given_chords``)."""
     from music.read.scores import load_songs
     from music.read.wjazzd_csv import is_wjazzd_source, load_wjazzd_solo
-    from music.read.wjazzd_db import is_wjazzd_database, load_wjazzd_database, parse_selection
+    from music.read.wjazzd_db import is_wjazzd_database, parse_selection
     from music.song import MusicError
 
     sources = list(data or DEFAULT_GRAMMAR_DATA)
@@ -144,7 +144,7 @@ def read_songs(data, melody_part=None, chord_parts=None, bars=None, on_skip=None
                                  "choose parts, bars and chords of MIDI, MusicXML and ABC files; "
                                  "a WJazzD solo is one melody with its chords")
             if wjazzd_database:
-                songs.extend(load_wjazzd_database(source, selection, on_skip=on_skip))
+                songs.extend(wjazzd_database_songs(source, selection, on_skip=on_skip))
             elif Path(source).is_dir():
                 songs.extend(wjazzd_folder_songs(source, on_skip=on_skip))
             else:
@@ -158,55 +158,93 @@ def read_songs(data, melody_part=None, chord_parts=None, bars=None, on_skip=None
 
 WJAZZD_CACHE_NAMESPACE = "wjazzd"
 # The modules whose code decides a WJazzD solo's Song: their source is part of the key.
-WJAZZD_READER_MODULES = ("read/wjazzd_csv.py", "read/jazzomat_chords.py", "chords.py", "grid.py", "song.py")
-# Stands for an unreadable solo's path in the reasons a cache entry keeps.
-_FILE_MARK = "\0file\0"
+WJAZZD_READER_MODULES = ("read/wjazzd_csv.py", "read/jazzomat_chords.py", "chords.py", "grid.py",
+                         "song.py")
+WJAZZD_DATABASE_MODULES = ("read/wjazzd_db.py", *WJAZZD_READER_MODULES)
+# Stands for the folder or database file in the sources and reasons a cache entry keeps.
+_ROOT_MARK = "\0root\0"
+# The Weimar Jazz Database file read into memory for its cache key (release 2.1: under 100 MB).
+MAX_DATABASE_BYTES = 1 << 30
 
 
 def wjazzd_folder_songs(folder, on_skip=None, cache_dir=None) -> list:
-    """``music.read.wjazzd_csv.load_wjazzd_folder(folder, on_skip)``, cached.
-
-    One cache entry (``music.read.cache``, namespace "wjazzd",
-    ``cache_dir`` or the default folder) holds the folder's songs and the
-    solos that could not be read, keyed by the names and bytes of every CSV
-    that can decide them (melody/ and beats/) and the source of the reading
-    modules.  On a hit the unreadable solos are told to ``on_skip`` again
-    (without ``on_skip`` the first one raises, as an uncached read does) and
-    each song's ``source`` is where its file is now.  One entry rather than
-    one per solo: the solos share their Note objects, which one entry's
-    tables store once.
+    """``music.read.wjazzd_csv.load_wjazzd_folder(folder, on_skip)``, cached
+    (``cached_wjazzd_songs``) by the names and bytes of every CSV that can
+    decide the songs (melody/ and beats/); the sources are kept relative to
+    the database root, so a moved folder is a hit.
     """
-    import sys
-    from dataclasses import replace
-
-    from music.song import MusicError
-    from music.read.cache import (TokenCache, content_key, default_cache_dir, encode_songs,
-                                  source_fingerprint)
     from music.read.wjazzd_csv import load_wjazzd_folder
 
     folder = Path(folder)
     root = _wjazzd_root(folder)
+    return cached_wjazzd_songs(str(root), _wjazzd_folder_bytes(folder, root),
+                               WJAZZD_READER_MODULES,
+                               lambda skip: load_wjazzd_folder(folder, on_skip=skip),
+                               on_skip, cache_dir)
+
+
+def wjazzd_database_songs(path, selection: dict, on_skip=None, cache_dir=None) -> list:
+    """``music.read.wjazzd_db.load_wjazzd_database(path, selection, on_skip)``,
+    cached (``cached_wjazzd_songs``) by the file's bytes and the selection."""
+    from music.files import InputError, read_bounded
+    from music.read.wjazzd_db import load_wjazzd_database, selection_text
+    from music.song import MusicError
+
+    try:
+        content = read_bounded(path, MAX_DATABASE_BYTES, "Weimar Jazz Database file")
+    except InputError as error:
+        raise MusicError(str(error)) from None
+    except OSError as error:
+        raise MusicError(f"{path}: cannot be read ({error.strerror or error})") from None
+    return cached_wjazzd_songs(str(path), content + b"\0" + selection_text(selection).encode(),
+                               WJAZZD_DATABASE_MODULES,
+                               lambda skip: load_wjazzd_database(path, selection, on_skip=skip),
+                               on_skip, cache_dir)
+
+
+def cached_wjazzd_songs(root: str, content: bytes, modules, read, on_skip, cache_dir) -> list:
+    """``read(on_skip)``, the songs of a WJazzD folder or database, cached.
+
+    One cache entry (``music.read.cache``, namespace "wjazzd", ``cache_dir``
+    or the default folder) holds the songs and the solos that could not be
+    read, keyed by ``content`` (what decides the songs) and the source of the
+    reading ``modules``.  Sources, labels and reasons are kept with ``root``
+    (the folder or file they start with) marked, and get the root they are
+    read from on a hit.  The unreadable solos are told to ``on_skip`` again
+    (without ``on_skip`` the first one raises, as an uncached read does).
+    One entry rather than one per solo: the solos share their Note objects,
+    which one entry's tables store once.
+    """
+    import sys
+    from dataclasses import replace
+
+    from music.read.cache import (TokenCache, content_key, default_cache_dir, encode_songs,
+                                  source_fingerprint)
+    from music.song import MusicError
+
+    def marked(text: str) -> str:
+        return _ROOT_MARK + text[len(root):] if text.startswith(root) else text
+
     cache = TokenCache((Path(cache_dir) if cache_dir is not None else default_cache_dir())
                        / WJAZZD_CACHE_NAMESPACE,
                        encode=lambda entry: encode_songs(entry["songs"], skipped=entry["skipped"]),
                        decode=_decoded_wjazzd_entry, suffix=".json")
-    key = content_key(str(folder), _wjazzd_folder_bytes(folder, root),
-                      source_fingerprint(*WJAZZD_READER_MODULES))
+    key = content_key(root, content, source_fingerprint(*modules))
     entry = cache.get(key)
     if entry is None:
-        # Paths are kept relative to the database root: the entry fits it anywhere.
         skipped = []
-        songs = load_wjazzd_folder(folder, on_skip=lambda label, reason: skipped.append(
-            (str(Path(label).relative_to(root)), reason.replace(label, _FILE_MARK))))
-        entry = {"songs": [replace(song, source=str(Path(song.source).relative_to(root)))
-                           for song in songs], "skipped": skipped}
+        songs = read(lambda label, reason: skipped.append(
+            (marked(label), reason.replace(root, _ROOT_MARK))))
+        entry = {"songs": [replace(song, source=marked(song.source)) for song in songs],
+                 "skipped": skipped}
         cache.put(key, entry, lambda line: print(line, file=sys.stderr, flush=True))
-    for name, reason in entry["skipped"]:
-        label = str(root / name)
+    for label, reason in entry["skipped"]:
+        label, reason = label.replace(_ROOT_MARK, root), reason.replace(_ROOT_MARK, root)
         if on_skip is None:
-            raise MusicError(reason.replace(_FILE_MARK, label))
-        on_skip(label, reason.replace(_FILE_MARK, label))
-    return [replace(song, source=str(root / song.source)) for song in entry["songs"]]
+            raise MusicError(reason)
+        on_skip(label, reason)
+    return [replace(song, source=song.source.replace(_ROOT_MARK, root))
+            for song in entry["songs"]]
 
 
 def _wjazzd_root(folder: Path) -> Path:

@@ -436,3 +436,29 @@ def test_an_export_without_annotation_columns_gives_no_annotations(tmp_path):
     song = load_wjazzd_solo(melody)
     assert song.annotations == Annotations() and not song.annotations
     assert [measure.length for measure in song.measures] == [3, 3]
+
+
+def test_a_database_is_read_once_per_selection_then_comes_from_the_cache(database, tmp_path,
+                                                                          monkeypatch):
+    import music.read.wjazzd_db
+    from jazz_lstm.corpus import read_songs
+
+    reads = []
+    load = music.read.wjazzd_db.load_wjazzd_database
+
+    def counting(path, selection=None, on_skip=None):
+        reads.append(selection)
+        return load(path, selection, on_skip=on_skip)
+
+    monkeypatch.setattr(music.read.wjazzd_db, "load_wjazzd_database", counting)
+    monkeypatch.setenv("JAZZ_LSTM_CACHE", str(tmp_path / "cache"))
+    first = read_songs([str(database)])
+    assert read_songs([str(database)]) == first
+    bebop = read_songs([str(database)], where=["style=BEBOP"])
+    assert [song.title for song in bebop] == ["Donna Lee", "Ornithology"]
+    assert reads == [{}, {"style": ("BEBOP",)}]
+    moved = tmp_path / "moved.db"
+    moved.write_bytes(database.read_bytes())
+    assert [song.source for song in read_songs([str(moved)])] == [f"{moved}#3", f"{moved}#2",
+                                                                  f"{moved}#1"]
+    assert len(reads) == 2

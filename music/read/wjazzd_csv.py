@@ -416,6 +416,8 @@ class Table:
 
 def _whole(cell) -> int:
     """A whole number from a text or SQLite cell (a REAL must have no fraction)."""
+    if type(cell) is int:
+        return cell
     if isinstance(cell, float) and not cell.is_integer():
         raise ValueError(f"{cell} is not whole")
     return int(cell)

@@ -286,11 +286,25 @@ def _label(path, entry: SoloEntry) -> str:
 def _solos_or_reasons(path: str, entries) -> list:
     """``song_or_reason`` of each entry; runs in a worker process."""
     with closing(_open(path)) as connection:
-        return [song_or_reason(_label(path, entry), _solo, connection, path, entry)
+        beats = _beat_rows(connection, [entry.melid for entry in entries])
+        return [song_or_reason(_label(path, entry), _solo, connection, path, entry,
+                               beats.get(entry.melid, []))
                 for entry in entries]
 
 
-def _solo(connection, path: str, entry: SoloEntry):
+def _beat_rows(connection, melids) -> dict:
+    """{melid: its beats rows (BEAT_TABLE_COLUMNS) in beatid order}, in one
+    query: the beats table has no index on melid, so a query per solo
+    would scan it once per solo."""
+    rows = {}
+    for melid, *row in connection.execute(
+            f"SELECT melid, {', '.join(BEAT_TABLE_COLUMNS)} FROM beats "
+            f"WHERE melid IN ({', '.join('?' * len(melids))}) ORDER BY melid, beatid", melids):
+        rows.setdefault(melid, []).append(row)
+    return rows
+
+
+def _solo(connection, path: str, entry: SoloEntry, beat_rows):
     label = _label(path, entry) + (f" ({entry.name})" if entry.name else "")
     melody_rows = connection.execute(
         f"SELECT {', '.join(MELODY_TABLE_COLUMNS)} FROM melody WHERE melid = ? "
@@ -309,7 +323,7 @@ def _solo(connection, path: str, entry: SoloEntry):
     melody = Table(melody_cells, {name: index for index, name in enumerate(MELODY_COLUMNS)},
                    lambda row: f"{label}: melody eventid {event_ids[row]}")
     first_signature = melody_cells[0][8] if melody_cells else "4/4"
-    beats = _beats(connection, label, entry.melid, first_signature)
+    beats = _beats(beat_rows, label, first_signature)
     note_spans = {name: sections.get(kind, []) for kind, name in SECTION_TYPES.items()}
     return solo_song(melody, beats, note_spans, label=label,
                      title=entry.info.title or entry.name, source=_label(path, entry),
@@ -319,13 +333,11 @@ def _solo(connection, path: str, entry: SoloEntry):
 BEAT_TABLE_COLUMNS = ("beatid", "bar", "beat", "signature", "chord", "form", "chorus_id")
 
 
-def _beats(connection, label: str, melid: int, first_signature: str):
-    """The beat track as a Table of BEAT_COLUMNS and chorus_id, form (the
-    signature, form and chord carried over the beats that leave them
-    empty: the chord by solo_song itself), or None when the solo has none."""
-    rows = connection.execute(
-        f"SELECT {', '.join(BEAT_TABLE_COLUMNS)} FROM beats WHERE melid = ? ORDER BY beatid",
-        (melid,)).fetchall()
+def _beats(rows, label: str, first_signature: str):
+    """The beat track of the solo's beats rows as a Table of BEAT_COLUMNS and
+    chorus_id, form (the signature, form and chord carried over the beats
+    that leave them empty: the chord by solo_song itself), or None when the
+    solo has none."""
     if not rows:
         return None
     signatures = [(row[3] or "").strip() for row in rows]
