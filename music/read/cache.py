@@ -27,7 +27,7 @@ from importlib import metadata
 from pathlib import Path
 
 from music.files import InputError, read_bounded, write_file_atomically
-from music.song import Chord, Measure, MusicError, Note, Song
+from music.song import Annotations, Chord, Measure, MusicError, Note, SoloInfo, Song, Span
 
 CACHE_ENV = "JAZZ_LSTM_CACHE"
 CORPUS_PREFIX = "music21:"
@@ -187,10 +187,14 @@ def decode_songs(data: bytes) -> dict:
 
 
 def _plain(value):
+    """A field as JSON: fractions as "n/d", tuples as lists, the dataclasses a
+    song holds (annotations, spans, solo info) as lists of their fields."""
     if isinstance(value, Fraction):
         return str(value)
     if isinstance(value, tuple):
-        return list(value)
+        return [_plain(item) for item in value]
+    if dataclasses.is_dataclass(value):
+        return [_plain(getattr(value, field.name)) for field in dataclasses.fields(value)]
     return value
 
 
@@ -214,6 +218,11 @@ def _field_value(cls, name: str, value):
         return tuple(value)
     if declared == "str" and isinstance(value, str):
         return value
+    if declared == "Annotations" and isinstance(value, list) and len(value) == len(
+            _declared_types(Annotations)) and all(isinstance(spans, list) for spans in value):
+        return Annotations(*(tuple(_built(Span, span) for span in spans) for spans in value))
+    if declared == "SoloInfo | None":
+        return None if value is None else _built(SoloInfo, value)
     if declared == "float" and _is_number(value):
         return float(value)
     if declared == "bool" and isinstance(value, bool):
