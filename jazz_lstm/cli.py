@@ -358,9 +358,10 @@ def command_evaluate(args) -> int:
                               quick=args.quick)
     trained_on = run_selection(run.metadata)
     if args.json:
-        say(json.dumps({"model": {"path": str(chosen.path), "chosen": chosen.reason,
-                                  "where": trained_on or None},
-                        **evaluation.to_json()}, indent=2))
+        model = {"path": str(chosen.path), "chosen": chosen.reason}
+        if trained_on:
+            model["where"] = trained_on
+        say(json.dumps({"model": model, **evaluation.to_json()}, indent=2))
     else:
         say(f"model: {chosen.path} ({chosen.reason})"
             + (f", trained on the solos with {trained_on}" if trained_on else ""))

@@ -1,8 +1,8 @@
 """Training corpora: music files -> Songs -> token pieces, split into training and validation.
 
-``load_corpus`` reads ``data`` (files, folders, ``music21:`` names, Weimar
-Jazz Database CSV solos or their folder; None for the encoding's default
-set) and returns a ``Corpus``:
+``load_corpus`` reads ``data`` (files, folders, ``music21:`` names, the Weimar
+Jazz Database file, its CSV solos or their folder; None for the encoding's
+default set) and returns a ``Corpus``:
 
 * grammar encoding: one ``Piece`` per song in the chosen grammar
   (``jazz_lstm.grammars``); a seeded draw holds out ``validation_share`` of

@@ -7,6 +7,7 @@ use, so that only names can find them); expected Songs are worked out by
 hand from the metrical columns (a beat of x/4 is one quarter).
 """
 import csv
+import json
 import sqlite3
 from dataclasses import replace
 from fractions import Fraction as F
@@ -345,6 +346,11 @@ def test_a_run_records_its_selection_and_sample_evaluate_report_show_it(database
                         str(write_export(tmp_path / "export", SOLOS[0])), cwd=tmp_path)
     assert evaluated.returncode == 0, evaluated.stderr
     assert "trained on the solos with instrument=ts" in evaluated.stdout.splitlines()[0]
+    as_json = run_cli("evaluate", "--run", "tenor", "--quick", "--json", "--data",
+                      str(tmp_path / "export" / "melody" / "CharlieParker_DonnaLee_FINAL.csv"),
+                      cwd=tmp_path)
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout)["model"]["where"] == "instrument=ts"
     reported = run_cli("report", "--run", "tenor", cwd=tmp_path)
     assert reported.returncode == 0, reported.stderr
     page = (tmp_path / "runs" / "tenor" / "report.html").read_text()
