@@ -163,10 +163,10 @@ def test_a_three_four_solo_without_beats_takes_its_chords_from_the_chord_section
 
 def test_annotations_phrases_and_ideas_count_notes_choruses_and_form_parts_bars(database):
     donna_lee, _, airegin = load_wjazzd_database(database)
-    # melody_notes: 67 | 69 71 72 | 72 74 | 60 (the long 72 is split at the bar line)
+    # melody_notes: 67 | 69 71 72 (held into bar 2) | 74 | 60
     assert donna_lee.annotations == Annotations(
-        phrases=(Span(0, 1, "1"), Span(1, 6, "2"), Span(6, 7, "3")),
-        ideas=(Span(0, 3, "lick"), Span(3, 7, "line")),
+        phrases=(Span(0, 1, "1"), Span(1, 5, "2"), Span(5, 6, "3")),
+        ideas=(Span(0, 3, "lick"), Span(3, 6, "line")),
         choruses=(Span(0, 1, "0"), Span(1, 3, "1"), Span(3, 4, "2")),
         form_parts=(Span(0, 1, "I1"), Span(1, 2, "A1"), Span(2, 3, "A2"), Span(3, 4, "A1")))
     # Without beats, choruses and form parts come from the note sections.
@@ -189,11 +189,13 @@ def test_annotations_change_no_token_of_either_grammar(database):
 def test_song_bars_cuts_the_annotations_with_the_bars(database):
     song = load_wjazzd_database(database)[0]
     tail = song.bars(2)
-    # bars 2 and 3 hold melody_notes 72 74 | 60, the old indices 4, 5 and 6
+    # bars 2 and 3 hold melody_notes 72 (held from bar 1, struck in the cut) 74 | 60,
+    # the old indices 3, 4 and 5
     assert tail.annotations == Annotations(
         phrases=(Span(0, 2, "2"), Span(2, 3, "3")), ideas=(Span(0, 3, "line"),),
         choruses=(Span(0, 1, "1"), Span(1, 2, "2")),
         form_parts=(Span(0, 1, "A2"), Span(1, 2, "A1")))
+    assert song.measures[2].notes[0].tied and not tail.measures[0].notes[0].tied
 
 
 # ------------------------------------------------------- the CSV export
