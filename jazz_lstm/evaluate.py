@@ -19,7 +19,9 @@ Five sections (defined in ``jazz_lstm.evaluation``):
 Segments and solos: up to ``segments`` of them (a seeded choice), each
 halved in length while fewer than MIN_SEGMENTS fit the held-out music.
 
-Held-out music, in this order: the run's validation pieces; else ``data``
+Held-out music, in this order: the run's validation pieces (those it
+recorded, read again; a warning when the data changed since, as ``train
+--resume`` refuses such a run); else ``data``
 (with ``bars``, e.g. the bars a ``--bars`` run left out); else, for a run
 trained on a range of bars, the bars after that range in the same files;
 else the last fifth of the training bars, which the model has seen (said so).
@@ -156,10 +158,9 @@ def _held_out(metadata: dict, data, bars) -> tuple:
         corpus = load_corpus(options.get("data"), encoding=encoding, grammar=train["grammar"],
                              melody_part=options.get("melody_part"),
                              chord_parts=options.get("chord_parts"), bars=options.get("bars"),
-                             **given_chords,
-                             validation_share=train["validation_share"], seed=metadata["seed"])
-        return (corpus.validation, f"the run's {len(corpus.validation)} validation piece(s)",
-                [])
+                             **given_chords)
+        validation, notes = recorded_validation(metadata, corpus.pieces)
+        return validation, f"the run's {len(validation)} validation piece(s)", notes
     if data is not None:
         if encoding == "notes":
             return _notes_pieces(data), f"{', '.join(map(str, data))}", []
@@ -187,6 +188,51 @@ def _held_out(metadata: dict, data, bars) -> tuple:
             f"the last fifth of the training bars ({first[1]} of {first[0].source}, ...)",
             ["warning: no validation pieces and no --data: these bars were trained on, "
              "so the prediction figures flatter the model"])
+
+
+def recorded_validation(metadata: dict, pieces: list) -> tuple:
+    """(validation pieces, warnings): of ``pieces`` (the run's data read again, in
+    corpus order), those the run recorded as its validation pieces, never a new
+    split (solos added since would move training pieces into it).  Warns when
+    pieces were added or are gone, and when the training pieces read again are
+    not the tokens the run trained on (the check ``train --resume`` makes)."""
+    from collections import Counter
+
+    validation_left = Counter(metadata["validation_sources"])
+    training_left = Counter(metadata["sources"])
+    validation, training, added = [], [], []
+    for piece in pieces:
+        if validation_left[piece.source] > 0:
+            validation_left[piece.source] -= 1
+            validation.append(piece)
+        elif training_left[piece.source] > 0:
+            training_left[piece.source] -= 1
+            training.append(piece)
+        else:
+            added.append(piece.source)
+    notes = []
+    if added:
+        notes.append(f"warning: {len(added)} piece(s) of the data were added since the run was "
+                     f"trained and are left out ({_listed(added)})")
+    gone = sorted(validation_left.elements())
+    if gone:
+        notes.append(f"warning: {len(gone)} of the run's validation pieces are gone from the "
+                     f"data ({_listed(gone)})")
+    index = {token: token_id for token_id, token in enumerate(metadata["vocabulary"])}
+    if ([index.get(token, -1) for piece in training for token in piece.tokens]
+            != list(metadata["corpus_ids"])):
+        notes.append("warning: the training data changed since the run was trained (so "
+                     "`train --resume` would refuse it); the figures are of a model trained "
+                     "on other music")
+    if not validation:
+        raise _usage("none of the run's validation pieces is in its data any more; give "
+                     "--data FILES to evaluate it on")
+    return validation, notes
+
+
+def _listed(sources: list, shown: int = 3) -> str:
+    return ", ".join(sources[:shown]) + (f" and {len(sources) - shown} more"
+                                         if len(sources) > shown else "")
 
 
 def _usage(message: str):
