@@ -382,6 +382,13 @@ class _SlowReadNotice:
 def _ignore_interrupts():
     # Ctrl-C reaches every process of the terminal; only the parent handles it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A forked worker inherits the parent's Python handlers, which turn SIGTERM
+    # into KeyboardInterrupt (jazz_lstm.signals): the parent's terminate() must
+    # end a worker quietly, without a traceback.  Ignored signals stay ignored.
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None and callable(signal.getsignal(number)):
+            signal.signal(number, signal.SIG_DFL)
 
 
 def read_in_parallel(function, argument_tuples, *, progress: bool = True) -> list:
