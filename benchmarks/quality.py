@@ -38,7 +38,8 @@ import numpy as np
 
 from jazz_lstm.presets import PRESETS as TRAIN_PRESETS
 from jazz_lstm.presets import TrainConfig
-from jazz_lstm.training import make_windows, model_config
+from jazz_lstm.record import model_config
+from jazz_lstm.training import make_windows
 
 VALIDATION_SHARE = 0.1
 

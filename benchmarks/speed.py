@@ -41,7 +41,7 @@ from lstm_np.model import ModelConfig, SequenceModel
 from lstm_np.optim import Adam, make_optimizer, train_epoch
 from jazz_lstm.presets import PRESETS as TRAIN_PRESETS
 from jazz_lstm.presets import TrainConfig
-from jazz_lstm.training import model_config
+from jazz_lstm.record import model_config
 
 try:
     import torch

@@ -8,7 +8,7 @@
     solo.write_midi("solo.mid")
 
 Modules: ``presets`` (training settings), ``corpus`` (files -> tokens),
-``schema`` (checkpoint metadata), ``runs`` (run folders), ``training`` (the
+``record`` (what a run stores), ``runs`` (run folders), ``training`` (the
 train / resume loop), ``sampling`` (checkpoint + chords -> song), ``api``
 (these names), ``cli`` (the command line).
 """

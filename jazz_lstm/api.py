@@ -14,13 +14,13 @@ give the same model and the same solo from either.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from jazz_lstm import progress as progress_styles
 from jazz_lstm.presets import preset_config
 from jazz_lstm.runs import (CHECKPOINT_NAME, HISTORY_NAME, UsageError, checkpoint_path_of,
-                            load_model, read_history, run_selection)
+                            load_model, read_history)
 from jazz_lstm.sampling import SampleSettings, sample_song
 from jazz_lstm.training import fit, prepare, resumed_session
 from jazz_lstm.warmup import warm_up
@@ -123,7 +123,8 @@ class Run:
 
     def __init__(self, path):
         self.path = checkpoint_path_of(path)
-        self.model, self.optimizer_state, self.metadata, _ = load_model(self.path)
+        loaded = load_model(self.path)
+        self.model, self.record, self.stream = loaded.model, loaded.record, loaded.stream
 
     @property
     def folder(self) -> Path:
@@ -136,7 +137,7 @@ class Run:
         rows = read_history(self.folder / HISTORY_NAME)
         if rows:
             return rows
-        return [dict(zip(("epoch", "loss", "accuracy"), row)) for row in self.metadata["history"]]
+        return [dict(zip(("epoch", "loss", "accuracy"), row)) for row in self.record.history]
 
     def sample(self, chords: str | None = None, bars: int | None = None, *, seed: int = 0,
                temperature: float | None = None, top_k: int = 0, tempo: float | None = None,
@@ -153,7 +154,8 @@ class Run:
                                   swing=swing,
                                   time_signature=None if time_signature is None
                                   else tuple(time_signature))
-        sampled = sample_song(self.model, self.metadata, settings, label=str(self.path))
+        sampled = sample_song(self.model, self.record, self.stream, settings,
+                              label=str(self.path))
         return Solo(sampled.song, sampled.midi_options, sampled.summary, settings,
                     sampled.temperature)
 
@@ -164,9 +166,9 @@ class Run:
         from jazz_lstm.runs import read_evaluation
 
         evaluation = read_evaluation(self.folder / EVALUATION_NAME)
-        settings = dict(self.metadata["train"])
-        if run_selection(self.metadata):
-            settings["where"] = run_selection(self.metadata)
+        settings = asdict(self.record.train)
+        if self.record.corpus.selection:
+            settings["where"] = self.record.corpus.selection
         return run_report_html(self.history, settings, evaluation,
                                title=f"jazz-lstm run {self.folder.name}")
 
@@ -183,8 +185,8 @@ class Run:
         return evaluation
 
     def __repr__(self) -> str:
-        return (f"Run({str(self.path)!r}: {self.metadata['encoding']} encoding, "
-                f"epoch {self.metadata['epoch']}, vocabulary {len(self.metadata['vocabulary'])})")
+        return (f"Run({str(self.path)!r}: {self.record.encoding} encoding, "
+                f"epoch {self.record.epoch}, vocabulary {len(self.record.vocabulary)})")
 
 
 def open_run(path) -> Run:

@@ -20,10 +20,9 @@ import os
 import sys
 from pathlib import Path
 
-from jazz_lstm import schema
+from jazz_lstm import record as limits
 from jazz_lstm.presets import PRESETS
-from jazz_lstm.runs import (HISTORY_NAME, RUNS_ROOT, UsageError, choose_checkpoint,
-                            find_checkpoint, run_selection)
+from jazz_lstm.runs import HISTORY_NAME, RUNS_ROOT, UsageError, choose_checkpoint, find_checkpoint
 from jazz_lstm.sampling import NOTES_SAMPLE_LENGTH
 
 
@@ -61,9 +60,9 @@ def time_signature(text: str) -> tuple:
         value = (int(numerator), int(denominator))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a time signature like 3/4, got {text!r}") from None
-    if not (1 <= value[0] <= schema.MAX_BEATS_PER_BAR and value[1] in schema.DENOMINATORS):
-        raise argparse.ArgumentTypeError(f"time signature {text}: beats 1..{schema.MAX_BEATS_PER_BAR} "
-                                         f"over one of {schema.DENOMINATORS}")
+    if not (1 <= value[0] <= limits.MAX_BEATS_PER_BAR and value[1] in limits.DENOMINATORS):
+        raise argparse.ArgumentTypeError(f"time signature {text}: beats 1..{limits.MAX_BEATS_PER_BAR} "
+                                         f"over one of {limits.DENOMINATORS}")
     return value
 
 
@@ -85,7 +84,7 @@ def chords_help() -> str:
             f"form NAME or NAME:KEY: {', '.join(FORMS)} (e.g. blues:Bb; see `progressions`)")
 
 
-MAX_SEED = 2 ** 63 - 1
+MAX_SEED = limits.MAX_SEED
 MAX_SAMPLE_BARS = 1000
 MAX_SAMPLE_TOKENS = 100_000
 
@@ -178,13 +177,13 @@ def command_train(args) -> int:
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
         raise
-    metadata = session.metadata
-    history = metadata["history"]
-    if history:
-        say(f"epoch {history[-1][0]}: loss {history[-1][1]:.4f}, accuracy {history[-1][2]:.3f}")
-    if "best_epoch" in metadata:
-        say(f"best validation epoch {metadata['best_epoch']}: val_loss "
-            f"{metadata['best_val_loss']:.4f} (its weights are the model's)")
+    record = session.record
+    if record.history:
+        epoch, loss, accuracy = record.history[-1][:3]
+        say(f"epoch {epoch}: loss {loss:.4f}, accuracy {accuracy:.3f}")
+    if record.validated:
+        say(f"best validation epoch {record.best_epoch}: val_loss "
+            f"{record.best_val_loss:.4f} (its weights are the model's)")
     say(f"wrote {session.path} and {session.path.parent / HISTORY_NAME}")
     return 0
 
@@ -205,8 +204,8 @@ def resume_session(args):
                          f"only --epochs can change, not {', '.join(fixed)}")
     session = resumed_session(find_checkpoint(args.run, args.checkpoint), args.epochs)
     if session.first_epoch > session.config.epochs:
-        raise UsageError(f"{session.path} has finished {session.metadata['epoch']} epochs "
-                         f"already; give --epochs above {session.metadata['epoch']} to go on")
+        raise UsageError(f"{session.path} has finished {session.record.epoch} epochs "
+                         f"already; give --epochs above {session.record.epoch} to go on")
     say(f"resuming {session.path} at epoch {session.first_epoch} of {session.config.epochs}")
     return session
 
@@ -235,7 +234,7 @@ def new_session(args):
     report_skipped(corpus.skipped)
     warn_own_chords_files(args.chords, corpus.songs)
     say(f"training on {corpus.description}: {len(session.ids)} tokens, "
-        f"{len(session.metadata['vocabulary'])} distinct; run folder {folder}/")
+        f"{len(session.record.vocabulary)} distinct; run folder {folder}/")
     return session
 
 
@@ -356,7 +355,7 @@ def command_evaluate(args) -> int:
     run = open_run(chosen.path)
     evaluation = run.evaluate(args.data, bars=args.bars, samples=args.samples, seed=args.seed,
                               quick=args.quick)
-    trained_on = run_selection(run.metadata)
+    trained_on = run.record.corpus.selection
     if args.json:
         model = {"path": str(chosen.path), "chosen": chosen.reason}
         if trained_on:
@@ -434,7 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the chords of melody-only files, repeated over their bars from bar "
                            "1 (a NAME.chords file beside NAME.mid gives one piece its own); "
                            f"{chords_help()}")
-    data.add_argument("--chords-offset", type=whole_number(0, schema.MAX_CHORD_BARS),
+    data.add_argument("--chords-offset", type=whole_number(0, limits.MAX_CHORD_BARS),
                       metavar="BARS",
                       help="pickup bars before the first bar of the chords (they take its "
                            "last bars; default 0)")
@@ -449,19 +448,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--preset", choices=sorted(PRESETS),
                        help="hyper-parameters of the course (default), deepjazz, the LoFi "
                             "generator, or jazz (the Weimar Jazz Database solos)")
-    train.add_argument("--epochs", type=whole_number(1, schema.MAX_EPOCHS))
+    train.add_argument("--epochs", type=whole_number(1, limits.MAX_EPOCHS))
     train.add_argument("--seed", type=whole_number(0, MAX_SEED),
                        help="the seed of every random draw (default 0)")
-    train.add_argument("--hidden", type=whole_number(1, schema.MAX_HIDDEN_SIZE),
+    train.add_argument("--hidden", type=whole_number(1, limits.MAX_HIDDEN_SIZE),
                        help="LSTM hidden size")
-    train.add_argument("--layers", type=whole_number(1, schema.MAX_LAYERS),
+    train.add_argument("--layers", type=whole_number(1, limits.MAX_LAYERS),
                        help="stacked LSTM layers")
     train.add_argument("--lr", type=number(0, 10, above_low=True), help="learning rate")
-    train.add_argument("--batch-size", type=whole_number(1, schema.MAX_BATCH_SIZE))
+    train.add_argument("--batch-size", type=whole_number(1, limits.MAX_BATCH_SIZE))
     train.add_argument("--validation", type=number(0, 0.9), metavar="SHARE",
                        help="share of the pieces held out for validation (default: the "
                             "preset's, 0.1; rounded down to whole pieces)")
-    train.add_argument("--patience", type=whole_number(0, schema.MAX_EPOCHS),
+    train.add_argument("--patience", type=whole_number(0, limits.MAX_EPOCHS),
                        help="stop after this many epochs without a better validation loss "
                             "(0: never; default: the preset's)")
     train.add_argument("--resume", action="store_true",
@@ -481,11 +480,11 @@ def build_parser() -> argparse.ArgumentParser:
                              "(default: a random window of the training data)")
     sample.add_argument("--temperature", type=number(0, 100),
                         help="0 = greedy argmax as in the course (default: the preset's)")
-    sample.add_argument("--top-k", type=whole_number(0, schema.MAX_VOCABULARY), default=0,
+    sample.add_argument("--top-k", type=whole_number(0, limits.MAX_VOCABULARY), default=0,
                         help="sample among the k likeliest tokens")
     sample.add_argument("--seed", type=whole_number(0, MAX_SEED), default=0)
-    sample.add_argument("--tempo", type=number(schema.MIN_TEMPO, schema.MAX_TEMPO),
-                        help=f"beats per minute ({schema.MIN_TEMPO:g}..{schema.MAX_TEMPO:g})")
+    sample.add_argument("--tempo", type=number(limits.MIN_TEMPO, limits.MAX_TEMPO),
+                        help=f"beats per minute ({limits.MIN_TEMPO:g}..{limits.MAX_TEMPO:g})")
     sample.add_argument("--out", default="output/my_music.mid",
                         help="the file to write: .mid (default output/my_music.mid), .wav, or "
                              ".musicxml/.xml/.mxl for a lead sheet")

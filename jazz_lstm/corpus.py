@@ -19,13 +19,14 @@ run can read the same pieces again to resume or to be evaluated.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from jazz_lstm.grammars import Piece, grammar_named
 from jazz_lstm.presets import DEFAULT_GRAMMAR_DATA, ENCODINGS
+from jazz_lstm.record import MAX_TEMPO, MIN_TEMPO, CorpusRecord, MusicRecord, ReadOptions
 
 
 @dataclass
@@ -33,13 +34,15 @@ class Corpus:
     """What training learns from.
 
     pieces:      the training pieces (one for the notes encoding)
-    validation:  the held-out pieces
-    about:       what the checkpoint keeps: encoding, sources, skipped, music, options
+    record:      what the run record keeps of it (encoding, files, options)
+    music:       the music sampling falls back on (tempo, metre, chords, register)
     description: "3 piece(s)" or "8 file(s)", for messages
+    validation:  the held-out pieces
     """
 
     pieces: list
-    about: dict
+    record: CorpusRecord
+    music: MusicRecord
     description: str
     validation: list = field(default_factory=list)
 
@@ -59,7 +62,7 @@ class Corpus:
 
     @property
     def skipped(self) -> list:
-        return self.about["skipped"]
+        return list(self.record.skipped)
 
 
 def stream_features(pieces):
@@ -80,13 +83,11 @@ def load_corpus(data=None, *, encoding: str = "grammar", grammar: str = "exact",
     a database's solos by their metadata (``read_songs``)."""
     if encoding not in ENCODINGS:
         raise ValueError(f"unknown encoding {encoding!r}; choose one of {', '.join(ENCODINGS)}")
-    options = {"data": None if data is None else [str(source) for source in data],
-               "melody_part": melody_part,
-               "chord_parts": None if chord_parts is None else list(chord_parts),
-               "bars": None if bars is None else list(bars),
-               "chords": chords, "chords_offset": chords_offset}
-    if where:
-        options["where"] = list(where)
+    options = ReadOptions(data=None if data is None else tuple(str(source) for source in data),
+                          melody_part=melody_part,
+                          chord_parts=None if chord_parts is None else tuple(chord_parts),
+                          bars=None if bars is None else tuple(bars), chords=chords,
+                          chords_offset=chords_offset, where=tuple(where) if where else None)
     if encoding == "notes":
         if chords is not None or where:
             raise ValueError(f"{'--chords' if chords is not None else '--where'} chooses what "
@@ -95,7 +96,7 @@ def load_corpus(data=None, *, encoding: str = "grammar", grammar: str = "exact",
     else:
         corpus = _grammar_corpus(data, grammar, melody_part, chord_parts, bars, chords,
                                  chords_offset, where, validation_share, seed, on_skip)
-    corpus.about["options"] = options
+    corpus.record = replace(corpus.record, options=options)
     return corpus
 
 
@@ -106,11 +107,11 @@ def _notes_corpus(data, on_skip) -> Corpus:
     for label, reason in corpus.skipped:
         if on_skip is not None:
             on_skip(label, reason)
-    about = {"encoding": "notes", "notes_encoding_version": ENCODING_VERSION,
-             "sources": list(corpus.files), "skipped": [label for label, _ in corpus.skipped],
-             "music": {"tempo": 120.0}}
+    record = CorpusRecord("notes", sources=tuple(corpus.files),
+                          skipped=tuple(label for label, _ in corpus.skipped),
+                          notes_encoding_version=ENCODING_VERSION)
     piece = Piece("notes", "notes", corpus.tokens, None, None)
-    return Corpus([piece], about, f"{len(corpus.files)} file(s)")
+    return Corpus([piece], record, MusicRecord(120.0), f"{len(corpus.files)} file(s)")
 
 
 def read_songs(data, melody_part=None, chord_parts=None, bars=None, on_skip=None, *,
@@ -302,8 +303,6 @@ def melody_register(songs) -> list:
 def playable_tempo(tempo: float) -> float:
     """The tempo sampling defaults to: the source's, brought into the range every
     output accepts (a 1 bpm file would otherwise train a model no one can hear)."""
-    from jazz_lstm.schema import MAX_TEMPO, MIN_TEMPO
-
     return float(min(max(tempo, MIN_TEMPO), MAX_TEMPO))
 
 
@@ -341,17 +340,18 @@ def _grammar_corpus(data, grammar_name, melody_part, chord_parts, bars, chords, 
                          "need at least 2 to learn from")
     # Sampling without --chords plays the first training piece's changes.
     first = training[0].song
-    about = {"encoding": "grammar", "sources": [piece.source for piece in training],
-             "validation_sources": [piece.source for piece in validation],
-             "skipped": skipped,
-             "music": {"tempo": playable_tempo(first.tempo), "time_signature": list(first.time_signature),
-                       "chords": chord_bars_to_json(chord_bars_of(first)),
-                       "chords_title": first.title or first.source,
-                       "pitch_range": melody_register([piece.song for piece in training])}}
+    record = CorpusRecord("grammar", sources=tuple(piece.source for piece in training),
+                          validation_sources=tuple(piece.source for piece in validation),
+                          skipped=tuple(skipped))
+    music = MusicRecord(tempo=playable_tempo(first.tempo),
+                        time_signature=tuple(first.time_signature),
+                        chords=chord_bars_to_json(chord_bars_of(first)),
+                        chords_title=first.title or first.source,
+                        pitch_range=tuple(melody_register([piece.song for piece in training])))
     description = f"{len(training)} piece(s)"
     if validation:
         description += f" (+{len(validation)} held out for validation)"
-    return Corpus(training, about, description, validation)
+    return Corpus(training, record, music, description, validation)
 
 
 # Solo metadata counted by `corpus`: SoloInfo field -> summary key; the most common shown.
@@ -361,10 +361,10 @@ METADATA_SHOWN = 12
 
 def corpus_summary(corpus: Corpus) -> tuple:
     """(a JSON-ready summary, the lines to print) of a corpus."""
-    if corpus.about["encoding"] == "notes":
-        summary = {"encoding": "notes", "files": corpus.about["sources"],
+    if corpus.record.encoding == "notes":
+        summary = {"encoding": "notes", "files": list(corpus.record.sources),
                    "skipped": corpus.skipped, "bars": None}
-        lines = [f"{corpus.description} read: {', '.join(corpus.about['sources'])}"]
+        lines = [f"{corpus.description} read: {', '.join(corpus.record.sources)}"]
     else:
         pieces = [{"source": song.source, "title": song.title,
                    "melody_part": song.melody_part, "chords_from": song.chord_source,
@@ -381,8 +381,8 @@ def corpus_summary(corpus: Corpus) -> tuple:
         lines.append(f"{bars} bars, {notes} notes")
         summary = {"encoding": "grammar", "pieces": pieces, "bars": bars, "notes": notes,
                    "skipped": corpus.skipped}
-        if corpus.about["options"].get("where"):
-            summary["where"] = corpus.about["options"]["where"]
+        if corpus.record.options.where:
+            summary["where"] = list(corpus.record.options.where)
             lines.append(f"chosen by --where {' '.join(summary['where'])}")
         infos = [song.info for song in corpus.songs if song.info is not None]
         if infos:

@@ -77,11 +77,11 @@ def evaluate_run(run, *, data=None, bars=None, segments: int | None = None, seed
                                              similarity_section, structure_section)
     from jazz_lstm.scoring import runs_of, score
 
-    metadata = run.metadata
-    vocabulary = metadata["vocabulary"]
+    record = run.record
+    vocabulary = record.vocabulary
     index = {token: token_id for token_id, token in enumerate(vocabulary)}
-    training = _training_pieces(metadata)
-    held_out, described, notes = _held_out(metadata, data, bars)
+    training = run.stream.pieces()
+    held_out, described, notes = _held_out(record, run.stream, data, bars)
     runs = runs_of(held_out, index)
     if runs.ids.shape[0] == 0:
         from jazz_lstm.runs import UsageError
@@ -95,7 +95,7 @@ def evaluate_run(run, *, data=None, bars=None, segments: int | None = None, seed
                  f"({100 * runs.oov_rate:.2f}%) are outside the vocabulary: never scored, "
                  "and the piece is cut there")
     similarity, copying, roles, means, structure = {}, {}, {}, {}, {}
-    if metadata["encoding"] == "grammar":
+    if record.encoding == "grammar":
         count = segments or (QUICK_SEGMENTS if quick else DEFAULT_SEGMENTS)
         real, segment_bars = _enough_segments(held_out, segment_bars, count, seed)
         if len(real) >= 3:
@@ -130,67 +130,54 @@ def save_evaluation(run, evaluation: Evaluation) -> None:
 
 
 # ----------------------------------------------------------------- held-out music
-def _training_pieces(metadata: dict) -> list:
-    ids = metadata["corpus_ids"]
-    pieces, start = [], 0
-    for length in metadata.get("piece_lengths", [len(ids)]):
-        pieces.append(ids[start:start + length])
-        start += length
-    return pieces
-
-
 def _pieces_of(songs, grammar_name: str) -> list:
     grammar = grammar_named(grammar_name)
     return [grammar.piece(song) for song in songs]
 
 
-def _held_out(metadata: dict, data, bars) -> tuple:
+def _held_out(record, stream, data, bars) -> tuple:
     """(pieces, description, notes) of the held-out music (module docstring)."""
-    from jazz_lstm.corpus import load_corpus, read_songs
+    from jazz_lstm.corpus import read_songs
+    from jazz_lstm.training import reread_corpus
 
-    train, options = metadata["train"], metadata.get("options") or {}
-    encoding = metadata["encoding"]
+    options = record.corpus.options
     # The chords given for the training melodies; held-out --data brings its own.
-    given_chords = {"chords": options.get("chords"),
-                    "chords_offset": options.get("chords_offset", 0),
-                    "where": options.get("where")}
-    if metadata.get("validation_sources") and data is None:
-        corpus = load_corpus(options.get("data"), encoding=encoding, grammar=train["grammar"],
-                             melody_part=options.get("melody_part"),
-                             chord_parts=options.get("chord_parts"), bars=options.get("bars"),
-                             **given_chords)
-        validation, notes = recorded_validation(metadata, corpus.pieces)
+    given_chords = {"chords": options.chords, "chords_offset": options.chords_offset,
+                    "where": options.where}
+    if record.corpus.validation_sources and data is None:
+        corpus = reread_corpus(record, split=False)
+        validation, notes = recorded_validation(record, stream, corpus.pieces)
         return validation, f"the run's {len(validation)} validation piece(s)", notes
     if data is not None:
-        if encoding == "notes":
+        if record.encoding == "notes":
             return _notes_pieces(data), f"{', '.join(map(str, data))}", []
-        songs = read_songs(data, options.get("melody_part"), options.get("chord_parts"), bars)
+        songs = read_songs(data, options.melody_part, options.chord_parts, bars)
         where = ", ".join(map(str, data)) + (f", bars {bars[0]}-{bars[1]}" if bars else "")
-        return _pieces_of(songs, train["grammar"]), where, []
-    if encoding == "notes":
+        return _pieces_of(songs, record.grammar), where, []
+    if record.encoding == "notes":
         raise _usage("this notes-encoding run has no validation pieces; give --data FILES "
                      "to evaluate it on")
-    trained_bars = options.get("bars")
+    trained_bars = options.bars
     if trained_bars:
-        songs = read_songs(options.get("data"), options.get("melody_part"),
-                           options.get("chord_parts"), **given_chords)
+        songs = read_songs(options.data, options.melody_part, options.chord_parts,
+                           **given_chords)
         after = [_bars_after(song, trained_bars[1]) for song in songs]
         after = [song for song in after if song is not None]
         if after:
-            return (_pieces_of(after, train["grammar"]),
+            return (_pieces_of(after, record.grammar),
                     f"bars {trained_bars[1] + 1}- of {', '.join(song.source for song in after)} "
                     f"(after the trained bars {trained_bars[0]}-{trained_bars[1]})", [])
-    songs = read_songs(options.get("data"), options.get("melody_part"),
-                       options.get("chord_parts"), trained_bars, **given_chords)
+    songs = read_songs(options.data, options.melody_part, options.chord_parts, trained_bars,
+                       **given_chords)
     tails = [_last_fifth(song) for song in songs]
     first = tails[0]
-    return (_pieces_of([song for song, _ in tails], train["grammar"]),
+    return (_pieces_of([song for song, _ in tails], record.grammar),
             f"the last fifth of the training bars ({first[1]} of {first[0].source}, ...)",
             ["warning: no validation pieces and no --data: these bars were trained on, "
              "so the prediction figures flatter the model"])
 
 
-def recorded_validation(metadata: dict, pieces: list) -> tuple:
+def recorded_validation(record, stream, pieces: list) -> tuple:
     """(validation pieces, warnings): of ``pieces`` (the run's data read again, in
     corpus order), those the run recorded as its validation pieces, never a new
     split (solos added since would move training pieces into it).  Warns when
@@ -198,8 +185,8 @@ def recorded_validation(metadata: dict, pieces: list) -> tuple:
     not the tokens the run trained on (the check ``train --resume`` makes)."""
     from collections import Counter
 
-    validation_left = Counter(metadata["validation_sources"])
-    training_left = Counter(metadata["sources"])
+    validation_left = Counter(record.corpus.validation_sources)
+    training_left = Counter(record.corpus.sources)
     validation, training, added = [], [], []
     for piece in pieces:
         if validation_left[piece.source] > 0:
@@ -218,9 +205,9 @@ def recorded_validation(metadata: dict, pieces: list) -> tuple:
     if gone:
         notes.append(f"warning: {len(gone)} of the run's validation pieces are gone from the "
                      f"data ({_listed(gone)})")
-    index = {token: token_id for token_id, token in enumerate(metadata["vocabulary"])}
+    index = {token: token_id for token_id, token in enumerate(record.vocabulary)}
     if ([index.get(token, -1) for piece in training for token in piece.tokens]
-            != list(metadata["corpus_ids"])):
+            != stream.ids.tolist()):
         notes.append("warning: the training data changed since the run was trained (so "
                      "`train --resume` would refuse it); the figures are of a model trained "
                      "on other music")
@@ -289,11 +276,11 @@ def _generated(run, real_segments, training_pieces, seed: int) -> tuple:
     from jazz_lstm.evaluation import fit_baselines
     from jazz_lstm.sampling import primer_inputs
 
-    metadata = run.metadata
-    vocabulary = metadata["vocabulary"]
-    grammar = grammar_named(metadata["train"]["grammar"])
+    record = run.record
+    vocabulary = record.vocabulary
+    grammar = grammar_named(record.grammar)
     bigram = fit_baselines(training_pieces, len(vocabulary)).bigram
-    temperature = metadata["train"]["temperature"]
+    temperature = record.train.temperature
     segments = {"lstm": [], "bigram": []}
     pieces = {"lstm": [], "bigram": []}
     streams = np.random.SeedSequence(seed).spawn(len(real_segments))
@@ -302,10 +289,10 @@ def _generated(run, real_segments, training_pieces, seed: int) -> tuple:
                                              for child in stream.spawn(3)]
         chord_bars = [list(measure.chords) for measure in segment]
         time_signature = _time_signature_of(segment)
-        primer = primer_inputs(None, metadata, token_rng)
-        register = metadata["music"].get("pitch_range")
+        primer = primer_inputs(None, record, run.stream, token_rng)
+        register = record.music.pitch_range
         song, ids = grammar.solo(run.model, vocabulary, chord_bars, len(segment), time_signature,
-                                 metadata["music"]["tempo"], primer=primer, token_rng=token_rng,
+                                 record.music.tempo, primer=primer, token_rng=token_rng,
                                  decode_rng=decode_rng, temperature=temperature, top_k=0,
                                  pitch_range=register)
         segments["lstm"].append(list(song.measures))
@@ -313,7 +300,7 @@ def _generated(run, real_segments, training_pieces, seed: int) -> tuple:
         bigram_ids = _bigram_stream(bigram, grammar, vocabulary, len(segment), time_signature,
                                     bigram_rng)
         song = grammar.decode([vocabulary[i] for i in bigram_ids], chord_bars, len(segment),
-                              time_signature, metadata["music"]["tempo"], decode_rng, register)
+                              time_signature, record.music.tempo, decode_rng, register)
         segments["bigram"].append(list(song.measures))
         pieces["bigram"].append(list(bigram_ids))
     return segments, pieces

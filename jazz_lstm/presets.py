@@ -106,8 +106,6 @@ PRESETS = {
                         windows="stream", window_length=64, optimizer="adam", lr=0.003,
                         decay=0.0, epochs=40, batch_size=32, temperature=0.8, patience=4),
 }
-# Checkpoints written before a setting existed behaved as these values say.
-LEGACY_SETTINGS = {"grammar": "classic", "validation_share": 0.0, "patience": 0}
 
 
 def preset_config(name: str | None) -> TrainConfig:

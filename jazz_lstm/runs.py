@@ -1,7 +1,7 @@
 """Run folders: ``runs/NAME/model.npz`` (the checkpoint) and ``history.csv``.
 
-The checkpoint holds the weights, the optimiser state and the metadata of
-``jazz_lstm.schema``; history.csv holds one row per finished epoch with its
+The checkpoint holds the weights, the optimizer state, the training stream
+and the run record (``jazz_lstm.record``); history.csv holds one row per finished epoch with its
 wall-clock seconds.  Timings live only in history.csv, so the same seed and
 data give byte-identical checkpoints.
 """
@@ -14,7 +14,7 @@ import math
 from pathlib import Path
 from typing import NamedTuple
 
-from jazz_lstm.schema import MetadataError, check_metadata
+from jazz_lstm.record import RecordError, RunRecord, TrainingStream, read_checkpoint_metadata
 
 RUNS_ROOT = Path("runs")
 CHECKPOINT_NAME = "model.npz"
@@ -40,12 +40,6 @@ class ChosenCheckpoint(NamedTuple):
 
     path: Path
     reason: str
-
-
-def run_selection(metadata: dict) -> str:
-    """The --where choice of solos a run was trained on ('style=BEBOP
-    instrument=ts'), "" when it took every solo of its data."""
-    return " ".join((metadata.get("options") or {}).get("where") or [])
 
 
 def choose_checkpoint(run: str | None = None, checkpoint=None,
@@ -81,12 +75,15 @@ def checkpoint_path_of(location) -> Path:
 
 class LoadedRun(NamedTuple):
     """A checkpoint read and checked: the model (the best epoch's weights when the
-    run was validated), the optimiser state, the metadata, and the latest
+    run was validated), the optimizer state, the run record, the training stream,
+    the training generator's state (None unless loaded to resume), and the latest
     (params, buffers) to resume from when they differ from the model's, else None."""
 
     model: object
     optimizer_state: dict
-    metadata: dict
+    record: RunRecord
+    stream: TrainingStream
+    rng_state: dict | None
     resume: tuple | None
 
 
@@ -97,19 +94,19 @@ def _split_weights(arrays: dict, buffer_names) -> tuple:
 
 
 def load_model(path: Path, *, for_resume: bool = False) -> LoadedRun:
-    """The model, optimizer state and validated metadata of a jazz-lstm checkpoint."""
+    """The model, optimizer state and checked record of a jazz-lstm checkpoint."""
     from lstm_np.checkpoint import CheckpointError, load_checkpoint
-    from lstm_np.model import ModelConfig, SequenceModel, buffer_shapes
+    from lstm_np.model import SequenceModel, buffer_shapes
 
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"{path}: no such checkpoint")
     checkpoint = load_checkpoint(path)
-    metadata = checkpoint.metadata
     try:
-        check_metadata(metadata, for_resume=for_resume)
-        config = ModelConfig.from_dict(metadata["model"])
-    except (MetadataError, TypeError, ValueError) as error:
+        record, stream, rng_state = read_checkpoint_metadata(checkpoint.metadata,
+                                                             for_resume=for_resume)
+        config = record.model
+    except (RecordError, TypeError, ValueError, OverflowError) as error:
         raise CheckpointError(f"{path}: not a usable jazz-lstm checkpoint ({error})") from None
     # BatchNorm running statistics travel with the weights but are not trained.
     buffer_names = set(buffer_shapes(config))
@@ -126,7 +123,8 @@ def load_model(path: Path, *, for_resume: bool = False) -> LoadedRun:
             SequenceModel(config, params=resume[0], buffers=resume[1])
     except ValueError as error:
         raise CheckpointError(f"{path}: {error}") from None
-    return LoadedRun(model, checkpoint.optimizer_state, metadata, resume)
+    return LoadedRun(model, checkpoint.optimizer_state, record, stream,
+                     rng_state if for_resume else None, resume)
 
 
 def history_text(rows, validated: bool = False) -> str:

@@ -18,7 +18,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from jazz_lstm.runs import UsageError, run_selection
+from jazz_lstm.runs import UsageError
 
 # Bars of the training chords a grammar model plays when given no --bars.
 MAX_DEFAULT_BARS = 32
@@ -53,11 +53,13 @@ class Sampled:
     temperature: float = 1.0
 
 
-def sample_song(model, metadata: dict, settings: SampleSettings, label: str = "this model") -> Sampled:
-    """Sample from a loaded model; ``label`` names it in error messages."""
+def sample_song(model, record, stream, settings: SampleSettings,
+                label: str = "this model") -> Sampled:
+    """Sample from a loaded model with its run record and training stream;
+    ``label`` names it in error messages."""
     from lstm_np.generate import generate
 
-    encoding = metadata["encoding"]
+    encoding = record.encoding
     if settings.chords is not None and not settings.chords.strip(" |"):
         raise UsageError("--chords is empty; give chords like \"Dm7 G7 | Cmaj7\" or leave it "
                          "out to play the training chords")
@@ -67,37 +69,37 @@ def sample_song(model, metadata: dict, settings: SampleSettings, label: str = "t
     if encoding == "grammar" and settings.length:
         raise UsageError(f"{label} is a grammar model: --length applies to the notes encoding "
                          "(use --bars for the number of bars)")
-    temperature = (metadata["train"]["temperature"] if settings.temperature is None
+    temperature = (record.train.temperature if settings.temperature is None
                    else settings.temperature)
     token_rng, decode_rng = [np.random.default_rng(child)
                              for child in np.random.SeedSequence(settings.seed).spawn(2)]
-    primer, primer_features = primer_inputs(settings.primer, metadata, token_rng)
-    vocabulary = metadata["vocabulary"]
+    primer, primer_features = primer_inputs(settings.primer, record, stream, token_rng)
+    vocabulary = record.vocabulary
 
     def tokens_for(length):
         generated = generate(model, primer, length, token_rng, temperature, settings.top_k)[0]
         return [vocabulary[token_id] for token_id in generated]
 
     if encoding == "notes":
-        sampled = _notes_piece(settings, metadata, tokens_for)
+        sampled = _notes_piece(settings, record, tokens_for)
     else:
-        sampled = _grammar_solo(model, settings, metadata, (primer, primer_features), token_rng,
+        sampled = _grammar_solo(model, settings, record, (primer, primer_features), token_rng,
                                 decode_rng, temperature)
     sampled.temperature = temperature
     return sampled
 
 
-def primer_inputs(primer, metadata: dict, rng) -> tuple:
+def primer_inputs(primer, record, stream, rng) -> tuple:
     """(ids (1, P), features (1, P, F) or None) to warm the model with: the end of
     the primer file in the model's own encoding, or (no primer file) a random
     window of the training stream without features."""
-    ids = np.asarray(metadata["corpus_ids"], dtype=np.int64)
-    length = min(metadata["train"]["window_length"], len(ids))
+    ids = stream.ids
+    length = min(record.train.window_length, len(ids))
     if not primer:
         start = int(rng.integers(0, len(ids) - length + 1))
         return ids[None, start:start + length], None
     features = None
-    if metadata["encoding"] == "notes":
+    if record.encoding == "notes":
         from jazz_lstm.note_corpus import encode_score_tokens
         tokens = encode_score_tokens(primer)
     else:
@@ -105,9 +107,9 @@ def primer_inputs(primer, metadata: dict, rng) -> tuple:
         from jazz_lstm.grammars import grammar_named
 
         songs = read_songs([primer])
-        piece = grammar_named(metadata["train"]["grammar"]).piece(songs[0])
+        piece = grammar_named(record.grammar).piece(songs[0])
         tokens, features = piece.tokens, piece.features
-    index = {token: token_id for token_id, token in enumerate(metadata["vocabulary"])}
+    index = {token: token_id for token_id, token in enumerate(record.vocabulary)}
     known = [position for position, token in enumerate(tokens) if token in index]
     if not known:
         raise UsageError(f"{primer}: none of its {len(tokens)} tokens is in the model's "
@@ -120,7 +122,7 @@ def primer_inputs(primer, metadata: dict, rng) -> tuple:
     return primer_ids, features
 
 
-def _grammar_solo(model, settings: SampleSettings, metadata: dict, primer, token_rng,
+def _grammar_solo(model, settings: SampleSettings, record, primer, token_rng,
                   decode_rng, temperature) -> Sampled:
     """A grammar model's Song over chords (``jazz_lstm.grammars``)."""
     from jazz_lstm.grammars import grammar_named
@@ -129,36 +131,36 @@ def _grammar_solo(model, settings: SampleSettings, metadata: dict, primer, token
 
     from music.band.arrange import COMBO_OPTIONS
 
-    music_info = metadata["music"]
-    time_signature = tuple(settings.time_signature or music_info["time_signature"])
+    music = record.music
+    time_signature = tuple(settings.time_signature or music.time_signature)
     bar_length = Fraction(4 * time_signature[0], time_signature[1])
     if settings.chords is not None:
         chord_bars = progression_bars(settings.chords, beats_per_bar=bar_length)
     else:
-        chord_bars = chord_bars_from_json(music_info["chords"])
+        chord_bars = chord_bars_from_json(music.chords)
     bar_count = settings.bars or (len(chord_bars) if settings.chords is not None
                                   else min(len(chord_bars), MAX_DEFAULT_BARS))
-    grammar = grammar_named(metadata["train"]["grammar"])
-    song, _ = grammar.solo(model, metadata["vocabulary"], chord_bars, bar_count, time_signature,
-                        settings.tempo or music_info["tempo"], primer=primer,
-                        token_rng=token_rng, decode_rng=decode_rng, temperature=temperature,
-                        top_k=settings.top_k, pitch_range=music_info.get("pitch_range"))
+    grammar = grammar_named(record.grammar)
+    song, _ = grammar.solo(model, record.vocabulary, chord_bars, bar_count, time_signature,
+                           settings.tempo or music.tempo, primer=primer,
+                           token_rng=token_rng, decode_rng=decode_rng, temperature=temperature,
+                           top_k=settings.top_k, pitch_range=music.pitch_range)
     band = {**COMBO_OPTIONS, "band": settings.band, "swing": settings.swing,
             "seed": settings.seed}
     summary = f"{bar_count} bars, {len(song.melody_notes)} notes"
-    if settings.chords is None and music_info.get("chords_title"):
-        summary += f" over the changes of {music_info['chords_title']} (a training piece)"
-    if run_selection(metadata):
-        summary += f", by a model of the solos with {run_selection(metadata)}"
+    if settings.chords is None and music.chords_title:
+        summary += f" over the changes of {music.chords_title} (a training piece)"
+    if record.corpus.selection:
+        summary += f", by a model of the solos with {record.corpus.selection}"
     return Sampled(song, band, summary)
 
 
-def _notes_piece(settings: SampleSettings, metadata: dict, tokens_for) -> Sampled:
+def _notes_piece(settings: SampleSettings, record, tokens_for) -> Sampled:
     """A notes model's Song: its tokens played one after another."""
     from music.tokens.note_tokens import MIDI_OPTIONS, tokens_to_song
 
     length = settings.length or NOTES_SAMPLE_LENGTH
-    song = tokens_to_song(tokens_for(length), tempo=settings.tempo or metadata["music"]["tempo"])
+    song = tokens_to_song(tokens_for(length), tempo=settings.tempo or record.music.tempo)
     chords = sum(len(measure.chords) for measure in song.measures)
     return Sampled(song, MIDI_OPTIONS,
                    f"{length} tokens: {len(song.melody_notes)} notes, {chords} chords")

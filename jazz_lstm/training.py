@@ -1,7 +1,7 @@
 """The train / resume loop and its checkpoint policy.
 
 A ``Session`` holds everything one training run changes: the model, the
-optimiser, the metadata that goes into the checkpoint, and the three random
+optimizer, the run record that goes into the checkpoint, and the three random
 streams (weights, windows, training) split from one seed, so the same seed
 and data give the same model.  ``fit`` runs the epochs:
 
@@ -24,12 +24,13 @@ from __future__ import annotations
 import copy
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from jazz_lstm.presets import TrainConfig
+from jazz_lstm.record import RunRecord, TrainingStream, model_config
 from jazz_lstm.runs import (CHECKPOINT_NAME, HISTORY_NAME, RESUME_PREFIX, history_text, load_model,
                             seconds_of)
 from jazz_lstm.windows import cut_windows, window_starts
@@ -51,17 +52,6 @@ def seeded_streams(seed: int):
     return [np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(3)]
 
 
-def model_config(config: TrainConfig, vocab_size: int, feature_size: int = 0):
-    """The lstm_np ModelConfig a TrainConfig implies for a vocabulary size."""
-    from lstm_np.model import ModelConfig
-
-    return ModelConfig(vocab_size=vocab_size, hidden_size=config.hidden_size,
-                       num_layers=config.num_layers, dropout=config.dropout,
-                       dense_size=config.dense_size, head=config.head,
-                       batch_norm=config.batch_norm, dtype=config.dtype,
-                       feature_size=feature_size)
-
-
 def make_windows(config: TrainConfig, ids, rng, features=None) -> tuple:
     """(inputs, targets, features) of the training windows."""
     # A corpus shorter than one window trains on shorter windows rather than failing.
@@ -77,11 +67,10 @@ class Session:
     """One training run in progress."""
 
     path: Path
-    config: TrainConfig
     model: object
     optimizer: object
-    metadata: dict
-    ids: np.ndarray
+    record: RunRecord
+    stream: TrainingStream
     features: np.ndarray | None
     validation: object            # scoring.Runs, or None
     window_rng: np.random.Generator
@@ -90,8 +79,16 @@ class Session:
     best: dict | None = None                      # the best validation epoch's weights
 
     @property
+    def config(self) -> TrainConfig:
+        return self.record.train
+
+    @property
+    def ids(self) -> np.ndarray:
+        return self.stream.ids
+
+    @property
     def first_epoch(self) -> int:
-        return self.metadata["epoch"] + 1
+        return self.record.epoch + 1
 
 
 def _vocabulary(corpus, config: TrainConfig):
@@ -99,7 +96,7 @@ def _vocabulary(corpus, config: TrainConfig):
     from music.tokens.vocabulary import Vocabulary
 
     extra = []
-    if corpus.about["encoding"] == "grammar":
+    if corpus.record.encoding == "grammar":
         signatures = {tuple(piece.song.time_signature) for piece in corpus.pieces} | {(4, 4)}
         widest = max(signatures, key=lambda signature: signature[0] / signature[1])
         extra = grammar_named(config.grammar).required_tokens(widest)
@@ -119,15 +116,13 @@ def new_session(corpus, config: TrainConfig, seed: int, folder: Path) -> Session
     feature_size = 0 if features is None else features.shape[1]
     model = SequenceModel(model_config(config, len(vocabulary), feature_size), rng=init_rng)
     optimizer = make_optimizer(config.optimizer, lr=config.lr, decay=config.decay)
-    metadata = {"kind": "jazz-lstm", "model": model.config.to_dict(),
-                "vocabulary": list(vocabulary.tokens), "corpus_ids": ids.tolist(),
-                "piece_lengths": [len(piece.tokens) for piece in corpus.pieces],
-                "train": asdict(config), "seed": seed, "epoch": 0, "history": [],
-                **corpus.about}
+    record = RunRecord(train=config, vocabulary=tuple(vocabulary.tokens), corpus=corpus.record,
+                       music=corpus.music, seed=seed, feature_size=feature_size)
+    stream = TrainingStream(ids, tuple(len(piece.tokens) for piece in corpus.pieces))
     validation = (runs_of(corpus.validation, {token: i for i, token in enumerate(vocabulary.tokens)})
                   if corpus.validation else None)
-    return Session(Path(folder) / CHECKPOINT_NAME, config, model, optimizer, metadata, ids,
-                   features, validation, window_rng, train_rng)
+    return Session(Path(folder) / CHECKPOINT_NAME, model, optimizer, record, stream, features,
+                   validation, window_rng, train_rng)
 
 
 def prepare(data, config: TrainConfig, *, seed: int, folder: Path, encoding: str = "grammar",
@@ -150,46 +145,53 @@ def resumed_session(path: Path, epochs: int | None = None) -> Session:
     from lstm_np.model import SequenceModel
     from lstm_np.optim import make_optimizer
 
-    model, optimizer_state, metadata, resume_params = load_model(path, for_resume=True)
-    config = TrainConfig(**metadata["train"]).with_overrides(epochs=epochs)
-    _, window_rng, train_rng = seeded_streams(metadata["seed"])
-    train_rng.bit_generator.state = metadata["rng_state"]
-    optimizer = make_optimizer(config.optimizer, lr=config.lr, decay=config.decay)
+    loaded = load_model(path, for_resume=True)
+    record, model = loaded.record, loaded.model
+    record.train = record.train.with_overrides(epochs=epochs)
+    _, window_rng, train_rng = seeded_streams(record.seed)
+    train_rng.bit_generator.state = loaded.rng_state
+    optimizer = make_optimizer(record.train.optimizer, lr=record.train.lr,
+                               decay=record.train.decay)
     best = None
-    if resume_params:
-        best = {"epoch": metadata["best_epoch"], "params": model.params}
-        model = SequenceModel(model.config, params=resume_params[0], buffers=resume_params[1])
+    if loaded.resume:
+        best = {"epoch": record.best_epoch, "params": model.params}
+        model = SequenceModel(model.config, params=loaded.resume[0], buffers=loaded.resume[1])
     try:
-        optimizer.load_state_dict(optimizer_state)
+        optimizer.load_state_dict(loaded.optimizer_state)
     except ValueError as error:
         raise CheckpointError(f"{path}: optimizer state does not fit the model ({error})") from None
-    ids = np.asarray(metadata["corpus_ids"], dtype=np.int64)
-    features, validation = _reread(path, metadata, model.config.feature_size > 0)
-    seconds = seconds_of(Path(path).parent / HISTORY_NAME, metadata["epoch"])
-    return Session(Path(path), config, model, optimizer, metadata, ids, features, validation,
+    features, validation = _reread(path, record, loaded.stream, model.config.feature_size > 0)
+    seconds = seconds_of(Path(path).parent / HISTORY_NAME, record.epoch)
+    return Session(Path(path), model, optimizer, record, loaded.stream, features, validation,
                    window_rng, train_rng, seconds, best)
 
 
-def _reread(path, metadata: dict, needs_features: bool) -> tuple:
+def reread_corpus(record: RunRecord, *, split: bool = True):
+    """The run's corpus read again with the options it was trained with, its pieces
+    split into training and validation as in training (all of them training pieces
+    unless ``split``)."""
+    from jazz_lstm.corpus import load_corpus
+
+    options = record.corpus.options
+    return load_corpus(options.data, encoding=record.encoding, grammar=record.grammar,
+                       melody_part=options.melody_part, chord_parts=options.chord_parts,
+                       bars=options.bars, chords=options.chords,
+                       chords_offset=options.chords_offset, where=options.where,
+                       validation_share=record.train.validation_share if split else 0.0,
+                       seed=record.seed)
+
+
+def _reread(path, record: RunRecord, stream: TrainingStream, needs_features: bool) -> tuple:
     """(features, validation runs) of a run being resumed: its pieces read again
     with the options it was trained with, checked against the stored stream."""
-    from jazz_lstm.corpus import load_corpus
     from jazz_lstm.runs import UsageError
     from jazz_lstm.scoring import runs_of
 
-    if not needs_features and not metadata.get("validation_sources"):
+    if not needs_features and not record.corpus.validation_sources:
         return None, None
-    options = metadata["options"]
-    train = metadata["train"]
-    corpus = load_corpus(options["data"], encoding=metadata["encoding"],
-                         grammar=train["grammar"], melody_part=options["melody_part"],
-                         chord_parts=options["chord_parts"], bars=options["bars"],
-                         chords=options.get("chords"),
-                         chords_offset=options.get("chords_offset", 0),
-                         where=options.get("where"),
-                         validation_share=train["validation_share"], seed=metadata["seed"])
-    index = {token: i for i, token in enumerate(metadata["vocabulary"])}
-    if [index.get(token, -1) for token in corpus.tokens] != metadata["corpus_ids"]:
+    corpus = reread_corpus(record)
+    index = {token: i for i, token in enumerate(record.vocabulary)}
+    if [index.get(token, -1) for token in corpus.tokens] != stream.ids.tolist():
         raise UsageError(f"{path}: its training data changed since the run started, so it "
                          "cannot be resumed exactly; start a new run")
     validation = runs_of(corpus.validation, index) if corpus.validation else None
@@ -219,7 +221,7 @@ def fit(session: Session, progress) -> Session:
         progress.close()
         with signals_deferred(deliver=False):
             saver.flush()
-        done = saver.snapshot[2]["epoch"] if saver.snapshot else session.first_epoch - 1
+        done = saver.snapshot.record.epoch if saver.snapshot else session.first_epoch - 1
         raise TrainingInterrupted(session.path, done) from None
     except TrainingDiverged:
         progress.close()
@@ -237,7 +239,7 @@ def _epochs(session: Session, progress, saver, signals_deferred) -> None:
     from lstm_np.kernels import blas_threads_for
     from lstm_np.optim import train_epoch
 
-    config, metadata = session.config, session.metadata
+    config, record = session.config, session.record
     inputs, targets, features = make_windows(config, session.ids, session.window_rng,
                                              session.features)
     n_a = session.model.config.hidden_size
@@ -252,7 +254,7 @@ def _epochs(session: Session, progress, saver, signals_deferred) -> None:
                                          session.train_rng, config.batch_size, config.clip_norm,
                                          features=features)
         if not math.isfinite(loss):
-            kept = saver.snapshot[2]["epoch"] if saver.snapshot else 0
+            kept = saver.snapshot.record.epoch if saver.snapshot else 0
             raise TrainingDiverged(f"training diverged at epoch {epoch} (loss {loss}); "
                                    f"{session.path} keeps epoch {kept}; try a smaller --lr")
         row = {"epoch": epoch, "loss": round(loss, 6), "accuracy": round(accuracy, 6)}
@@ -263,9 +265,8 @@ def _epochs(session: Session, progress, saver, signals_deferred) -> None:
             _keep_if_best(session, epoch, measured["nats"])
         epoch_seconds = time.perf_counter() - started
         session.seconds.append(round(epoch_seconds, 6))
-        metadata["history"].append(list(row.values()))
-        metadata.update(epoch=epoch, train=asdict(config),
-                        rng_state=session.train_rng.bit_generator.state)
+        record.history.append(list(row.values()))
+        record.epoch = epoch
         saver.snapshot = _snapshot(session)
         if saver.due(epoch_seconds) or epoch == config.epochs:
             with signals_deferred():
@@ -291,51 +292,67 @@ class _Saver:
 
     def flush(self) -> None:
         """Save the latest finished epoch unless it is saved already."""
-        if self.snapshot is None or self.snapshot[2]["epoch"] == self.saved_epoch:
+        if self.snapshot is None or self.snapshot.record.epoch == self.saved_epoch:
             return
         started = time.monotonic()
         save(self.path, self.snapshot)
-        self.saved_epoch = self.snapshot[2]["epoch"]
+        self.saved_epoch = self.snapshot.record.epoch
         self.last_save = time.monotonic()
         self.save_seconds = self.last_save - started
 
 
 def _keep_if_best(session: Session, epoch: int, validation_loss: float) -> None:
-    metadata = session.metadata
-    if math.isfinite(validation_loss) and validation_loss < metadata.get("best_val_loss", math.inf):
+    record = session.record
+    best_so_far = math.inf if record.best_val_loss is None else record.best_val_loss
+    if math.isfinite(validation_loss) and validation_loss < best_so_far:
         model = session.model
         session.best = {"epoch": epoch, "params": {
             name: array.copy() for name, array in {**model.params, **model.buffers}.items()}}
-        metadata.update(best_epoch=epoch, best_val_loss=round(validation_loss, 6))
+        record.best_epoch, record.best_val_loss = epoch, round(validation_loss, 6)
 
 
 def _stopped_early(session: Session) -> bool:
-    metadata, patience = session.metadata, session.config.patience
-    return (patience > 0 and "best_epoch" in metadata
-            and metadata["epoch"] - metadata["best_epoch"] >= patience)
+    record, patience = session.record, session.config.patience
+    return (patience > 0 and record.best_epoch is not None
+            and record.epoch - record.best_epoch >= patience)
 
 
-def _snapshot(session: Session) -> tuple:
-    """A copy of the finished epoch: weights (the best epoch's first, with the
-    latest under ``resume/`` when they differ), optimizer state, metadata, seconds."""
+@dataclass(frozen=True)
+class Snapshot:
+    """A copy of one finished epoch, as the checkpoint keeps it: weights (the best
+    epoch's, with the latest under ``resume/`` when they differ), optimizer state,
+    record, training stream, the training generator's state; and per-epoch seconds."""
+
+    params: dict
+    optimizer_state: dict
+    record: RunRecord
+    stream: TrainingStream
+    rng_state: dict
+    seconds: list
+
+
+def _snapshot(session: Session) -> Snapshot:
     model = session.model
     latest = {name: array.copy() for name, array in {**model.params, **model.buffers}.items()}
     params = latest
     if session.best is not None:
         params = {name: array.copy() for name, array in session.best["params"].items()}
         params.update({RESUME_PREFIX + name: array for name, array in latest.items()})
-    return (params, session.optimizer.state_dict(), copy.deepcopy(session.metadata),
-            list(session.seconds))
+    return Snapshot(params, session.optimizer.state_dict(), copy.deepcopy(session.record),
+                    session.stream, session.train_rng.bit_generator.state, list(session.seconds))
 
 
-def save(path: Path, snapshot) -> None:
+def save(path: Path, snapshot: Snapshot) -> None:
     """Checkpoint and history.csv of one finished epoch, each written atomically."""
     from jazz_lstm.files import write_file_atomically
+    from jazz_lstm.record import checkpoint_metadata
     from lstm_np.checkpoint import checkpoint_bytes
 
-    params, optimizer_state, metadata, seconds = snapshot
-    write_file_atomically(path, checkpoint_bytes(params, optimizer_state, metadata))
-    validated = any(len(row) > 3 for row in metadata["history"])
-    rows = [[*row[:3], second, *row[3:]] for row, second in zip(metadata["history"], seconds)]
+    record = snapshot.record
+    write_file_atomically(path, checkpoint_bytes(
+        snapshot.params, snapshot.optimizer_state,
+        checkpoint_metadata(record, snapshot.stream, snapshot.rng_state)))
+    validated = any(len(row) > 3 for row in record.history)
+    rows = [[*row[:3], second, *row[3:]] for row, second in zip(record.history, snapshot.seconds)]
     write_file_atomically(Path(path).parent / HISTORY_NAME,
                           history_text(rows, validated).encode("utf-8"))

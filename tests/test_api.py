@@ -43,7 +43,7 @@ def test_the_readme_snippet_runs(api_run, tmp_path):
 def test_a_model_npz_path_opens_too(api_run):
     folder, _ = api_run
     run = jazz_lstm.open_run(folder / "runs" / "demo" / "model.npz")
-    assert run.metadata["epoch"] == 3 and run.metadata["encoding"] == "grammar"
+    assert run.record.epoch == 3 and run.record.encoding == "grammar"
 
 
 def test_cli_and_api_give_the_same_model_and_the_same_solo(api_run):

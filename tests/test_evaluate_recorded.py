@@ -24,14 +24,14 @@ def run_on_ten_solos(tmp_path):
 
 
 def held_out_now(root, run):
-    corpus = load_corpus([str(root)], grammar=run.metadata["train"]["grammar"])
-    pieces, notes = recorded_validation(run.metadata, corpus.pieces)
+    corpus = load_corpus([str(root)], grammar=run.record.grammar)
+    pieces, notes = recorded_validation(run.record, run.stream, corpus.pieces)
     return [piece.source for piece in pieces], notes
 
 
 def test_added_solos_never_join_the_validation_pieces(run_on_ten_solos):
     root, run = run_on_ten_solos
-    recorded = run.metadata["validation_sources"]
+    recorded = list(run.record.corpus.validation_sources)
     assert len(recorded) == 2 and held_out_now(root, run) == (recorded, [])
     # Solos sorting before the others change the split a re-draw would make.
     write_solos(root, [f"A{number}_New" for number in range(5)])
@@ -44,9 +44,9 @@ def test_added_solos_never_join_the_validation_pieces(run_on_ten_solos):
 
 def test_a_training_solo_edited_in_place_is_said(run_on_ten_solos):
     root, run = run_on_ten_solos
-    trained = next(source for source in run.metadata["sources"])
+    trained = run.record.corpus.sources[0]
     write_solo(root, trained.split("/")[-1].removesuffix("_FINAL.csv"),
                [note_row(1, 1, 80), note_row(2, 1, 81)])
     sources, notes = held_out_now(root, run)
-    assert sources == run.metadata["validation_sources"]
+    assert sources == list(run.record.corpus.validation_sources)
     assert len(notes) == 1 and "the training data changed since the run was trained" in notes[0]

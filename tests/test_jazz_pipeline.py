@@ -2,6 +2,7 @@
 a seeded split by piece, validation every epoch, the best epoch kept, exact resume,
 early stopping, and solos whose bars are filled exactly over the user's chords."""
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -69,9 +70,9 @@ def test_validation_is_measured_every_epoch_and_the_best_epoch_kept(validated_ru
     assert [row["epoch"] for row in rows] == [1, 2, 3]
     assert all("val_loss" in row and "val_accuracy" in row for row in rows)
     best = min(rows, key=lambda row: row["val_loss"])
-    assert run.metadata["best_epoch"] == best["epoch"]
-    assert run.metadata["best_val_loss"] == pytest.approx(best["val_loss"])
-    assert len(run.metadata["validation_sources"]) == 1
+    assert run.record.best_epoch == best["epoch"]
+    assert run.record.best_val_loss == pytest.approx(best["val_loss"])
+    assert len(run.record.corpus.validation_sources) == 1
     header = (run.folder / "history.csv").read_text().splitlines()[0]
     assert header == "epoch,loss,accuracy,seconds,val_loss,val_accuracy"
 
@@ -110,19 +111,19 @@ def test_without_chords_a_training_piece_is_played_and_named(validated_run):
     summary = run.sample(bars=2, seed=2).summary
     named = summary.split(" over the changes of ")[1].removesuffix(" (a training piece)")
     assert named.startswith("Player") and named.endswith(tuple("0123456789"))
-    validation = run.metadata["validation_sources"][0]
-    assert named not in validation and any(named in source for source in run.metadata["sources"])
+    validation = run.record.corpus.validation_sources[0]
+    assert named not in validation and any(named in source for source in run.record.corpus.sources)
     assert "changes of" not in run.sample(chords="Dm7 G7 | Cmaj7", bars=2, seed=2).summary
 
 
 def test_patience_stops_after_that_many_epochs_without_improvement():
     session = Session.__new__(Session)
-    session.config = jazz_lstm.PRESETS["jazz"].with_overrides(patience=2)
-    session.metadata = {"epoch": 5, "best_epoch": 4}
+    session.record = SimpleNamespace(train=jazz_lstm.PRESETS["jazz"].with_overrides(patience=2),
+                                     epoch=5, best_epoch=4)
     assert not _stopped_early(session)
-    session.metadata = {"epoch": 6, "best_epoch": 4}
+    session.record.epoch = 6
     assert _stopped_early(session)
-    session.config = session.config.with_overrides(patience=0)
+    session.record.train = session.record.train.with_overrides(patience=0)
     assert not _stopped_early(session)
 
 

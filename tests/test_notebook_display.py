@@ -87,10 +87,10 @@ def test_training_a_run_again_needs_overwrite_and_replaces_it(tmp_path):
     with pytest.raises(jazz_lstm.UsageError, match="overwrite=True"):
         jazz_lstm.train(data=[SMALL_PIECE], epochs=2, hidden=4, seed=0, run_dir=folder,
                         progress=False)
-    assert first.metadata["epoch"] == 1
+    assert first.record.epoch == 1
     again = jazz_lstm.train(data=[SMALL_PIECE], epochs=2, hidden=4, seed=0, run_dir=folder,
                             progress=False, overwrite=True)
-    assert again.metadata["epoch"] == 2 and [row["epoch"] for row in again.history] == [1, 2]
+    assert again.record.epoch == 2 and [row["epoch"] for row in again.history] == [1, 2]
     assert not (folder / "evaluation.json").exists()     # it described the replaced model
 
 

@@ -37,8 +37,8 @@ def small_run(tmp_path_factory):
 @pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGHUP])
 def test_sigterm_and_sighup_save_like_ctrl_c(tmp_path, signal_number):
     interrupt_training(tmp_path, "killed", 3, signal_number)
-    saved = load_checkpoint(tmp_path / "runs" / "killed" / "model.npz").metadata
-    assert saved["epoch"] >= 3
+    saved = jazz_lstm.open_run(tmp_path / "runs" / "killed" / "model.npz").record
+    assert saved.epoch >= 3
     assert not [path for path in (tmp_path / "runs" / "killed").iterdir()
                 if "tmp" in path.name]
 
@@ -117,19 +117,17 @@ def test_resume_refuses_a_seed_and_too_few_epochs(small_run):
 @pytest.mark.parametrize("title", ["\x1b[2J cleared", "two\nlines", 7, "x" * 201])
 def test_a_chords_title_that_cannot_be_printed_is_refused(small_run, tmp_path, title):
     _, run = small_run
-    checkpoint = load_checkpoint(run.path)
-    metadata = json.loads(json.dumps(checkpoint.metadata))
-    metadata["music"]["chords_title"] = title
-    path = tmp_path / "titled.npz"
-    path.write_bytes(checkpoint_bytes(checkpoint.params, checkpoint.optimizer_state, metadata))
+    def retitle(record):
+        record["music"]["chords_title"] = title
     with pytest.raises(CheckpointError, match="chords_title"):
-        jazz_lstm.open_run(path)
+        jazz_lstm.open_run(_with_record(run, tmp_path, retitle))
 
 
-def _with_metadata(run, folder, change):
+def _with_record(run, folder, change):
+    """A copy of the run's checkpoint whose run record (as JSON) ``change`` edited."""
     checkpoint = load_checkpoint(run.path)
     metadata = json.loads(json.dumps(checkpoint.metadata))
-    change(metadata)
+    change(metadata["record"])
     path = folder / "changed.npz"
     path.write_bytes(checkpoint_bytes(checkpoint.params, checkpoint.optimizer_state, metadata))
     return path
@@ -137,19 +135,19 @@ def _with_metadata(run, folder, change):
 
 def test_a_vocabulary_its_grammar_cannot_read_is_refused(small_run, tmp_path):
     _, run = small_run
-    assert run.metadata["train"]["grammar"] == "exact" and "|" in run.metadata["vocabulary"]
-    # Without the grammar setting a checkpoint reads as a classic one (written before
-    # the exact grammar existed): exact tokens are no classic tokens.
-    lost = _with_metadata(run, tmp_path, lambda metadata: metadata["train"].pop("grammar"))
+    assert run.record.grammar == "exact" and "|" in run.record.vocabulary
+
+    def call_it_classic(record):
+        record["train"]["grammar"] = "classic"
     with pytest.raises(CheckpointError, match="does not fit the classic grammar: bad grammar "
                                               "token"):
-        jazz_lstm.open_run(lost)
+        jazz_lstm.open_run(_with_record(run, tmp_path, call_it_classic))
 
-    def drop_bar_line(metadata):
-        vocabulary = metadata["vocabulary"]
+    def drop_bar_line(record):
+        vocabulary = record["vocabulary"]
         vocabulary[vocabulary.index("|")] = "NC11+124,48"   # valid, but no bar line left
     with pytest.raises(CheckpointError, match="no bar line token"):
-        jazz_lstm.open_run(_with_metadata(run, tmp_path, drop_bar_line))
+        jazz_lstm.open_run(_with_record(run, tmp_path, drop_bar_line))
 
 
 def test_nan_weights_are_refused(small_run, tmp_path):
@@ -216,4 +214,4 @@ def test_a_closed_stderr_stops_nothing(tmp_path):
         timeout=300)
     assert result.returncode == 0
     assert "wrote runs/quiet/model.npz" in result.stdout
-    assert load_checkpoint(tmp_path / "runs" / "quiet" / "model.npz").metadata["epoch"] == 2
+    assert jazz_lstm.open_run(tmp_path / "runs" / "quiet").record.epoch == 2
