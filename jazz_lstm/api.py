@@ -3,7 +3,7 @@
     import jazz_lstm
     run = jazz_lstm.train(data=["music21:leadSheet/fosterBrownHair.mxl"], preset="course",
                           epochs=20, seed=0, run_dir="runs/demo")
-    run = jazz_lstm.open_run("runs/demo")            # or a model.npz path
+    run = jazz_lstm.open_run("runs/demo")            # or a model.safetensors path
     solo = run.sample(chords="Dm7 G7 | Cmaj7", bars=8, seed=1, temperature=1.0)
     solo.write_midi("solo.mid"); solo.write_wav("solo.wav")
     run.history                                      # per-epoch rows
@@ -190,7 +190,7 @@ class Run:
 
 
 def open_run(path) -> Run:
-    """The run in a folder (``runs/NAME``) or a ``model.npz`` path."""
+    """The run in a folder (``runs/NAME``) or a ``model.safetensors`` path."""
     return Run(path)
 
 
@@ -240,7 +240,7 @@ def train(data=None, *, preset: str | None = None, encoding: str = "grammar",
 
 
 def resume(path, epochs: int | None = None, *, progress: bool = True) -> Run:
-    """Continue the run at ``path`` (folder or model.npz) up to ``epochs``."""
+    """Continue the run at ``path`` (folder or model.safetensors) up to ``epochs``."""
     session = resumed_session(checkpoint_path_of(path), epochs)
     warm_up(session.model.config, announce=print if progress else None)
     fit(session, progress_styles.for_api(progress))

@@ -441,7 +441,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = argparse.ArgumentParser(add_help=False)
     run.add_argument("--run", metavar="NAME", type=run_name, help="run folder runs/NAME/")
     run.add_argument("--checkpoint", metavar="PATH",
-                     help="a model.npz to sample from or resume (default: the latest run)")
+                     help="a model.safetensors to sample from or resume (default: the latest "
+                          "run)")
 
     train = commands.add_parser("train", parents=[data, run], help="train a model",
                                 description="Train an LSTM on grammar tokens of jazz solos.")

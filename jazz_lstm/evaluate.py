@@ -91,6 +91,10 @@ def evaluate_run(run, *, data=None, bars=None, segments: int | None = None, seed
     prediction = prediction_section(training, held_out_ids, len(vocabulary),
                                     {"lstm": (scored["nats"], scored["scored"],
                                               scored["accuracy"])})
+    if not record.full_stream:
+        notes.append(f"this inference bundle keeps {len(run.stream.ids)} tokens of its training "
+                     "stream, not all of it: the n-gram baselines and the copying figures are "
+                     "fit on those")
     notes.append(f"{runs.unknown} of {runs.tokens} held-out tokens "
                  f"({100 * runs.oov_rate:.2f}%) are outside the vocabulary: never scored, "
                  "and the piece is cut there")

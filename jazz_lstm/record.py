@@ -14,6 +14,8 @@ state as arrays, and this record beside them as JSON::
       seed           the seed of every random stream
       epoch, history the last finished epoch and one row per epoch
       best_epoch, best_val_loss   the best validation epoch, when validated
+      full_stream    False in an inference bundle, which keeps only the start
+                     of the training stream (what primers are cut from)
 
 The model's settings are not stored twice: ``RunRecord.model`` is the
 lstm_np ModelConfig the training settings, the vocabulary and the feature
@@ -328,6 +330,7 @@ class RunRecord:
     history: list = field(default_factory=list)
     best_epoch: int | None = None
     best_val_loss: float | None = None
+    full_stream: bool = True
 
     @property
     def model(self) -> ModelConfig:
@@ -350,7 +353,7 @@ class RunRecord:
                 "corpus": self.corpus.to_json(), "music": self.music.to_json(),
                 "seed": self.seed, "feature_size": self.feature_size, "epoch": self.epoch,
                 "history": [list(row) for row in self.history], "best_epoch": self.best_epoch,
-                "best_val_loss": self.best_val_loss}
+                "best_val_loss": self.best_val_loss, "full_stream": self.full_stream}
 
     @classmethod
     def from_json(cls, data) -> RunRecord:
@@ -371,7 +374,9 @@ class RunRecord:
                      music=MusicRecord.from_json(data["music"], corpus.encoding),
                      seed=_whole(data["seed"], "seed", 0, MAX_SEED), feature_size=feature_size,
                      epoch=epoch, history=check_history(data["history"], epoch),
-                     best_epoch=best_epoch, best_val_loss=best_val_loss)
+                     best_epoch=best_epoch, best_val_loss=best_val_loss,
+                     full_stream=data["full_stream"])
+        _need(isinstance(record.full_stream, bool), "full_stream must be true or false")
         if corpus.encoding == "grammar":
             check_grammar_vocabulary(vocabulary, train.grammar)
         return record
@@ -439,40 +444,58 @@ def check_stream(ids, piece_lengths, vocab_size: int) -> TrainingStream:
     return TrainingStream(ids.astype(np.int64), tuple(lengths))
 
 
-def check_rng_state(state) -> dict:
-    _need(isinstance(state, dict) and state.get("bit_generator") == "PCG64"
-          and isinstance(state.get("state"), dict)
-          and all(_is_int(state["state"].get(key)) and state["state"][key] >= 0
-                  for key in ("state", "inc"))
-          and _is_int(state.get("has_uint32")) and _is_int(state.get("uinteger")),
-          "rng_state must be a PCG64 generator state")
-    return state
+_UINT64 = (1 << 64) - 1
+
+
+def rng_state_array(state: dict) -> np.ndarray:
+    """A PCG64 generator's state as six uint64: state and increment (128 bits each,
+    high half first), has_uint32, uinteger."""
+    inner = state["state"]
+    return np.array([inner["state"] >> 64, inner["state"] & _UINT64, inner["inc"] >> 64,
+                     inner["inc"] & _UINT64, state["has_uint32"], state["uinteger"]],
+                    dtype=np.uint64)
+
+
+def rng_state_of(array) -> dict:
+    """The PCG64 state ``rng_state_array`` stored; RecordError when it is not one."""
+    array = np.asarray(array)
+    _need(array.shape == (6,) and array.dtype == np.uint64 and int(array[4]) in (0, 1)
+          and int(array[5]) < 1 << 32, "the training generator's state must be 6 uint64 "
+          "of a PCG64 state")
+    high_state, low_state, high_inc, low_inc, has_uint32, uinteger = (int(value) for value in array)
+    return {"bit_generator": "PCG64",
+            "state": {"state": high_state << 64 | low_state, "inc": high_inc << 64 | low_inc},
+            "has_uint32": has_uint32, "uinteger": uinteger}
 
 
 # ------------------------------------------------------------------ in the checkpoint
-KIND = "jazz-lstm"
+# The arrays a checkpoint keeps beside the weights and the optimizer state.
+STREAM_IDS, PIECE_LENGTHS, RNG_STATE = "stream_ids", "piece_lengths", "rng_state"
 
 
-def checkpoint_metadata(record: RunRecord, stream: TrainingStream, rng_state: dict | None) -> dict:
-    """The JSON a checkpoint keeps: the record, the training stream, the random state."""
-    return {"kind": KIND, "record": record.to_json(), "corpus_ids": stream.ids.tolist(),
-            "piece_lengths": list(stream.piece_lengths), "rng_state": rng_state}
+def checkpoint_parts(record: RunRecord, stream: TrainingStream, rng_state: dict | None) -> tuple:
+    """(metadata, arrays) a checkpoint keeps of a run: the record as JSON; the
+    training stream, and the training generator's state unless None, as arrays."""
+    arrays = {STREAM_IDS: stream.ids.astype(np.int32),
+              PIECE_LENGTHS: np.asarray(stream.piece_lengths, dtype=np.int64)}
+    if rng_state is not None:
+        arrays[RNG_STATE] = rng_state_array(rng_state)
+    return record.to_json(), arrays
 
 
-def read_checkpoint_metadata(metadata, *, for_resume: bool = False) -> tuple:
-    """(record, stream, rng state) of a checkpoint's JSON, every field checked."""
-    _need(isinstance(metadata, dict), "metadata must be an object")
-    _need(metadata.get("kind") == KIND, f"kind must be {KIND!r}; not a jazz-lstm model")
-    _need("record" in metadata, "no run record: written by an earlier jazz-lstm; train it again")
-    record = RunRecord.from_json(metadata["record"])
-    ids = metadata.get("corpus_ids")
-    lengths = metadata.get("piece_lengths")
-    _need(isinstance(ids, list) and len(ids) <= MAX_CORPUS_IDS and all(map(_is_int, ids))
-          and isinstance(lengths, list) and all(map(_is_int, lengths)),
-          "corpus_ids and piece_lengths must be lists of whole numbers")
-    stream = check_stream(np.asarray(ids, dtype=np.int64), np.asarray(lengths, dtype=np.int64),
-                          len(record.vocabulary))
-    rng_state = metadata.get("rng_state")
+def read_checkpoint_parts(metadata, arrays: dict, *, for_resume: bool = False) -> tuple:
+    """(record, stream, rng state or None) of a checkpoint's metadata and arrays,
+    every field checked; the generator's state is required ``for_resume``."""
+    record = RunRecord.from_json(metadata)
+    _need(set(arrays) <= {STREAM_IDS, PIECE_LENGTHS, RNG_STATE}
+          and {STREAM_IDS, PIECE_LENGTHS} <= set(arrays),
+          f"the arrays beside the weights must be {STREAM_IDS}, {PIECE_LENGTHS} and "
+          f"{RNG_STATE}, got {sorted(arrays)}")
+    stream = check_stream(arrays[STREAM_IDS], arrays[PIECE_LENGTHS], len(record.vocabulary))
+    rng_state = None
     if for_resume:
-        check_rng_state(rng_state)
+        _need(RNG_STATE in arrays and record.full_stream,
+              "an inference bundle (weights without the training state); it samples and "
+              "evaluates but cannot be resumed")
+        rng_state = rng_state_of(arrays[RNG_STATE])
     return record, stream, rng_state

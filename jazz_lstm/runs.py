@@ -1,9 +1,15 @@
-"""Run folders: ``runs/NAME/model.npz`` (the checkpoint) and ``history.csv``.
+"""Run folders: ``runs/NAME/model.safetensors`` (the checkpoint) and ``history.csv``.
 
-The checkpoint holds the weights, the optimizer state, the training stream
-and the run record (``jazz_lstm.record``); history.csv holds one row per finished epoch with its
-wall-clock seconds.  Timings live only in history.csv, so the same seed and
-data give byte-identical checkpoints.
+The checkpoint (``lstm_np.checkpoint``) holds the weights, the optimizer
+state, the training stream and the training generator's state as arrays,
+and the run record (``jazz_lstm.record``) as JSON; history.csv holds one row
+per finished epoch with its wall-clock seconds.  Timings live only in
+history.csv, so the same seed and data give byte-identical checkpoints.
+
+An inference bundle (``export_bundle``) is a checkpoint without the
+optimizer state, the latest weights of a validated run and the generator's
+state, and with only the start of the training stream: it samples and
+evaluates, but cannot be resumed.
 """
 from __future__ import annotations
 
@@ -11,13 +17,17 @@ import csv
 import io
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
-from jazz_lstm.record import RecordError, RunRecord, TrainingStream, read_checkpoint_metadata
+import numpy as np
+
+from jazz_lstm.record import (RecordError, RunRecord, TrainingStream, checkpoint_parts,
+                              read_checkpoint_parts)
 
 RUNS_ROOT = Path("runs")
-CHECKPOINT_NAME = "model.npz"
+CHECKPOINT_NAME = "model.safetensors"
 HISTORY_NAME = "history.csv"
 HISTORY_COLUMNS = ("epoch", "loss", "accuracy", "seconds")
 VALIDATION_COLUMNS = ("val_loss", "val_accuracy")
@@ -45,7 +55,7 @@ class ChosenCheckpoint(NamedTuple):
 def choose_checkpoint(run: str | None = None, checkpoint=None,
                       runs_root: Path = RUNS_ROOT) -> ChosenCheckpoint:
     """The checkpoint of --checkpoint PATH, of --run NAME, or of the latest run
-    (the newest model.npz under runs_root), with the reason."""
+    (the newest model.safetensors under runs_root), with the reason."""
     if checkpoint and run:
         raise UsageError("give either --run NAME or --checkpoint PATH, not both")
     if checkpoint:
@@ -68,7 +78,7 @@ def find_checkpoint(run: str | None = None, checkpoint=None, runs_root: Path = R
 
 
 def checkpoint_path_of(location) -> Path:
-    """A run folder or a model.npz path -> the model.npz path."""
+    """A run folder or a checkpoint path -> the checkpoint path."""
     location = Path(location)
     return location / CHECKPOINT_NAME if location.is_dir() else location
 
@@ -103,8 +113,8 @@ def load_model(path: Path, *, for_resume: bool = False) -> LoadedRun:
         raise CheckpointError(f"{path}: no such checkpoint")
     checkpoint = load_checkpoint(path)
     try:
-        record, stream, rng_state = read_checkpoint_metadata(checkpoint.metadata,
-                                                             for_resume=for_resume)
+        record, stream, rng_state = read_checkpoint_parts(checkpoint.metadata, checkpoint.data,
+                                                          for_resume=for_resume)
         config = record.model
     except (RecordError, TypeError, ValueError, OverflowError) as error:
         raise CheckpointError(f"{path}: not a usable jazz-lstm checkpoint ({error})") from None
@@ -123,8 +133,48 @@ def load_model(path: Path, *, for_resume: bool = False) -> LoadedRun:
             SequenceModel(config, params=resume[0], buffers=resume[1])
     except ValueError as error:
         raise CheckpointError(f"{path}: {error}") from None
-    return LoadedRun(model, checkpoint.optimizer_state, record, stream,
-                     rng_state if for_resume else None, resume)
+    return LoadedRun(model, checkpoint.optimizer_state, record, stream, rng_state, resume)
+
+
+def run_checkpoint_bytes(params: dict, optimizer_state: dict, record: RunRecord,
+                         stream: TrainingStream, rng_state: dict | None) -> bytes:
+    """The bytes of a run's checkpoint (``load_model`` reads them)."""
+    from lstm_np.checkpoint import checkpoint_bytes
+
+    metadata, arrays = checkpoint_parts(record, stream, rng_state)
+    return checkpoint_bytes(params, optimizer_state, metadata, arrays)
+
+
+# Primers are windows of the training stream: a bundle keeps this many windows' worth.
+BUNDLE_PRIMER_WINDOWS = 16
+
+
+def export_bundle(run, out_path, *, primer_windows: int = BUNDLE_PRIMER_WINDOWS,
+                  half: bool = False) -> Path:
+    """Write an inference bundle of ``run`` (a run folder or checkpoint) to ``out_path``.
+
+    It keeps the model's weights (float16 when ``half``: half the size; the
+    model computes in its own dtype after loading), the run record, and the
+    first ``primer_windows`` training windows' worth of the training stream
+    for primers (the whole stream when that is shorter, or when
+    ``primer_windows`` is None).  Returns the path written.
+    """
+    from jazz_lstm.files import write_file_atomically
+
+    loaded = load_model(checkpoint_path_of(run))
+    record, stream = loaded.record, loaded.stream
+    params = {**loaded.model.params, **loaded.model.buffers}
+    if half:
+        params = {name: array.astype(np.float16) for name, array in params.items()}
+    if primer_windows is not None and len(stream.ids) > primer_windows * record.train.window_length:
+        kept = max(primer_windows * record.train.window_length, 2)
+        lengths, left = [], kept
+        for length in stream.piece_lengths:
+            lengths.append(min(length, left))
+            left -= lengths[-1]
+        stream = TrainingStream(stream.ids[:kept], tuple(length for length in lengths if length))
+        record = replace(record, full_stream=False)
+    return write_file_atomically(out_path, run_checkpoint_bytes(params, {}, record, stream, None))
 
 
 def history_text(rows, validated: bool = False) -> str:

@@ -32,7 +32,7 @@ import numpy as np
 from jazz_lstm.presets import TrainConfig
 from jazz_lstm.record import RunRecord, TrainingStream, model_config
 from jazz_lstm.runs import (CHECKPOINT_NAME, HISTORY_NAME, RESUME_PREFIX, history_text, load_model,
-                            seconds_of)
+                            run_checkpoint_bytes, seconds_of)
 from jazz_lstm.windows import cut_windows, window_starts
 
 # A small model's epoch is faster than an fsync'd save: then save at most this often.
@@ -345,13 +345,10 @@ def _snapshot(session: Session) -> Snapshot:
 def save(path: Path, snapshot: Snapshot) -> None:
     """Checkpoint and history.csv of one finished epoch, each written atomically."""
     from jazz_lstm.files import write_file_atomically
-    from jazz_lstm.record import checkpoint_metadata
-    from lstm_np.checkpoint import checkpoint_bytes
 
     record = snapshot.record
-    write_file_atomically(path, checkpoint_bytes(
-        snapshot.params, snapshot.optimizer_state,
-        checkpoint_metadata(record, snapshot.stream, snapshot.rng_state)))
+    write_file_atomically(path, run_checkpoint_bytes(snapshot.params, snapshot.optimizer_state,
+                                                     record, snapshot.stream, snapshot.rng_state))
     validated = any(len(row) > 3 for row in record.history)
     rows = [[*row[:3], second, *row[3:]] for row, second in zip(record.history, snapshot.seconds)]
     write_file_atomically(Path(path).parent / HISTORY_NAME,

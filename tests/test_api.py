@@ -42,7 +42,7 @@ def test_the_readme_snippet_runs(api_run, tmp_path):
 
 def test_a_model_npz_path_opens_too(api_run):
     folder, _ = api_run
-    run = jazz_lstm.open_run(folder / "runs" / "demo" / "model.npz")
+    run = jazz_lstm.open_run(folder / "runs" / "demo" / "model.safetensors")
     assert run.record.epoch == 3 and run.record.encoding == "grammar"
 
 
@@ -52,7 +52,7 @@ def test_cli_and_api_give_the_same_model_and_the_same_solo(api_run):
                              "--epochs", "3", "--hidden", "16", "--seed", "0", "--run", "cli"],
                             cwd=folder, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    cli_checkpoint = folder / "runs" / "cli" / "model.npz"
+    cli_checkpoint = folder / "runs" / "cli" / "model.safetensors"
     assert cli_checkpoint.read_bytes() == run.path.read_bytes()
 
     chords = "Dm7 G7 | Cmaj7 | A7"

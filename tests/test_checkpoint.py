@@ -1,27 +1,28 @@
 """Checkpoints: bit-exact round trips, byte-identical files, every bad or hostile file
 refused clearly, quickly and without big allocations, atomic writes."""
-import io
 import json
 import os
+import struct
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
-from numpy.lib import format as npy_format
+import safetensors.numpy
 
 from lstm_np import checkpoint
-from lstm_np.checkpoint import Checkpoint, CheckpointError, checkpoint_bytes, load_checkpoint
+from lstm_np.checkpoint import (Checkpoint, CheckpointError, arrays_digest, checkpoint_bytes,
+                                load_checkpoint)
 from lstm_np.optim import Adam
 from music.files import write_file_atomically
 
 
-def save_checkpoint(path, params, optimizer_state, metadata):
+def save_checkpoint(path, params, optimizer_state, metadata, data=None):
     """How the project saves a checkpoint: its bytes, through the one safe writer."""
-    return write_file_atomically(path, checkpoint_bytes(params, optimizer_state, metadata))
+    return write_file_atomically(path, checkpoint_bytes(params, optimizer_state, metadata, data))
+
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -46,6 +47,7 @@ def sample_params():
         "big_endian": np.arange(6, dtype=">f8").reshape(2, 3),
         "scalar": np.array(2.5),
         "empty": np.zeros((0, 3)),
+        "resume/lstm0.W": rng.normal(size=(4, 12)).astype(np.float32),
     }
 
 
@@ -54,43 +56,40 @@ def sample_optimizer_state():
             "flags": np.array([True, False])}
 
 
+def sample_data():
+    return {"ids": np.array([3, 1, 2], dtype=np.int32),
+            "state": np.array([2 ** 64 - 1, 0], dtype=np.uint64)}
+
+
 def bits(array):
     """The raw bytes of an array, so that -0.0 and subnormals count."""
-    return array.dtype, array.shape, np.ascontiguousarray(array).tobytes()
+    return array.dtype.newbyteorder("="), array.shape, np.ascontiguousarray(
+        array.astype(array.dtype.newbyteorder("="))).tobytes()
 
 
 def save_sample(path):
-    params, optimizer_state = sample_params(), sample_optimizer_state()
-    path.write_bytes(checkpoint_bytes(params, optimizer_state, METADATA))
-    return params, optimizer_state
+    params, optimizer_state, data = sample_params(), sample_optimizer_state(), sample_data()
+    path.write_bytes(checkpoint_bytes(params, optimizer_state, METADATA, data))
+    return params, optimizer_state, data
 
 
-def npy(array):
-    buffer = io.BytesIO()
-    npy_format.write_array(buffer, np.asarray(array), allow_pickle=True)
-    return buffer.getvalue()
+def raw_file(header, data: bytes = b"", length=None) -> bytes:
+    """A safetensors file written by hand: its header (a dict or JSON text) and data."""
+    text = (header if isinstance(header, str) else json.dumps(header)).encode("utf-8")
+    return struct.pack("<Q", len(text) if length is None else length) + text + data
 
 
-def npy_header_only(shape, descr="<f8"):
-    """A .npy header announcing ``shape`` with no data after it."""
-    buffer = io.BytesIO()
-    npy_format.write_array_header_1_0(buffer, {"descr": descr, "fortran_order": False, "shape": shape})
-    return buffer.getvalue()
+def document(metadata=None, version=checkpoint.FORMAT_VERSION, sha256="") -> str:
+    return json.dumps({"format_version": version, "metadata": metadata or {"epoch": 1},
+                       "sha256": sha256})
 
 
-def header_npy(text):
-    return npy(np.frombuffer(text.encode("utf-8"), dtype=np.uint8))
-
-
-GOOD_HEADER = json.dumps({"format_version": 1, "metadata": {"epoch": 1}})
-
-
-def write_archive(path, entries, compression=zipfile.ZIP_STORED):
-    """A zip of (name, bytes) entries, the header entry first unless given."""
-    with zipfile.ZipFile(path, "w", compression=compression) as archive:
-        for name, data in entries:
-            archive.writestr(name, data)
-    return path
+def with_arrays(tensors: dict, text=None) -> dict:
+    """A header: our metadata entry (``text``) and {name: (dtype, shape, start, end)}."""
+    header = {"__metadata__": {checkpoint.METADATA_KEY: text or document()}}
+    for name, (dtype, shape, start, end) in tensors.items():
+        header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [start, end]}
+    return header
 
 
 def refused(path, **kwargs):
@@ -101,91 +100,71 @@ def refused(path, **kwargs):
     return message
 
 
-def refused_to_write(params, optimizer_state=None, metadata=None):
+def refused_to_write(params, optimizer_state=None, metadata=None, data=None):
     with pytest.raises(CheckpointError) as caught:
-        checkpoint_bytes(params, optimizer_state or {}, metadata or {})
+        checkpoint_bytes(params, optimizer_state or {}, metadata or {}, data)
     assert "\n" not in str(caught.value)
     return str(caught.value)
 
 
 # ------------------------------------------------------------ round trips
 def test_round_trip_is_bit_exact(tmp_path):
-    path = tmp_path / "model.npz"
-    params, optimizer_state = save_sample(path)
+    path = tmp_path / "model.safetensors"
+    params, optimizer_state, data = save_sample(path)
     loaded = load_checkpoint(path)
     assert isinstance(loaded, Checkpoint)
-    assert list(loaded.params) == list(params)
-    for name, array in params.items():
-        assert bits(loaded.params[name]) == bits(array)
-    for name, array in optimizer_state.items():
-        assert bits(loaded.optimizer_state[name]) == bits(array)
+    assert sorted(loaded.params) == sorted(params)
+    for stored, group in ((params, loaded.params), (optimizer_state, loaded.optimizer_state),
+                          (data, loaded.data)):
+        for name, array in stored.items():
+            assert bits(group[name]) == bits(array), name
     assert loaded.metadata == METADATA
 
 
-def test_the_same_checkpoint_gives_the_same_bytes_whatever_the_time_or_key_order(monkeypatch):
-    first = checkpoint_bytes(sample_params(), sample_optimizer_state(), METADATA)
-    monkeypatch.setattr(time, "time", lambda: 2_000_000_000.0)
-    monkeypatch.setattr(time, "localtime", lambda *a: time.gmtime(2_000_000_000))
+def test_the_same_checkpoint_gives_the_same_bytes_in_any_process_and_key_order():
+    """safetensors keeps header metadata in a hash map, whose order changes from one
+    process to the next: two fresh Pythons must still write the same bytes."""
+    script = ("import sys, numpy as np\n"
+              "from lstm_np.checkpoint import checkpoint_bytes\n"
+              "metadata = {f'key{i}': i for i in range(40)}\n"
+              "arrays = {f'w{i}': np.arange(i + 1, dtype=np.float32) for i in range(40)}\n"
+              "sys.stdout.buffer.write(checkpoint_bytes(arrays, {}, metadata, {'ids': np.arange(3)}))\n")
+    outputs = {subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True,
+                              check=True, timeout=120).stdout for _ in range(3)}
+    assert len(outputs) == 1
     reordered = dict(reversed(list(METADATA.items())))
-    assert checkpoint_bytes(sample_params(), sample_optimizer_state(), reordered) == first
-    with zipfile.ZipFile(io.BytesIO(first)) as archive:
-        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
-        assert archive.namelist()[0] == "header.npy"
+    params = dict(reversed(list(sample_params().items())))
+    assert checkpoint_bytes(params, sample_optimizer_state(), reordered, sample_data()) == \
+        checkpoint_bytes(sample_params(), sample_optimizer_state(), METADATA, sample_data())
 
 
-def test_the_file_is_a_plain_npz_that_numpy_reads(tmp_path):
-    path = tmp_path / "model.npz"
-    params, _ = save_sample(path)
-    with np.load(path, allow_pickle=False) as archive:
-        assert bits(archive["param/head.b"]) == bits(params["head.b"])
-        header = json.loads(archive["header"].tobytes())
-    assert header == {"format_version": 1, "metadata": METADATA}
-
-
-def test_a_checkpoint_written_by_np_savez_still_loads(tmp_path):
-    path = tmp_path / "old.npz"
-    header = np.frombuffer(json.dumps({"metadata": {"epoch": 3}, "format_version": 1}).encode(),
-                           dtype=np.uint8)
-    with open(path, "wb") as file:
-        np.savez(file, **{"param/w": np.ones(3, np.float32), "optim/iterations": np.array(2),
-                          "header": header})
-    loaded = load_checkpoint(path)
-    assert loaded.metadata == {"epoch": 3}
-    assert bits(loaded.params["w"]) == bits(np.ones(3, np.float32))
-    assert loaded.optimizer_state["iterations"] == 2
-
-
-def test_deflated_entries_within_the_ratio_load(tmp_path):
-    values = np.random.default_rng(1).normal(size=300_000)  # 2.4 MB, barely compressible
-    path = write_archive(tmp_path / "z.npz", [("header.npy", header_npy(GOOD_HEADER)),
-                                               ("param/w.npy", npy(values))], zipfile.ZIP_DEFLATED)
-    assert bits(load_checkpoint(path).params["w"]) == bits(values)
-
-
-def test_parameters_come_back_by_name_and_shape(tmp_path):
-    path = tmp_path / "model.npz"
-    params, _ = save_sample(path)
-    loaded = load_checkpoint(path)
-    assert loaded.params.keys() == params.keys()
-    assert {name: array.shape for name, array in loaded.params.items()} == \
-        {name: array.shape for name, array in params.items()}
+def test_the_file_is_a_plain_safetensors_file(tmp_path):
+    path = tmp_path / "model.safetensors"
+    params, _, data = save_sample(path)
+    arrays = safetensors.numpy.load(path.read_bytes())
+    assert bits(arrays["param/head.b"]) == bits(params["head.b"])
+    assert bits(arrays["data/ids"]) == bits(data["ids"])
+    with safetensors.safe_open(path, framework="np") as file:
+        stored = json.loads(file.metadata()[checkpoint.METADATA_KEY])
+    assert stored == {"format_version": 2, "metadata": METADATA,
+                      "sha256": arrays_digest(arrays)}
 
 
 def test_save_checkpoint_uses_the_path_exactly_and_creates_parent_folders(tmp_path):
-    path = tmp_path / "runs" / "deep" / "latest"  # no .npz suffix
+    path = tmp_path / "runs" / "deep" / "latest"  # no suffix
     assert save_checkpoint(path, {"w": np.zeros(2)}, {}, {}) == path
     assert os.listdir(path.parent) == ["latest"]
     assert path.read_bytes() == checkpoint_bytes({"w": np.zeros(2)}, {}, {})
 
 
 def test_saving_over_a_checkpoint_replaces_it(tmp_path):
-    path = tmp_path / "model.npz"
+    path = tmp_path / "model.safetensors"
     save_checkpoint(path, {"w": np.zeros(2)}, {}, {"epoch": 1})
     save_checkpoint(path, {"w": np.ones(2)}, {}, {"epoch": 2})
     loaded = load_checkpoint(path)
     assert loaded.metadata == {"epoch": 2}
     assert np.array_equal(loaded.params["w"], np.ones(2))
-    assert os.listdir(tmp_path) == ["model.npz"]
+    assert os.listdir(tmp_path) == ["model.safetensors"]
 
 
 def test_optimizer_resumes_identically_through_a_checkpoint(tmp_path):
@@ -202,8 +181,8 @@ def test_optimizer_resumes_identically_through_a_checkpoint(tmp_path):
     adam = Adam(lr=0.01, decay=0.01)
     for g in grads[:3]:
         adam.step(first_half, g)
-    (tmp_path / "c.npz").write_bytes(checkpoint_bytes(first_half, adam.state_dict(), {}))
-    loaded = load_checkpoint(tmp_path / "c.npz")
+    (tmp_path / "c.safetensors").write_bytes(checkpoint_bytes(first_half, adam.state_dict(), {}))
+    loaded = load_checkpoint(tmp_path / "c.safetensors")
     resumed_adam = Adam(lr=0.01, decay=0.01)
     resumed_adam.load_state_dict(loaded.optimizer_state)
     for g in grads[3:]:
@@ -213,7 +192,7 @@ def test_optimizer_resumes_identically_through_a_checkpoint(tmp_path):
 
 # ------------------------------------------------------------ refused when writing
 def test_unserialisable_metadata_and_object_arrays_are_refused_on_save(tmp_path):
-    path = tmp_path / "model.npz"
+    path = tmp_path / "model.safetensors"
     with pytest.raises(CheckpointError, match="metadata is not JSON"):
         save_checkpoint(path, {"w": np.zeros(1)}, {}, {"seed": np.int64(3)})
     with pytest.raises(CheckpointError, match="param/w: it holds Python objects"):
@@ -226,6 +205,7 @@ def test_non_finite_weights_or_state_are_refused_on_save(bad):
     assert "'param/w' holds NaN or infinite" in refused_to_write({"w": np.array([1.0, bad])})
     message = refused_to_write({"w": np.zeros(1)}, {"m/w": np.array([bad], np.float32)})
     assert "'optim/m/w' holds NaN or infinite" in message
+    assert "'data/x' holds NaN" in refused_to_write({}, data={"x": np.array([bad])})
 
 
 @pytest.mark.parametrize("dtype", [np.int64, np.bool_, np.complex128, np.longdouble])
@@ -247,7 +227,7 @@ def nested_lists(depth):
 
 
 def test_metadata_depth_limit_when_writing():
-    # The header document and the metadata dict are the first two levels.
+    # The document and the metadata dict are the first two levels.
     checkpoint_bytes({}, {}, {"deep": nested_lists(checkpoint.MAX_METADATA_DEPTH - 3)})
     assert "nested more than 64" in refused_to_write(
         {}, {}, {"deep": nested_lists(checkpoint.MAX_METADATA_DEPTH - 2)})
@@ -255,17 +235,20 @@ def test_metadata_depth_limit_when_writing():
 
 
 def test_size_limits_when_writing(monkeypatch):
-    monkeypatch.setattr(checkpoint, "MAX_ENTRY_BYTES", 1000)
-    assert "entry param/w takes 1128 bytes" in refused_to_write({"w": np.zeros(125)})
-    monkeypatch.setattr(checkpoint, "MAX_METADATA_BYTES", 100)
-    # 128 bytes of .npy header + 97 of '{"format_version": 1, "metadata": {"text": "x...x"}}'
-    assert "entry header takes 225 bytes" in refused_to_write({}, {}, {"text": "x" * 50})
+    monkeypatch.setattr(checkpoint, "MAX_METADATA_BYTES", 200)
+    # '{"format_version": 2, "metadata": {"text": "x...x"}, "sha256": "<64 hex digits>"}'
+    assert "metadata takes 225 bytes, more than the limit of 200" in refused_to_write(
+        {}, {}, {"text": "x" * 100})
+    monkeypatch.undo()
+    monkeypatch.setattr(checkpoint, "MAX_ARRAYS", 2)
+    assert "3 arrays, more than the limit of 2" in refused_to_write(
+        {"a": np.zeros(1), "b": np.zeros(1)}, {"iterations": np.array(1)})
 
 
 def test_a_checkpoint_at_the_size_limit_saves_and_loads_one_byte_under_neither(tmp_path, monkeypatch):
     params = {"a": np.zeros(100), "b": np.zeros(100)}
     data = checkpoint_bytes(params, {}, {})
-    path = tmp_path / "model.npz"
+    path = tmp_path / "model.safetensors"
     path.write_bytes(data)
     monkeypatch.setattr(checkpoint, "MAX_CHECKPOINT_BYTES", len(data))
     assert checkpoint_bytes(params, {}, {}) == data
@@ -278,7 +261,7 @@ def test_a_checkpoint_at_the_size_limit_saves_and_loads_one_byte_under_neither(t
 
 # ------------------------------------------------------------ refused when reading
 def test_missing_file(tmp_path):
-    assert "no such checkpoint file" in refused(tmp_path / "absent.npz")
+    assert "no such checkpoint file" in refused(tmp_path / "absent.safetensors")
 
 
 def test_a_folder_or_fifo_is_refused_without_waiting(tmp_path):
@@ -287,11 +270,13 @@ def test_a_folder_or_fifo_is_refused_without_waiting(tmp_path):
     assert "not a regular file" in refused(tmp_path)
 
 
-@pytest.mark.parametrize("content", [b"", b"hello", os.urandom(4096), b"\x80\x04K\x01."])
-def test_files_that_are_not_archives(tmp_path, content):
-    path = tmp_path / "junk.npz"
+@pytest.mark.parametrize("content", [b"", b"hello", np.random.default_rng(0).bytes(4096),
+                                     b"\x80\x04K\x01.", b"\x00" * 64])
+def test_files_that_are_not_checkpoints(tmp_path, content):
+    path = tmp_path / "junk.safetensors"
     path.write_bytes(content)
-    assert "not a checkpoint" in refused(path)
+    message = refused(path)
+    assert "not a checkpoint" in message or "damaged" in message
 
 
 def test_a_plain_npy_file(tmp_path):
@@ -300,170 +285,108 @@ def test_a_plain_npy_file(tmp_path):
     assert "not a checkpoint" in refused(path)
 
 
-def test_an_npz_without_our_entries(tmp_path):
-    path = tmp_path / "other.npz"
-    np.savez(path, weights=np.zeros(3))
+def test_an_old_model_npz_is_refused_naming_its_format(tmp_path):
+    path = tmp_path / "model.npz"
+    header = np.frombuffer(json.dumps({"metadata": {"epoch": 3}, "format_version": 1}).encode(),
+                           dtype=np.uint8)
+    np.savez(path, **{"param/w": np.ones(3, np.float32), "header": header})
+    message = refused(path)
+    assert "a model.npz checkpoint of format version 1" in message
+    assert "format version 2 (model.safetensors)" in message
+
+
+def test_a_safetensors_file_of_another_program(tmp_path):
+    path = tmp_path / "other.safetensors"
+    path.write_bytes(safetensors.numpy.save({"weights": np.zeros(3)}))
+    assert "not a jazz-lstm checkpoint" in refused(path)
+    path.write_bytes(safetensors.numpy.save({"weights": np.zeros(3)}, {"format": "pt"}))
     assert "not a jazz-lstm checkpoint" in refused(path)
 
 
-def test_an_npz_without_a_header(tmp_path):
-    path = write_archive(tmp_path / "m.npz", [("param/w.npy", npy(np.zeros(2)))])
-    assert "no 'header' entry" in refused(path)
-
-
 @pytest.mark.parametrize("text, expected", [
-    ("\udcff{not json", "not UTF-8 JSON"),
-    ('{"format_version": 1, "metadata": {"loss": NaN}}', "NaN is not allowed"),
-    ('{"format_version": 1, "metadata": {"loss": -Infinity}}', "-Infinity is not allowed"),
-    ('{"format_version": 1, "metadata": {"n": 1' + "0" * 5000 + "}}", "not UTF-8 JSON"),
+    ("{not json", "metadata is not JSON"),
+    ('{"format_version": 2, "metadata": {"loss": NaN}}', "NaN is not allowed"),
+    ('{"format_version": 2, "metadata": {"loss": -Infinity}}', "-Infinity is not allowed"),
+    ('{"format_version": 2, "metadata": {"n": 1' + "0" * 5000 + "}}", "metadata is not JSON"),
     ('[1, 2]', "lacks the metadata object"),
-    ('{"format_version": 2, "metadata": {}}', "format version 2, this program reads version 1"),
+    ('{"format_version": 3, "metadata": {}}', "format version 3, this program reads version 2"),
 ])
-def test_bad_headers(tmp_path, text, expected):
-    data = text.encode("utf-8", "surrogateescape")
-    path = write_archive(tmp_path / "m.npz", [("header.npy", npy(np.frombuffer(data, np.uint8)))])
+def test_bad_documents(tmp_path, text, expected):
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(raw_file(with_arrays({}, text)))
     assert expected in refused(path)
-
-
-def test_a_header_that_is_not_bytes(tmp_path):
-    path = write_archive(tmp_path / "m.npz", [("header.npy", npy(np.zeros(3)))])
-    assert "not a 1-D uint8 array" in refused(path)
 
 
 @pytest.mark.parametrize("depth", [checkpoint.MAX_METADATA_DEPTH - 1, 100_000])
 def test_metadata_nested_too_deeply_is_refused_quickly(tmp_path, depth):
-    text = '{"format_version": 1, "metadata": {"deep": ' + "[" * depth + "]" * depth + "}}"
-    path = write_archive(tmp_path / "m.npz", [("header.npy", header_npy(text))])
+    text = '{"format_version": 2, "metadata": {"deep": ' + "[" * depth + "]" * depth + "}}"
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(raw_file(with_arrays({}, text)))
     started = time.perf_counter()
     assert "nested more than 64 levels" in refused(path)
     assert time.perf_counter() - started < 1.0
 
 
 def test_metadata_at_the_depth_limit_loads(tmp_path):
-    depth = checkpoint.MAX_METADATA_DEPTH - 2  # with the header document and the metadata dict
-    text = '{"format_version": 1, "metadata": {"deep": ' + "[" * depth + "]" * depth + "}}"
-    path = write_archive(tmp_path / "m.npz", [("header.npy", header_npy(text))])
-    assert load_checkpoint(path).metadata == {"deep": nested_lists(depth - 1)}
+    depth = checkpoint.MAX_METADATA_DEPTH - 2  # with the document and the metadata dict
+    deep = {"deep": nested_lists(depth - 1)}
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(raw_file(with_arrays({}, document(deep, sha256=arrays_digest({})))))
+    assert load_checkpoint(path).metadata == deep
 
 
-@pytest.mark.parametrize("keep", [0.1, 0.5, 0.9, 0.999])
+def test_metadata_of_a_million_tiny_objects_is_refused_before_parsing(tmp_path):
+    # 3 bytes of text each, about 60 bytes each once parsed.
+    many = {"x": [{}] * (checkpoint.MAX_METADATA_CONTAINERS + 1)}
+    with pytest.raises(CheckpointError, match="objects and lists"):
+        checkpoint_bytes({"w": np.zeros(1)}, {}, many)
+    path = tmp_path / "many.safetensors"
+    path.write_bytes(raw_file(with_arrays({}, document(many))))
+    assert "objects and lists" in refused(path)
+
+
+@pytest.mark.parametrize("keep", [0.01, 0.1, 0.5, 0.9, 0.999])
 def test_truncated_files(tmp_path, keep):
-    path = tmp_path / "model.npz"
+    path = tmp_path / "model.safetensors"
     save_sample(path)
     data = path.read_bytes()
     path.write_bytes(data[: int(len(data) * keep)])
-    assert "damaged or truncated" in refused(path)
+    message = refused(path)
+    assert "damaged or truncated" in message or "not a checkpoint" in message
 
 
 def test_a_flipped_byte_inside_an_array_is_detected(tmp_path):
-    path = tmp_path / "model.npz"
+    path = tmp_path / "model.safetensors"
     path.write_bytes(checkpoint_bytes({"w": np.full(1000, 0.5)}, {}, {}))
     data = bytearray(path.read_bytes())
     where = data.index(np.full(8, 0.5).tobytes())
     data[where + 3] ^= 0xFF
     path.write_bytes(bytes(data))
-    assert "'param/w' is damaged" in refused(path)
+    assert "do not match the digest" in refused(path)
 
 
-def test_a_pickled_object_array(tmp_path):
-    path = write_archive(tmp_path / "m.npz", [
-        ("header.npy", header_npy(GOOD_HEADER)),
-        ("param/evil.npy", npy(np.array([{"run": "code"}], dtype=object)))])
-    message = refused(path)
-    assert "'param/evil'" in message and "pickled" in message
-
-
-@pytest.mark.parametrize("array, expected", [
-    (np.array([1.0, np.nan]), "holds NaN or infinite"),
-    (np.array([np.inf]), "holds NaN or infinite"),
-    (np.arange(3), "dtype int64; it must be float16/32/64"),
-    (np.array([True]), "dtype bool; it must be float16/32/64"),
-    (np.zeros(2, np.complex64), "not a plain number type"),
-    (np.zeros(2, dtype=[("a", "<f8")]), "not a plain number type"),
-    (np.array(["text"]), "not a plain number type"),
-])
-def test_weights_that_are_not_finite_floats(tmp_path, array, expected):
-    path = write_archive(tmp_path / "m.npz", [("header.npy", header_npy(GOOD_HEADER)),
-                                               ("param/w.npy", npy(array))])
-    message = refused(path)
-    assert "'param/w'" in message and expected in message
-
-
-def test_optimizer_state_may_hold_integers_but_not_nan(tmp_path):
-    path = write_archive(tmp_path / "m.npz", [("header.npy", header_npy(GOOD_HEADER)),
-                                               ("optim/iterations.npy", npy(np.array(3))),
-                                               ("optim/m/w.npy", npy(np.array([np.nan])))])
-    assert "'optim/m/w' holds NaN" in refused(path)
-
-
-def test_an_unexpected_entry(tmp_path):
-    path = write_archive(tmp_path / "m.npz", [("header.npy", header_npy(GOOD_HEADER)),
-                                               ("stray.npy", npy(np.zeros(1)))])
-    assert "'stray.npy'" in refused(path)
-
-
-def test_an_entry_named_twice(tmp_path):
-    with pytest.warns(UserWarning, match="Duplicate name"):
-        path = write_archive(tmp_path / "m.npz", [("header.npy", header_npy(GOOD_HEADER)),
-                                                   ("param/w.npy", npy(np.zeros(1))),
-                                                   ("param/w.npy", npy(np.ones(1)))])
-    assert "appears twice" in refused(path)
+def test_a_header_longer_than_the_file_or_the_limit_is_refused_before_reading(tmp_path):
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(raw_file(with_arrays({}), length=10 ** 6))
+    assert "its header announces 1000000 bytes" in refused(path)
+    path.write_bytes(raw_file(with_arrays({}), length=checkpoint.MAX_HEADER_BYTES + 1))
+    assert "more than the limit" in refused(path)
 
 
 @pytest.mark.parametrize("shape", [(10**12,), (10**6, 10**6), (2**62, 4)])
 def test_a_header_announcing_a_huge_array_is_refused_before_allocating(tmp_path, shape):
-    path = write_archive(tmp_path / "m.npz", [("header.npy", header_npy(GOOD_HEADER)),
-                                               ("param/w.npy", npy_header_only(shape) + b"\0" * 64)])
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(raw_file(with_arrays({"param/w": ("F64", shape, 0, 64)}), b"\0" * 64))
     started = time.perf_counter()
-    message = refused(path)
+    assert "damaged" in refused(path)
     assert time.perf_counter() - started < 1.0
-    assert f"announces shape {shape}" in message and "holds 64 bytes" in message
-
-
-def test_a_header_announcing_fewer_bytes_than_the_entry_holds(tmp_path):
-    path = write_archive(tmp_path / "m.npz", [("header.npy", header_npy(GOOD_HEADER)),
-                                               ("param/w.npy", npy_header_only((2,)) + b"\0" * 24)])
-    assert "announces shape (2,) of float64 (16 bytes) but holds 24 bytes" in refused(path)
-
-
-def test_too_many_dimensions(tmp_path):
-    shape = (1,) * (checkpoint.MAX_ARRAY_DIMENSIONS + 1)
-    path = write_archive(tmp_path / "m.npz", [("header.npy", header_npy(GOOD_HEADER)),
-                                               ("param/w.npy", npy_header_only(shape) + b"\0" * 8)])
-    assert "impossible shape" in refused(path)
-
-
-def test_bzip2_entries_are_refused(tmp_path):
-    path = write_archive(tmp_path / "m.npz", [("header.npy", header_npy(GOOD_HEADER))],
-                         zipfile.ZIP_BZIP2)
-    assert "compression method 12" in refused(path)
-
-
-def zip_bomb(path, unpacked_bytes):
-    """A deflated float64 entry of zeros: ~1000 times smaller on disk than unpacked."""
-    count = unpacked_bytes // 8
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("header.npy", header_npy(GOOD_HEADER))
-        with archive.open("param/w.npy", "w", force_zip64=True) as entry:
-            entry.write(npy_header_only((count,)))
-            chunk = bytes(1 << 20)
-            for _ in range(count * 8 // len(chunk)):
-                entry.write(chunk)
-    return path
-
-
-def test_a_zip_bomb_is_refused_from_its_compression_ratio(tmp_path):
-    path = zip_bomb(tmp_path / "bomb.npz", 64 << 20)
-    assert path.stat().st_size < 100_000
-    message = refused(path)
-    assert "'param/w.npy' unpacks from" in message and "zip bomb" in message
 
 
 @pytest.mark.slow
-def test_a_zip_bomb_is_refused_with_bounded_memory(tmp_path):
-    """The audit's 1.6 MB -> 1.6 GB entry reached 1.66 GB of memory before refusal;
-    500 MiB stays under MAX_ENTRY_BYTES, so only the compression ratio stops it."""
-    path = zip_bomb(tmp_path / "bomb.npz", 500 << 20)
+def test_a_huge_announced_array_is_refused_with_bounded_memory(tmp_path):
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(raw_file(with_arrays({"param/w": ("F64", (500 << 17,), 0, 64)}),
+                              b"\0" * 64))
     script = ("import resource, sys\n"
               "from lstm_np.checkpoint import CheckpointError, load_checkpoint\n"
               "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
@@ -474,67 +397,77 @@ def test_a_zip_bomb_is_refused_with_bounded_memory(tmp_path):
               "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)\n")
     done = subprocess.run([sys.executable, "-c", script, str(path)], cwd=REPO,
                           capture_output=True, text=True, timeout=60)
-    assert "zip bomb" in done.stderr
+    assert "damaged" in done.stderr
     assert int(done.stdout) < 50_000  # kilobytes
 
 
-def test_size_limits_when_reading(tmp_path, monkeypatch):
-    path = tmp_path / "model.npz"
-    path.write_bytes(checkpoint_bytes({"a": np.zeros(1000), "b": np.zeros(1000)}, {}, {}))
-    assert path.stat().st_size == 16_735
-    monkeypatch.setattr(checkpoint, "MAX_ENTRY_BYTES", 7000)
-    assert "'param/a.npy' unpacks to 8128 bytes, more than the limit of 7000" in refused(path)
-    monkeypatch.setattr(checkpoint, "MAX_CHECKPOINT_BYTES", 16_734)
-    assert "16735 bytes, more than the limit of 16734" in refused(path)  # the file itself
-    monkeypatch.undo()
-    monkeypatch.setattr(checkpoint, "MAX_METADATA_BYTES", 10)
-    assert "'header.npy' unpacks to" in refused(path)
+@pytest.mark.parametrize("dtype, data, expected", [
+    ("F64", np.array([1.0, np.nan]).tobytes(), "holds NaN or infinite"),
+    ("F32", np.array([np.inf], np.float32).tobytes(), "holds NaN or infinite"),
+    ("I64", np.arange(3).tobytes(), "dtype int64; it must be float16/32/64"),
+    ("BOOL", b"\x01", "dtype bool; it must be float16/32/64"),
+    ("BF16", b"\0\0", "dtype BF16, not a plain number type"),
+    ("C64", b"\0" * 8, "dtype C64, not a plain number type"),
+])
+def test_weights_that_are_not_finite_floats(tmp_path, dtype, data, expected):
+    size = {"F64": 8, "F32": 4, "I64": 8, "BOOL": 1, "BF16": 2, "C64": 8}[dtype]
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(raw_file(with_arrays({"param/w": (dtype, (len(data) // size,), 0,
+                                                       len(data))}), data))
+    message = refused(path)
+    assert "'param/w'" in message and expected in message
 
 
-def test_the_unpacked_total_is_limited_even_when_the_file_is_small(tmp_path, monkeypatch):
-    path = write_archive(tmp_path / "m.npz", [("header.npy", header_npy(GOOD_HEADER)),
-                                               ("param/a.npy", npy(np.zeros(1000))),
-                                               ("param/b.npy", npy(np.zeros(1000)))],
-                         zipfile.ZIP_DEFLATED)
-    monkeypatch.setattr(checkpoint, "MAX_CHECKPOINT_BYTES", 16_000)
-    assert path.stat().st_size < 2000
-    assert "entries unpack to 16" in refused(path)
+def test_optimizer_state_may_hold_integers_but_not_nan(tmp_path):
+    data = np.array(3).tobytes() + np.array([np.nan]).tobytes()
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(raw_file(with_arrays({"optim/iterations": ("I64", (), 0, 8),
+                                           "optim/m/w": ("F64", (1,), 8, 16)}), data))
+    assert "'optim/m/w' holds NaN" in refused(path)
 
 
-def test_directory_limits_when_reading(tmp_path, monkeypatch):
-    path = tmp_path / "model.npz"
+def test_an_unexpected_array(tmp_path):
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(raw_file(with_arrays({"stray": ("F64", (1,), 0, 8)}), bytes(8)))
+    assert "unexpected array 'stray'" in refused(path)
+
+
+def test_an_array_named_twice(tmp_path):
+    entry = '{"dtype": "F64", "shape": [1], "data_offsets": [0, 8]}'
+    text = ('{"__metadata__": {"jazz-lstm": ' + json.dumps(document()) + '}, '
+            f'"param/w": {entry}, "param/w": {entry}}}')
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(raw_file(text, bytes(8)))
+    assert "damaged" in refused(path)
+
+
+def test_too_many_arrays(tmp_path, monkeypatch):
+    path = tmp_path / "model.safetensors"
     path.write_bytes(checkpoint_bytes({"a": np.zeros(1), "b": np.zeros(1)}, {}, {}))
-    monkeypatch.setattr(checkpoint, "MAX_ENTRIES", 2)
-    assert "3 entries, more than the limit of 2" in refused(path)
+    monkeypatch.setattr(checkpoint, "MAX_ARRAYS", 1)
+    assert "2 arrays, more than the limit of 1" in refused(path)
+
+
+def test_size_limits_when_reading(tmp_path, monkeypatch):
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(checkpoint_bytes({"a": np.zeros(1000), "b": np.zeros(1000)}, {},
+                                      {"text": "x" * 300}))
+    size = path.stat().st_size
+    monkeypatch.setattr(checkpoint, "MAX_CHECKPOINT_BYTES", size - 1)
+    assert f"{size} bytes, more than the limit of {size - 1}" in refused(path)
     monkeypatch.undo()
-    monkeypatch.setattr(checkpoint, "MAX_DIRECTORY_BYTES", 100)
-    assert "zip directory of" in refused(path)
-
-
-def test_a_zip_comment_is_skipped_when_finding_the_directory(tmp_path):
-    path = tmp_path / "model.npz"
-    save_sample(path)
-    with zipfile.ZipFile(path, "a") as archive:
-        archive.comment = b"trained on the Weimar Jazz Database " * 10
-    assert load_checkpoint(path).metadata == METADATA
-
-
-def test_a_comment_holding_a_fake_end_record_is_refused(tmp_path):
-    # zipfile itself trusts the last end record it finds, so such a file is unreadable.
-    path = tmp_path / "model.npz"
-    save_sample(path)
-    with zipfile.ZipFile(path, "a") as archive:
-        archive.comment = b"PK\x05\x06 looks like an end record" * 10
-    refused(path)
-
-
+    monkeypatch.setattr(checkpoint, "MAX_METADATA_BYTES", 300)
+    assert "metadata of more than 300 bytes" in refused(path)
+    monkeypatch.undo()
+    monkeypatch.setattr(checkpoint, "MAX_HEADER_BYTES", 100)
+    assert "more than the limit of 100" in refused(path)
 
 
 # ------------------------------------------------------------ atomic writes
 @pytest.mark.parametrize("failure", ["fsync", "replace", "keyboard"])
 def test_an_interrupted_save_keeps_the_old_checkpoint(tmp_path, monkeypatch, failure):
-    path = tmp_path / "model.npz"
-    params, _ = save_sample(path)
+    path = tmp_path / "model.safetensors"
+    params, _, _ = save_sample(path)
     error = {"fsync": OSError("I/O error"), "replace": OSError("EXDEV"),
              "keyboard": KeyboardInterrupt()}[failure]
 
@@ -545,19 +478,7 @@ def test_an_interrupted_save_keeps_the_old_checkpoint(tmp_path, monkeypatch, fai
         save_checkpoint(path, {"w": np.ones(3)}, {}, {"epoch": 99})
     monkeypatch.undo()
 
-    assert os.listdir(tmp_path) == ["model.npz"]  # no temporary files left behind
+    assert os.listdir(tmp_path) == ["model.safetensors"]  # no temporary files left behind
     loaded = load_checkpoint(path)
     assert loaded.metadata == METADATA
     assert bits(loaded.params["head.b"]) == bits(params["head.b"])
-
-
-def test_metadata_of_a_million_tiny_objects_is_refused_before_parsing(tmp_path):
-    # 3 bytes of text each, about 60 bytes each once parsed: 64 MiB would be 3 GB.
-    many = {"x": [{}] * (checkpoint.MAX_METADATA_CONTAINERS + 1)}
-    with pytest.raises(CheckpointError, match="objects and lists"):
-        checkpoint_bytes({"w": np.zeros(1)}, {}, many)
-    header = json.dumps({"format_version": checkpoint.FORMAT_VERSION, "metadata": many})
-    path = write_archive(tmp_path / "many.npz",
-                         [("header.npy", npy(np.frombuffer(header.encode(), np.uint8))),
-                          ("param/w.npy", npy(np.zeros(1)))])
-    assert "objects and lists" in refused(path)

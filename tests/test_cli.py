@@ -9,6 +9,8 @@ import mido
 import numpy as np
 import pytest
 
+from lstm_np.checkpoint import load_checkpoint
+
 CLI = Path(__file__).resolve().parents[1] / "cli.py"
 SMALL_PIECE = "music21:leadSheet/fosterBrownHair.mxl"
 
@@ -75,8 +77,7 @@ def test_train_writes_a_self_contained_run(trained):
     assert history[0] == "epoch,loss,accuracy,seconds"
     assert [line.split(",")[0] for line in history[1:]] == ["1", "2", "3"]
     assert all(np.isfinite(float(line.split(",")[1])) for line in history[1:])
-    with np.load(run / "model.npz", allow_pickle=False) as archive:
-        assert any(key.startswith("param/") for key in archive.files)
+    assert load_checkpoint(run / "model.safetensors").params
 
 
 def test_sample_writes_a_solo_that_opens_in_mido_and_music21(trained):
@@ -185,7 +186,7 @@ def test_missing_checkpoint(tmp_path):
 
 
 def test_corrupt_checkpoint(tmp_path, trained):
-    data = (trained / "runs" / "small" / "model.npz").read_bytes()
+    data = (trained / "runs" / "small" / "model.safetensors").read_bytes()
     (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
     assert_clean_error(run_cli("sample", "--checkpoint", "cut.npz", cwd=tmp_path), "cut.npz")
 
@@ -193,9 +194,16 @@ def test_corrupt_checkpoint(tmp_path, trained):
 def test_incompatible_checkpoint(tmp_path):
     from lstm_np.checkpoint import checkpoint_bytes
 
-    (tmp_path / "other.npz").write_bytes(checkpoint_bytes({"w": np.zeros(3)}, {}, {"something": "else"}))
-    assert_clean_error(run_cli("sample", "--checkpoint", "other.npz", cwd=tmp_path),
-                       "other.npz", "not a jazz-lstm model")
+    (tmp_path / "other.safetensors").write_bytes(
+        checkpoint_bytes({"w": np.zeros(3)}, {}, {"something": "else"}))
+    assert_clean_error(run_cli("sample", "--checkpoint", "other.safetensors", cwd=tmp_path),
+                       "other.safetensors", "not a usable jazz-lstm checkpoint")
+
+
+def test_a_model_npz_of_the_earlier_format_is_refused_naming_it(tmp_path):
+    np.savez(tmp_path / "model.npz", **{"param/w": np.zeros(3)})
+    assert_clean_error(run_cli("sample", "--checkpoint", "model.npz", cwd=tmp_path),
+                       "a model.npz checkpoint of format version 1")
 
 
 def test_unparseable_chord_symbol(trained):
@@ -215,7 +223,7 @@ def test_sample_plays_chords_as_musicians_type_them(trained):
 def test_sample_names_the_run_it_took_and_why(trained):
     result = run_cli("sample", "--out", "output/which.mid", cwd=trained)
     assert result.returncode == 0, result.stderr
-    assert (f"(model {Path('runs') / 'small' / 'model.npz'}, the only run in runs/, as no --run "
+    assert (f"(model {Path('runs') / 'small' / 'model.safetensors'}, the only run in runs/, as no --run "
             "was given; seed 0") in result.stdout
     result = run_cli("sample", "--run", "small", "--out", "output/which.mid", cwd=trained)
     assert "small" in result.stdout and "given by --run; seed 0" in result.stdout
@@ -226,10 +234,10 @@ def test_the_newest_of_several_runs_is_chosen_and_said(tmp_path):
 
     for name, when in (("b", 2_000_000_000), ("a", 2_000_000_100), ("c", 1_000_000_000)):
         (tmp_path / name).mkdir()
-        (tmp_path / name / "model.npz").write_bytes(b"")
-        os.utime(tmp_path / name / "model.npz", (when, when))
+        (tmp_path / name / "model.safetensors").write_bytes(b"")
+        os.utime(tmp_path / name / "model.safetensors", (when, when))
     chosen = choose_checkpoint(runs_root=tmp_path)
-    assert chosen.path == tmp_path / "a" / "model.npz"
+    assert chosen.path == tmp_path / "a" / "model.safetensors"
     assert chosen.reason == f"the newest of 3 runs in {tmp_path}/, as no --run was given"
     assert choose_checkpoint("c", runs_root=tmp_path).reason == "given by --run"
     assert choose_checkpoint(checkpoint="x.npz").reason == "given by --checkpoint"
@@ -244,10 +252,10 @@ def test_sample_help_lists_the_named_forms(tmp_path):
 
 
 def test_existing_run_is_not_overwritten(trained):
-    before = (trained / "runs" / "small" / "model.npz").read_bytes()
+    before = (trained / "runs" / "small" / "model.safetensors").read_bytes()
     assert_clean_error(run_cli("train", "--data", SMALL_PIECE, "--run", "small", cwd=trained),
                        "--resume")
-    assert (trained / "runs" / "small" / "model.npz").read_bytes() == before
+    assert (trained / "runs" / "small" / "model.safetensors").read_bytes() == before
 
 
 def test_debug_shows_the_traceback(tmp_path):
@@ -286,12 +294,12 @@ def test_resumed_training_equals_uninterrupted_training(tmp_path):
     assert run_cli("train", *common, "--epochs", "4", "--run", "straight", cwd=tmp_path).returncode == 0
     assert run_cli("train", *common, "--epochs", "2", "--run", "split", cwd=tmp_path).returncode == 0
     assert run_cli("train", "--resume", "--run", "split", "--epochs", "4", cwd=tmp_path).returncode == 0
-    with np.load(tmp_path / "runs" / "straight" / "model.npz") as straight, \
-            np.load(tmp_path / "runs" / "split" / "model.npz") as split:
-        names = [name for name in straight.files if name.startswith(("param/", "optim/"))]
-        assert names
-        for name in names:
-            np.testing.assert_array_equal(split[name], straight[name], err_msg=name)
+    straight = load_checkpoint(tmp_path / "runs" / "straight" / "model.safetensors")
+    split = load_checkpoint(tmp_path / "runs" / "split" / "model.safetensors")
+    for group in ("params", "optimizer_state", "data"):
+        assert getattr(straight, group).keys() == getattr(split, group).keys()
+        for name, array in getattr(straight, group).items():
+            np.testing.assert_array_equal(getattr(split, group)[name], array, err_msg=name)
 
 
 def test_resume_refuses_settings_it_cannot_change(trained):

@@ -5,6 +5,8 @@ import mido
 import numpy as np
 import pytest
 
+from lstm_np.checkpoint import load_checkpoint
+
 from tests.test_cli import assert_clean_error, run_cli
 
 
@@ -88,7 +90,7 @@ def test_grammar_options_are_refused_for_a_notes_model(lofi_run):
 
 def test_checkpoint_carries_the_batchnorm_statistics(lofi_run):
     folder, _, _ = lofi_run
-    with np.load(folder / "runs" / "lofi" / "model.npz") as archive:
-        running = [name for name in archive.files if "running_mean" in name]
-        assert running
-        assert any(np.any(archive[name] != 0) for name in running)
+    params = load_checkpoint(folder / "runs" / "lofi" / "model.safetensors").params
+    running = [name for name in params if "running_mean" in name]
+    assert running
+    assert any(np.any(params[name] != 0) for name in running)

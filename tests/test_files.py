@@ -174,7 +174,7 @@ def test_stale_temporary_files_of_dead_writers_are_removed(tmp_path):
     kept = [tmp_path / f".mine{files.TEMP_MARK}{os.getpid()}-0a1b2c3d",
             tmp_path / f".init{files.TEMP_MARK}1-0a1b2c3d",  # pid 1 always runs
             tmp_path / "song.mid", tmp_path / f"song{files.TEMP_MARK}{dead}-00",
-            tmp_path / f".model.npz.{dead}.tmp"]
+            tmp_path / f".model.safetensors.{dead}.tmp"]
     for path in stale + kept:
         path.write_bytes(b"partial")
     folder_like = tmp_path / f".dir{files.TEMP_MARK}{dead}-00"

@@ -143,10 +143,10 @@ def test_train_on_a_melody_with_chords_then_evaluate(solo, tmp_path):
     result = run_cli("evaluate", "--quick", "--json", cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["model"] == {
-        "path": str(Path("runs") / "melody" / "model.npz"),
+        "path": str(Path("runs") / "melody" / "model.safetensors"),
         "chosen": "the only run in runs/, as no --run was given"}
     result = run_cli("evaluate", "--run", "melody", "--quick", cwd=tmp_path, env=env)
-    assert result.stdout.startswith(f"model: {Path('runs') / 'melody' / 'model.npz'} "
+    assert result.stdout.startswith(f"model: {Path('runs') / 'melody' / 'model.safetensors'} "
                                     "(given by --run)\n")
 
 

@@ -13,11 +13,11 @@ def run_files(folder):
 
 
 @pytest.mark.parametrize("arguments, culprit", [
-    (["report", "--run", "X", "--out", "runs/X/model.npz"], "runs/X/model.npz"),
-    (["sample", "--run", "X", "--out", "solo.mid", "--html", "runs/X/model.npz"],
-     "runs/X/model.npz"),
-    (["sample", "--run", "X", "--out", "solo.mid", "--musicxml", "runs/X/model.npz"],
-     "runs/X/model.npz"),
+    (["report", "--run", "X", "--out", "runs/X/model.safetensors"], "runs/X/model.safetensors"),
+    (["sample", "--run", "X", "--out", "solo.mid", "--html", "runs/X/model.safetensors"],
+     "runs/X/model.safetensors"),
+    (["sample", "--run", "X", "--out", "solo.mid", "--musicxml", "runs/X/model.safetensors"],
+     "runs/X/model.safetensors"),
     (["sample", "--run", "X", "--out", "solo.mid", "--html", "runs/X/history.csv"],
      "runs/X/history.csv"),
     (["sample", "--run", "X", "--primer", "primer.mid", "--out", "solo.mid",

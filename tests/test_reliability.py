@@ -37,7 +37,7 @@ def small_run(tmp_path_factory):
 @pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGHUP])
 def test_sigterm_and_sighup_save_like_ctrl_c(tmp_path, signal_number):
     interrupt_training(tmp_path, "killed", 3, signal_number)
-    saved = jazz_lstm.open_run(tmp_path / "runs" / "killed" / "model.npz").record
+    saved = jazz_lstm.open_run(tmp_path / "runs" / "killed" / "model.safetensors").record
     assert saved.epoch >= 3
     assert not [path for path in (tmp_path / "runs" / "killed").iterdir()
                 if "tmp" in path.name]
@@ -127,9 +127,10 @@ def _with_record(run, folder, change):
     """A copy of the run's checkpoint whose run record (as JSON) ``change`` edited."""
     checkpoint = load_checkpoint(run.path)
     metadata = json.loads(json.dumps(checkpoint.metadata))
-    change(metadata["record"])
-    path = folder / "changed.npz"
-    path.write_bytes(checkpoint_bytes(checkpoint.params, checkpoint.optimizer_state, metadata))
+    change(metadata)
+    path = folder / "changed.safetensors"
+    path.write_bytes(checkpoint_bytes(checkpoint.params, checkpoint.optimizer_state, metadata,
+                                      checkpoint.data))
     return path
 
 
@@ -157,9 +158,10 @@ def test_nan_weights_are_refused(small_run, tmp_path):
     name = next(iter(params))
     params[name] = params[name].copy()
     params[name].flat[0] = np.nan
-    path = tmp_path / "nan.npz"
+    path = tmp_path / "nan.safetensors"
     with pytest.raises(CheckpointError):
-        path.write_bytes(checkpoint_bytes(params, checkpoint.optimizer_state, checkpoint.metadata))
+        path.write_bytes(checkpoint_bytes(params, checkpoint.optimizer_state, checkpoint.metadata,
+                                          checkpoint.data))
         jazz_lstm.open_run(path)
 
 
@@ -197,10 +199,10 @@ def test_mutated_metadata_gives_a_solo_or_a_checkpoint_error(small_run, tmp_path
         del holder[path[-1]]
     else:
         holder[path[-1]] = data.draw(JSON_VALUES)
-    target = tmp_path / "mutated.npz"
+    target = tmp_path / "mutated.safetensors"
     try:
         target.write_bytes(checkpoint_bytes(checkpoint.params, checkpoint.optimizer_state,
-                                            metadata))
+                                            metadata, checkpoint.data))
         solo = jazz_lstm.open_run(target).sample(bars=2, seed=1)
     except CheckpointError:
         return
@@ -213,5 +215,5 @@ def test_a_closed_stderr_stops_nothing(tmp_path):
         shell=True, cwd=tmp_path, capture_output=False, stdout=subprocess.PIPE, text=True,
         timeout=300)
     assert result.returncode == 0
-    assert "wrote runs/quiet/model.npz" in result.stdout
+    assert "wrote runs/quiet/model.safetensors" in result.stdout
     assert jazz_lstm.open_run(tmp_path / "runs" / "quiet").record.epoch == 2
