@@ -22,7 +22,8 @@ from pathlib import Path
 
 from jazz_lstm import record as limits
 from jazz_lstm.presets import PRESETS
-from jazz_lstm.runs import HISTORY_NAME, RUNS_ROOT, UsageError, choose_checkpoint, find_checkpoint
+from jazz_lstm.runs import (BUNDLED_ATTRIBUTION, HISTORY_NAME, RUNS_ROOT, UsageError, choose_checkpoint,
+                            find_checkpoint, is_bundled)
 from jazz_lstm.sampling import NOTES_SAMPLE_LENGTH
 
 
@@ -280,6 +281,8 @@ def command_sample(args) -> int:
         f"{solo.temperature:g})")
     for file in written:
         say(f"wrote {file}")
+    if is_bundled(chosen.path):
+        say(BUNDLED_ATTRIBUTION)
     return 0
 
 
@@ -296,6 +299,9 @@ def command_report(args) -> int:
     from jazz_lstm.files import check_outputs, write_file_atomically
 
     path = find_checkpoint(args.run, args.checkpoint)
+    if is_bundled(path) and not args.out:
+        raise UsageError("the bundled model has no run folder to write its page into; "
+                         "give --out PATH")
     out = Path(args.out) if args.out else path.parent / "report.html"
     check_outputs([out], run_inputs(path))
     run = open_run(path)

@@ -45,6 +45,22 @@ class UsageError(Exception):
     """Bad input that is not a file's fault (an option, a missing run)."""
 
 
+# Models that ship inside the package (inference bundles, see export_bundle), by the
+# name --run and open_run know them by; their cards sit beside them (jazz.md).
+BUNDLED_FOLDER = Path(__file__).resolve().parent / "models"
+BUNDLED_MODELS = {"jazz": BUNDLED_FOLDER / "jazz.safetensors"}
+# What the ODbL asks a Produced Work to say of the database it was made from.
+BUNDLED_ATTRIBUTION = ("The bundled jazz model was trained on the Weimar Jazz Database "
+                       "(Jazzomat Research Project, HfM Weimar), made available under the Open "
+                       "Database License (ODbL 1.0); its contents under the Database Contents "
+                       "License (DbCL 1.0).")
+
+
+def is_bundled(path) -> bool:
+    """Whether a checkpoint path is one of the models that ship with the package."""
+    return Path(path) in BUNDLED_MODELS.values()
+
+
 class ChosenCheckpoint(NamedTuple):
     """The checkpoint a command uses and why, in words ("given by --run")."""
 
@@ -61,12 +77,16 @@ def choose_checkpoint(run: str | None = None, checkpoint=None,
     if checkpoint:
         return ChosenCheckpoint(Path(checkpoint), "given by --checkpoint")
     if run:
-        return ChosenCheckpoint(Path(runs_root) / run / CHECKPOINT_NAME, "given by --run")
+        path = Path(runs_root) / run / CHECKPOINT_NAME
+        if run in BUNDLED_MODELS and not path.exists():
+            return ChosenCheckpoint(BUNDLED_MODELS[run], f"the bundled {run} model, given by --run "
+                                    f"(there is no {runs_root}/{run}/)")
+        return ChosenCheckpoint(path, "given by --run")
     candidates = sorted(Path(runs_root).glob(f"*/{CHECKPOINT_NAME}"),
                         key=lambda path: path.stat().st_mtime)
     if not candidates:
-        raise UsageError(f"no trained model in {runs_root}/; run `python cli.py train` first "
-                         "or give --checkpoint PATH")
+        return ChosenCheckpoint(BUNDLED_MODELS["jazz"], f"the bundled jazz model, as there is "
+                                f"no trained model in {runs_root}/")
     count = len(candidates)
     newest = "the only run" if count == 1 else f"the newest of {count} runs"
     return ChosenCheckpoint(candidates[-1], f"{newest} in {runs_root}/, as no --run was given")
@@ -78,7 +98,10 @@ def find_checkpoint(run: str | None = None, checkpoint=None, runs_root: Path = R
 
 
 def checkpoint_path_of(location) -> Path:
-    """A run folder or a checkpoint path -> the checkpoint path."""
+    """A run folder, a checkpoint path, or the name of a bundled model ("jazz", when no
+    such folder or file exists) -> the checkpoint path."""
+    if isinstance(location, str) and location in BUNDLED_MODELS and not Path(location).exists():
+        return BUNDLED_MODELS[location]
     location = Path(location)
     return location / CHECKPOINT_NAME if location.is_dir() else location
 

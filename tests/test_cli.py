@@ -177,8 +177,9 @@ def test_folder_without_music(tmp_path):
     assert_clean_error(run_cli("train", "--data", "empty", cwd=tmp_path), "empty")
 
 
-def test_no_trained_model(tmp_path):
-    assert_clean_error(run_cli("sample", cwd=tmp_path), "runs")
+def test_report_of_the_bundled_model_needs_an_out_path(tmp_path):
+    # With no runs/, report picks the bundled model, whose folder is the installed package.
+    assert_clean_error(run_cli("report", cwd=tmp_path), "--out")
 
 
 def test_missing_checkpoint(tmp_path):
