@@ -36,10 +36,13 @@ from functools import partial
 
 import numpy as np
 
+from benchmarks.contenders import ours_trainer, torch, torch_inputs, torch_trainer
+from jazz_lstm.corpus import load_corpus
 from jazz_lstm.presets import PRESETS as TRAIN_PRESETS
 from jazz_lstm.presets import TrainConfig
 from jazz_lstm.record import model_config
 from jazz_lstm.training import make_windows
+from lstm_np.model import softmax_cross_entropy
 
 VALIDATION_SHARE = 0.1
 
@@ -103,7 +106,6 @@ RACES = {
 def token_stream(source, tokens: int):
     """(ids, vocab_size): the first ``tokens`` exact-grammar tokens of
     ``source`` (e.g. the WJazzD folder) as ids of their sorted vocabulary."""
-    from jazz_lstm.corpus import load_corpus
 
     stream = load_corpus([str(source)], grammar="exact").tokens[:tokens]
     index = {token: number for number, token in enumerate(sorted(set(stream)))}
@@ -122,7 +124,6 @@ def validation_windows(ids, cut: int, context: int) -> tuple:
 
 def ours_validation(model, inputs, targets):
     """Validation loss of an lstm_np model, read at the last step."""
-    from lstm_np.model import softmax_cross_entropy
 
     logits, _, _ = model.forward(inputs, all_steps=False)
     return softmax_cross_entropy(logits, targets)[0]
@@ -130,9 +131,7 @@ def ours_validation(model, inputs, targets):
 
 def torch_validation(model, config, inputs, targets, embedding: int = 0):
     """Validation loss of the PyTorch twin (a last-step model)."""
-    import torch
 
-    from benchmarks.speed import torch_inputs
 
     model.eval()
     with torch.no_grad():
@@ -199,7 +198,6 @@ def unigram_validation(ids, cut: int, vocab_size: int) -> float:
 
 def race_recipes(race: Race, ids, vocab_size: int, seed: int = 0, on_epoch=None) -> dict:
     """Race the original recipe (PyTorch) against the every-step one (lstm_np)."""
-    from benchmarks.speed import ours_trainer, torch_trainer
 
     cut = int(len(ids) * (1 - VALIDATION_SHARE))
     inputs, targets = validation_windows(ids, cut, race.context)

@@ -5,7 +5,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from benchmarks import speed
+from benchmarks import contenders, speed
 from lstm_np import kernels
 
 pytestmark = pytest.mark.skipif(not kernels.numba_available(), reason="numba is not installed")
@@ -77,10 +77,10 @@ def test_the_pytorch_twin_reads_one_hot_tokens_with_the_features_beside_them():
     from lstm_np.model import ModelConfig
 
     config = ModelConfig(vocab_size=4, hidden_size=3, feature_size=2)
-    inputs = speed.torch_inputs(config, np.array([[2, 0]]), np.array([[[0.5, -1.0], [2.0, 3.0]]]))
+    inputs = contenders.torch_inputs(config, np.array([[2, 0]]), np.array([[[0.5, -1.0], [2.0, 3.0]]]))
     np.testing.assert_array_equal(inputs.numpy(), [[[0, 0, 1, 0, 0.5, -1.0],
                                                     [1, 0, 0, 0, 2.0, 3.0]]])
-    model = speed.torch_model(config)
+    model = contenders.torch_model(config)
     assert model.lstm.input_size == 6
     assert tuple(model(inputs).shape) == (2, 4)    # every step of the one window
 
@@ -90,12 +90,12 @@ def test_the_embedding_twin_reads_token_ids():
     from lstm_np.model import ModelConfig
 
     config = ModelConfig(vocab_size=5, hidden_size=4, head="last_step")
-    model = speed.torch_model(config, embedding=3)
-    ids = speed.torch_inputs(config, np.array([[4, 1, 0]]), embedding=3)
+    model = contenders.torch_model(config, embedding=3)
+    ids = contenders.torch_inputs(config, np.array([[4, 1, 0]]), embedding=3)
     assert ids.tolist() == [[4, 1, 0]] and model.lstm.input_size == 3
     assert tuple(model(ids).shape) == (1, 5)
     with pytest.raises(ValueError, match="tokens only"):
-        speed.torch_model(ModelConfig(vocab_size=5, feature_size=2), embedding=3)
+        contenders.torch_model(ModelConfig(vocab_size=5, feature_size=2), embedding=3)
 
 
 @pytest.mark.parametrize("name", ["deepjazz", "lofi"])
@@ -242,13 +242,13 @@ def test_one_hot_inputs_too_big_to_build_at_once_are_built_per_batch(monkeypatch
     rng = np.random.default_rng(0)
     data = (rng.integers(0, 6, (5, 4)), rng.integers(0, 6, (5, 4)),
             rng.standard_normal((5, 4, 2)).astype(np.float32))
-    built, build = [], speed.torch_inputs
-    monkeypatch.setattr(speed, "torch_inputs", lambda *args: built.append(1) or build(*args))
+    built, build = [], contenders.torch_inputs
+    monkeypatch.setattr(contenders, "torch_inputs", lambda *args: built.append(1) or build(*args))
     losses, builds = [], []
     for limit in (1 << 30, 0):     # all at once, then batch by batch
-        monkeypatch.setattr(speed, "ONE_HOT_BYTES_UP_FRONT", limit)
+        monkeypatch.setattr(contenders, "ONE_HOT_BYTES_UP_FRONT", limit)
         built.clear()
-        _, epoch = speed.torch_trainer(config, train, data, seed=3)
+        _, epoch = contenders.torch_trainer(config, train, data, seed=3)
         losses.append([epoch() for _ in range(2)])
         builds.append(len(built))
     assert losses[0] == losses[1]
