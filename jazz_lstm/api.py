@@ -152,8 +152,8 @@ class Run:
                                   temperature=temperature, top_k=top_k, tempo=tempo,
                                   primer=None if primer is None else str(primer), band=band,
                                   swing=swing,
-                                  time_signature=None if time_signature is None
-                                  else tuple(time_signature))
+                                  time_signature=tuple(time_signature)
+                                  if isinstance(time_signature, list) else time_signature)
         sampled = sample_song(self.model, self.record, self.stream, settings,
                               label=str(self.path))
         return Solo(sampled.song, sampled.midi_options, sampled.summary, settings,

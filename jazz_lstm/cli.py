@@ -24,7 +24,8 @@ from jazz_lstm import record as limits
 from jazz_lstm.presets import PRESETS
 from jazz_lstm.runs import (BUNDLED_ATTRIBUTION, HISTORY_NAME, RUNS_ROOT, UsageError, choose_checkpoint,
                             find_checkpoint, is_bundled)
-from jazz_lstm.sampling import NOTES_SAMPLE_LENGTH
+from jazz_lstm.sampling import (MAX_SAMPLE_BARS, MAX_SAMPLE_TOKENS, MAX_SWING, MAX_TEMPERATURE,
+                                NOTES_SAMPLE_LENGTH)
 
 
 # ----------------------------------------------------------------- option types
@@ -56,14 +57,16 @@ def number(low: float, high: float, *, above_low: bool = False):
 
 
 def time_signature(text: str) -> tuple:
+    from jazz_lstm.sampling import time_signature_problem
+
     numerator, _, denominator = text.partition("/")
     try:
         value = (int(numerator), int(denominator))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a time signature like 3/4, got {text!r}") from None
-    if not (1 <= value[0] <= limits.MAX_BEATS_PER_BAR and value[1] in limits.DENOMINATORS):
-        raise argparse.ArgumentTypeError(f"time signature {text}: beats 1..{limits.MAX_BEATS_PER_BAR} "
-                                         f"over one of {limits.DENOMINATORS}")
+    problem = time_signature_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return value
 
 
@@ -86,8 +89,6 @@ def chords_help() -> str:
 
 
 MAX_SEED = limits.MAX_SEED
-MAX_SAMPLE_BARS = 1000
-MAX_SAMPLE_TOKENS = 100_000
 
 
 def bar_range(text: str) -> tuple:
@@ -485,7 +486,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--primer", metavar="FILE",
                         help="a music file whose last tokens warm the model up "
                              "(default: a random window of the training data)")
-    sample.add_argument("--temperature", type=number(0, 100),
+    sample.add_argument("--temperature", type=number(0, MAX_TEMPERATURE),
                         help="0 = greedy argmax as in the course (default: the preset's)")
     sample.add_argument("--top-k", type=whole_number(0, limits.MAX_VOCABULARY), default=0,
                         help="sample among the k likeliest tokens")
@@ -502,7 +503,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also write a page with a piano roll coloured by harmony and a player")
     sample.add_argument("--band", choices=("none", "comp", "trio"), default="trio",
                         help="trio (default): walking bass, comping and drums; comp: piano only")
-    sample.add_argument("--swing", type=number(0, 4), default=2.0,
+    sample.add_argument("--swing", type=number(0, MAX_SWING), default=2.0,
                         help="long:short ratio of a pair of eighths: 2 (default) triplet swing, "
                              "1 or 0 straight")
     sample.add_argument("--time-signature", type=time_signature, metavar="N/D",
@@ -588,6 +589,9 @@ def stop_listening_to_interrupts() -> None:
         signal.signal(number, signal.SIG_IGN)
 
 
+MAX_ERROR_CHARS = 400
+
+
 def main(argv=None) -> int:
     reopen_closed_streams()
     parser = build_parser()
@@ -616,6 +620,8 @@ def main(argv=None) -> int:
         if args.debug:
             raise
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if len(message) > MAX_ERROR_CHARS:   # a message quoting a huge input stays readable
+            message = message[:MAX_ERROR_CHARS - 3] + "..."
         warn(f"error: {message}")
         return 2
 

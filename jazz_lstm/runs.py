@@ -99,7 +99,13 @@ def find_checkpoint(run: str | None = None, checkpoint=None, runs_root: Path = R
 
 def checkpoint_path_of(location) -> Path:
     """A run folder, a checkpoint path, or the name of a bundled model ("jazz", when no
-    such folder or file exists) -> the checkpoint path."""
+    such folder or file exists) -> the checkpoint path (UsageError for anything but
+    text or a path)."""
+    import os
+
+    if not isinstance(location, (str, os.PathLike)):
+        raise UsageError(f"a run is named by its folder or checkpoint path, not "
+                         f"{type(location).__name__}")
     if isinstance(location, str) and location in BUNDLED_MODELS and not Path(location).exists():
         return BUNDLED_MODELS[location]
     location = Path(location)

@@ -18,6 +18,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from jazz_lstm.record import (DENOMINATORS, MAX_BEATS_PER_BAR, MAX_SEED, MAX_TEMPO, MAX_VOCABULARY,
+                              MIN_TEMPO)
 from jazz_lstm.runs import UsageError
 
 # Bars of the training chords a grammar model plays when given no --bars.
@@ -26,9 +28,20 @@ MAX_DEFAULT_BARS = 32
 NOTES_SAMPLE_LENGTH = 500
 
 
+MAX_SAMPLE_BARS = 1000
+MAX_SAMPLE_TOKENS = 100_000
+MAX_TEMPERATURE = 100.0
+MAX_SWING = 4.0
+BANDS = ("none", "comp", "trio")
+
+
 @dataclass(frozen=True)
 class SampleSettings:
-    """What to sample; None means the model's or the preset's default."""
+    """What to sample; None means the model's or the preset's default.
+
+    Checked when made: a value of the wrong type or out of range raises
+    UsageError naming the option (the limits are those of ``sample``'s options).
+    """
 
     chords: str | None = None
     bars: int | None = None
@@ -41,6 +54,69 @@ class SampleSettings:
     band: str = "trio"
     swing: float = 2.0
     time_signature: tuple | None = None
+
+    def __post_init__(self):
+        _check_text("chords", self.chords)
+        _check_text("primer", self.primer)
+        _check_whole("bars", self.bars, 1, MAX_SAMPLE_BARS)
+        _check_whole("length", self.length, 1, MAX_SAMPLE_TOKENS)
+        _check_whole("seed", self.seed, 0, MAX_SEED, optional=False)
+        _check_whole("top_k", self.top_k, 0, MAX_VOCABULARY, optional=False)
+        _check_number("temperature", self.temperature, 0, MAX_TEMPERATURE)
+        _check_number("tempo", self.tempo, MIN_TEMPO, MAX_TEMPO)
+        _check_number("swing", self.swing, 0, MAX_SWING, optional=False)
+        if self.band not in BANDS:
+            raise UsageError(f"band must be one of {', '.join(BANDS)}, got {_shown(self.band)}")
+        if self.time_signature is not None:
+            problem = time_signature_problem(self.time_signature)
+            if problem:
+                raise UsageError(problem)
+
+
+def time_signature_problem(value) -> str | None:
+    """None for a (beats, beat note) pair a solo can be written in, else why not:
+    beats 1..MAX_BEATS_PER_BAR over one of DENOMINATORS, the bar a whole number of
+    grid steps (1/12 quarter: 1/32 is refused, its bar being 1/8 quarter)."""
+    from music.grid import SCORE_GRID
+
+    if (not isinstance(value, (tuple, list)) or len(value) != 2
+            or not all(isinstance(part, int) and not isinstance(part, bool) for part in value)):
+        return f"time_signature must be two whole numbers such as (3, 4), got {_shown(value)}"
+    beats, beat_note = value
+    if not (1 <= beats <= MAX_BEATS_PER_BAR and beat_note in DENOMINATORS):
+        return (f"time signature {beats}/{beat_note}: beats 1..{MAX_BEATS_PER_BAR} over one of "
+                f"{', '.join(map(str, DENOMINATORS))}")
+    bar = Fraction(4 * beats, beat_note)
+    if bar % SCORE_GRID:
+        return (f"time signature {beats}/{beat_note}: a bar of {bar} quarter does not fill "
+                f"whole steps of the {SCORE_GRID}-quarter grid; give an even number of beats "
+                f"over {beat_note}")
+    return None
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _check_text(name: str, value) -> None:
+    if value is not None and not isinstance(value, str):
+        raise UsageError(f"{name} must be text, got {type(value).__name__}")
+
+
+def _check_whole(name: str, value, low: int, high: int, optional: bool = True) -> None:
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+        raise UsageError(f"{name} must be a whole number in {low}..{high}, got {_shown(value)}")
+
+
+def _check_number(name: str, value, low: float, high: float, optional: bool = True) -> None:
+    if value is None and optional:
+        return
+    if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
+            or not low <= value <= high):   # False for NaN
+        raise UsageError(f"{name} must be a number in {low:g}..{high:g}, got {_shown(value)}")
 
 
 @dataclass
@@ -140,6 +216,9 @@ def _grammar_solo(model, settings: SampleSettings, record, primer, token_rng,
         chord_bars = chord_bars_from_json(music.chords)
     bar_count = settings.bars or (len(chord_bars) if settings.chords is not None
                                   else min(len(chord_bars), MAX_DEFAULT_BARS))
+    if bar_count > MAX_SAMPLE_BARS:
+        raise UsageError(f"--chords gives {bar_count} bars; a solo has at most "
+                         f"{MAX_SAMPLE_BARS} (give --bars, or fewer chords)")
     grammar = grammar_named(record.grammar)
     song, _ = grammar.solo(model, record.vocabulary, chord_bars, bar_count, time_signature,
                            settings.tempo or music.tempo, primer=primer,

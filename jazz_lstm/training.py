@@ -295,7 +295,13 @@ class _Saver:
         if self.snapshot is None or self.snapshot.record.epoch == self.saved_epoch:
             return
         started = time.monotonic()
-        save(self.path, self.snapshot)
+        try:
+            save(self.path, self.snapshot)
+        except OSError as error:   # a full disk: say what is kept, not just ENOSPC
+            kept = (f"epoch {self.saved_epoch}" if self.saved_epoch is not None
+                    else "what it held before")
+            raise OSError(f"cannot save epoch {self.snapshot.record.epoch} to {self.path} "
+                          f"({error.strerror or error}); it keeps {kept}") from None
         self.saved_epoch = self.snapshot.record.epoch
         self.last_save = time.monotonic()
         self.save_seconds = self.last_save - started

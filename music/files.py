@@ -74,7 +74,7 @@ def atomic_writer(path: str | os.PathLike):
     """``write_file_atomically`` for data written piece by piece: yields a binary
     file; the target is replaced when the block ends, and left as it was (the
     temporary file removed) when the block raises."""
-    target = Path(path)
+    target = output_path(path)
     _check_replaceable(target)
     folder = target.parent
     folder.mkdir(parents=True, exist_ok=True)
@@ -86,6 +86,12 @@ def atomic_writer(path: str | os.PathLike):
             yield file
             file.flush()
             os.fsync(file.fileno())
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        if error.filename is not None:
+            raise
+        # A full disk says only "No space left on device": name the file.
+        raise OSError(error.errno, error.strerror or str(error), str(target)) from None
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
@@ -113,6 +119,13 @@ def clean_stale_temp_files(folder: str | os.PathLike) -> list[Path]:
             Path(entry.path).unlink(missing_ok=True)
             removed.append(Path(entry.path))
     return sorted(removed)
+
+
+def output_path(path) -> Path:
+    """``path`` as a Path; ValueError for anything but text or a path (None, a number)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValueError(f"an output is named by text or a path, not {type(path).__name__}")
+    return Path(path)
 
 
 def temporary_path(target: str | os.PathLike) -> Path:

@@ -48,7 +48,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from music.chords import music21_symbol, parse_chord_symbol
-from music.files import write_file_atomically
+from music.files import output_path, write_file_atomically
 from music.progressions import FLAT_SPELLING, SHARP_SPELLING
 from music.song import Chord, MusicError, Song
 
@@ -87,7 +87,7 @@ def write_musicxml(song: Song, path) -> Path:
     """Write the lead sheet to ``path``: compressed MusicXML when the name ends
     in ``.mxl``, plain MusicXML otherwise.  Creates missing folders; the file
     appears complete or not at all.  Returns the path."""
-    target = Path(path)
+    target = output_path(path)
     data = song_to_musicxml_bytes(song)
     if target.suffix.lower() == ".mxl":
         data = compressed_musicxml(data)

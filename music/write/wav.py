@@ -50,7 +50,7 @@ from typing import Callable, NamedTuple, Optional
 import numpy as np
 
 from music.band.arrange import arrange
-from music.files import replace_with, temporary_path, write_file_atomically
+from music.files import output_path, replace_with, temporary_path, write_file_atomically
 from music.write.midi import quarter_seconds, song_seconds, write_midi
 from music.song import MusicError, Song
 
@@ -119,7 +119,7 @@ def render_wav(song: Song, path, *, sample_rate: int = 22050,
         program = shutil.which("fluidsynth")
         font = find_soundfont(soundfont)
         if program and font:
-            return _render_with_fluidsynth(song, Path(path), program, font, sample_rate, tempo,
+            return _render_with_fluidsynth(song, output_path(path), program, font, sample_rate, tempo,
                                            arrangement)
         if engine == "fluidsynth":
             missing = "the fluidsynth program" if not program else "a General MIDI SoundFont"
