@@ -319,7 +319,7 @@ def split_pieces(pieces, validation_share: float, seed: int) -> tuple:
 
 def _grammar_corpus(data, grammar_name, melody_part, chord_parts, bars, chords, chords_offset,
                     where, validation_share, seed, on_skip) -> Corpus:
-    from music.tokens.solo import chord_bars_of, chord_bars_to_json
+    from music.tokens.solo import chord_bars_to_json
     from music.song import MusicError
 
     skipped = []
@@ -345,7 +345,7 @@ def _grammar_corpus(data, grammar_name, melody_part, chord_parts, bars, chords, 
                           skipped=tuple(skipped))
     music = MusicRecord(tempo=playable_tempo(first.tempo),
                         time_signature=tuple(first.time_signature),
-                        chords=chord_bars_to_json(chord_bars_of(first)),
+                        chords=chord_bars_to_json(sampling_chords(first)),
                         chords_title=first.title or first.source,
                         pitch_range=tuple(melody_register([piece.song for piece in training])))
     description = f"{len(training)} piece(s)"
@@ -357,6 +357,26 @@ def _grammar_corpus(data, grammar_name, melody_part, chord_parts, bars, chords, 
 # Solo metadata counted by `corpus`: SoloInfo field -> summary key; the most common shown.
 METADATA_COUNTS = {"performer": "performers", "style": "styles", "instrument": "instruments"}
 METADATA_SHOWN = 12
+
+
+def sampling_chords(song) -> list:
+    """The chord bars a run keeps to sample over without --chords: the song's, at
+    most MAX_CHORD_BARS of them, each fitted to a bar of the song's time signature
+    (solos change metre: a 5/4 bar among 4/4 ones loses its last beat's chords),
+    so the run passes the checks it is opened with."""
+    from fractions import Fraction
+
+    from music.song import Chord
+    from music.tokens.solo import chord_bars_of
+    from jazz_lstm.record import MAX_CHORD_BARS
+
+    numerator, denominator = song.time_signature
+    bar_length = Fraction(4 * numerator, denominator)
+    return [[chord if chord.end <= bar_length else
+             Chord(chord.start, bar_length - chord.start, chord.root, chord.pitch_classes,
+                   chord.symbol, chord.bass)
+             for chord in bar if chord.start < bar_length]
+            for bar in chord_bars_of(song)[:MAX_CHORD_BARS]]
 
 
 def corpus_summary(corpus: Corpus) -> tuple:

@@ -112,6 +112,8 @@ BEAT_TRACK_SUFFIX = "_beattrack"
 DEFAULT_VELOCITY = 90  # the CSVs hold no loudness
 MAX_BARS = 20_000  # the longest WJazzD solo has under 1000
 MAX_NOTE_BEATS = MAX_BARS * 64  # bars of the longest period
+# As a run allows (jazz_lstm.schema.MAX_BEATS_PER_BAR): a solo read is a run that opens.
+MAX_BEATS_PER_BAR = 32
 # The largest CSV of the 410 solos (a melody) has 239 kB.
 MAX_CSV_BYTES = 4 * 1024 * 1024
 HEADER_BYTES = 64 * 1024
@@ -300,6 +302,8 @@ def parse_signature(text: str):
     if match is None or int(match.group(1)) < 1:
         return f"signature {text!r} is not like 4/4"
     numerator, denominator = int(match.group(1)), int(match.group(2))
+    if numerator > MAX_BEATS_PER_BAR:
+        return f"signature {numerator}/{denominator}: more than {MAX_BEATS_PER_BAR} beats in a bar"
     if denominator not in (1, 2, 4, 8, 16):
         return (f"signature {numerator}/{denominator}: the beat must be a whole, half, "
                 f"quarter, eighth or sixteenth note")
