@@ -30,14 +30,14 @@ def test_a_five_four_bar_among_four_four_ones(tmp_path):
              + [beat_row(bar, beat, "C7") for bar in (3, 4) for beat in range(1, 5)])
     write_solo(tmp_path / "db", "MB_Mixed", notes, beats)
     run = trains_and_samples(tmp_path / "db", tmp_path / "runs" / "mixed")
-    assert [len(bar) for bar in run.metadata["music"]["chords"]] == [1, 1, 1, 1]
+    assert [len(bar) for bar in run.record.music.chords] == [1, 1, 1, 1]
 
 
 def test_a_solo_longer_than_the_chords_a_run_keeps(tmp_path):
     write_solo(tmp_path / "db", "Long_Solo", [note_row(1, 1, 60), note_row(1, 3, 64),
                                               note_row(10_500, 1, 67)])
     run = trains_and_samples(tmp_path / "db", tmp_path / "runs" / "long")
-    assert len(run.metadata["music"]["chords"]) == 10_000
+    assert len(run.record.music.chords) == 10_000
 
 
 def test_more_beats_than_a_run_allows_is_refused_when_read(tmp_path):

@@ -112,7 +112,7 @@ BEAT_TRACK_SUFFIX = "_beattrack"
 DEFAULT_VELOCITY = 90  # the CSVs hold no loudness
 MAX_BARS = 20_000  # the longest WJazzD solo has under 1000
 MAX_NOTE_BEATS = MAX_BARS * 64  # bars of the longest period
-# As a run allows (jazz_lstm.schema.MAX_BEATS_PER_BAR): a solo read is a run that opens.
+# As a run allows (jazz_lstm.record.MAX_BEATS_PER_BAR): a solo read is a run that opens.
 MAX_BEATS_PER_BAR = 32
 # The largest CSV of the 410 solos (a melody) has 239 kB.
 MAX_CSV_BYTES = 4 * 1024 * 1024
