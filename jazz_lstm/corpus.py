@@ -74,6 +74,25 @@ def stream_features(pieces):
     return np.concatenate([piece.features[:-1] for piece in pieces] + [pieces[-1].features[-1:]])
 
 
+def data_sources(data):
+    """``data`` as a list of sources (None stays None): one path or name alone is a
+    list of one, never read one character at a time; anything but text and paths
+    raises ValueError."""
+    import os
+
+    if data is None:
+        return None
+    if isinstance(data, (str, os.PathLike)):
+        return [data]
+    if not isinstance(data, (list, tuple)) or not all(
+            isinstance(source, (str, os.PathLike)) for source in data):
+        raise ValueError("data must be a file, folder or music21: name, or a list of them, "
+                         f"not {type(data).__name__}")
+    if not data:
+        raise ValueError("data is an empty list; give files, or None for the default set")
+    return list(data)
+
+
 def load_corpus(data=None, *, encoding: str = "grammar", grammar: str = "exact",
                 melody_part=None, chord_parts=None, bars=None, chords=None,
                 chords_offset: int = 0, where=None, validation_share: float = 0.0, seed: int = 0,
@@ -83,6 +102,7 @@ def load_corpus(data=None, *, encoding: str = "grammar", grammar: str = "exact",
     a database's solos by their metadata (``read_songs``)."""
     if encoding not in ENCODINGS:
         raise ValueError(f"unknown encoding {encoding!r}; choose one of {', '.join(ENCODINGS)}")
+    data = data_sources(data)
     options = ReadOptions(data=None if data is None else tuple(str(source) for source in data),
                           melody_part=melody_part,
                           chord_parts=None if chord_parts is None else tuple(chord_parts),

@@ -119,10 +119,40 @@ def new_session(corpus, config: TrainConfig, seed: int, folder: Path) -> Session
     record = RunRecord(train=config, vocabulary=tuple(vocabulary.tokens), corpus=corpus.record,
                        music=corpus.music, seed=seed, feature_size=feature_size)
     stream = TrainingStream(ids, tuple(len(piece.tokens) for piece in corpus.pieces))
+    check_openable(record, stream, train_rng.bit_generator.state)
     validation = (runs_of(corpus.validation, {token: i for i, token in enumerate(vocabulary.tokens)})
                   if corpus.validation else None)
     return Session(Path(folder) / CHECKPOINT_NAME, model, optimizer, record, stream, features,
                    validation, window_rng, train_rng)
+
+
+def check_openable(record: RunRecord, stream: TrainingStream, rng_state: dict) -> None:
+    """Before the first epoch: the checks a saved run is opened and resumed with
+    (``jazz_lstm.record.read_checkpoint_metadata`` on the JSON the checkpoint will
+    hold), so no run trains for hours into a checkpoint nothing can open.
+    Raises RecordError (a ValueError) naming the field."""
+    import json
+
+    from jazz_lstm.record import RecordError, checkpoint_metadata, read_checkpoint_metadata
+
+    try:
+        read_checkpoint_metadata(json.loads(json.dumps(checkpoint_metadata(record, stream, rng_state))),
+                                 for_resume=True)
+    except RecordError as error:
+        raise RecordError(f"this run could not be opened once saved ({error}); nothing was "
+                          "trained") from None
+
+
+def check_settings(config, seed) -> None:
+    """The training settings and seed, checked as a saved run's are, before any music
+    is read; RecordError (a ValueError) naming the setting."""
+    from dataclasses import asdict
+
+    from jazz_lstm.record import MAX_SEED, RecordError, train_config_from_json
+
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise RecordError(f"seed must be a whole number in 0..{MAX_SEED}, got {seed!r}")
+    train_config_from_json(asdict(config))
 
 
 def prepare(data, config: TrainConfig, *, seed: int, folder: Path, encoding: str = "grammar",
@@ -132,6 +162,7 @@ def prepare(data, config: TrainConfig, *, seed: int, folder: Path, encoding: str
     validation share, split seeded by ``seed``) and the model drawn."""
     from jazz_lstm.corpus import load_corpus
 
+    check_settings(config, seed)
     corpus = load_corpus(data, encoding=encoding, grammar=config.grammar,
                          melody_part=melody_part, chord_parts=chord_parts, bars=bars,
                          chords=chords, chords_offset=chords_offset, where=where,

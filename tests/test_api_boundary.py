@@ -85,3 +85,44 @@ def test_open_run_and_the_writers_take_wrong_paths_with_documented_exceptions(sm
         if not isinstance(path, str):
             with pytest.raises(ValueError, match="an output is named by text or a path"):
                 write(path)
+
+
+# Not epochs or hidden: a valid draw of 500,000 epochs or 4096 units would train for hours
+# (their wrong values are in the parametrized test above).
+TRAIN_OPTIONS = ("seed", "validation_share", "lr", "batch_size", "patience")
+
+
+@pytest.fixture(scope="module")
+def tiny_solos(tmp_path_factory):
+    from tests.test_weimar import note_row, write_solo
+
+    root = tmp_path_factory.mktemp("tiny") / "db"
+    for number in range(3):
+        write_solo(root, f"T{number}_Solo", [note_row(1, beat, 60 + number + beat)
+                                             for beat in (1, 2, 3, 4)])
+    return root
+
+
+@pytest.mark.parametrize("options", [
+    {"seed": None}, {"seed": 1.5}, {"validation_share": 2}, {"lr": math.nan}, {"epochs": 0},
+    {"epochs": "3"}, {"epochs": 2.5}, {"data": 5}, {"data": "absent.csv"}])
+def test_train_refuses_what_would_not_open_before_the_first_epoch(tiny_solos, tmp_path, options):
+    arguments = {"data": [str(tiny_solos)], "epochs": 1, "hidden": 8, **options}
+    with pytest.raises(DOCUMENTED) as caught:
+        jazz_lstm.train(progress=False, run_dir=tmp_path / "run", **arguments)
+    assert "\n" not in str(caught.value)
+    assert not (tmp_path / "run" / "model.npz").exists()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(st.sampled_from(TRAIN_OPTIONS), WRONG, min_size=1, max_size=2))
+def test_train_takes_wrong_settings_with_documented_exceptions_or_a_run_that_opens(
+        tiny_solos, tmp_path_factory, options):
+    folder = tmp_path_factory.mktemp("hypothesis") / "run"
+    arguments = {"epochs": 1, "hidden": 8, **options}
+    try:
+        jazz_lstm.train(data=[str(tiny_solos)], progress=False, run_dir=folder, **arguments)
+    except DOCUMENTED:
+        assert not (folder / "model.npz").exists()
+        return
+    assert jazz_lstm.open_run(folder).sample(bars=1).song.measures
