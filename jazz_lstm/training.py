@@ -128,16 +128,16 @@ def new_session(corpus, config: TrainConfig, seed: int, folder: Path) -> Session
 
 def check_openable(record: RunRecord, stream: TrainingStream, rng_state: dict) -> None:
     """Before the first epoch: the checks a saved run is opened and resumed with
-    (``jazz_lstm.record.read_checkpoint_metadata`` on the JSON the checkpoint will
-    hold), so no run trains for hours into a checkpoint nothing can open.
-    Raises RecordError (a ValueError) naming the field."""
+    (``jazz_lstm.record.read_checkpoint_parts`` on the JSON and arrays the
+    checkpoint will hold), so no run trains for hours into a checkpoint nothing
+    can open.  Raises RecordError (a ValueError) naming the field."""
     import json
 
-    from jazz_lstm.record import RecordError, checkpoint_metadata, read_checkpoint_metadata
+    from jazz_lstm.record import RecordError, checkpoint_parts, read_checkpoint_parts
 
+    metadata, arrays = checkpoint_parts(record, stream, rng_state)
     try:
-        read_checkpoint_metadata(json.loads(json.dumps(checkpoint_metadata(record, stream, rng_state))),
-                                 for_resume=True)
+        read_checkpoint_parts(json.loads(json.dumps(metadata)), arrays, for_resume=True)
     except RecordError as error:
         raise RecordError(f"this run could not be opened once saved ({error}); nothing was "
                           "trained") from None

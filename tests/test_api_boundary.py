@@ -52,7 +52,7 @@ def test_a_full_disk_names_the_file_and_the_epoch_kept(tmp_path, monkeypatch):
     with pytest.raises(OSError) as caught:
         jazz_lstm.train(data=["music21:leadSheet/fosterBrownHair.mxl"], epochs=1, hidden=8,
                         progress=False, run_dir=tmp_path / "runs" / "full")
-    assert str(caught.value) == (f"cannot save epoch 1 to {tmp_path / 'runs' / 'full' / 'model.npz'}"
+    assert str(caught.value) == (f"cannot save epoch 1 to {tmp_path / 'runs' / 'full' / 'model.safetensors'}"
                                  " (No space left on device); it keeps what it held before")
 
 
@@ -111,7 +111,7 @@ def test_train_refuses_what_would_not_open_before_the_first_epoch(tiny_solos, tm
     with pytest.raises(DOCUMENTED) as caught:
         jazz_lstm.train(progress=False, run_dir=tmp_path / "run", **arguments)
     assert "\n" not in str(caught.value)
-    assert not (tmp_path / "run" / "model.npz").exists()
+    assert not (tmp_path / "run" / "model.safetensors").exists()
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -123,6 +123,6 @@ def test_train_takes_wrong_settings_with_documented_exceptions_or_a_run_that_ope
     try:
         jazz_lstm.train(data=[str(tiny_solos)], progress=False, run_dir=folder, **arguments)
     except DOCUMENTED:
-        assert not (folder / "model.npz").exists()
+        assert not (folder / "model.safetensors").exists()
         return
     assert jazz_lstm.open_run(folder).sample(bars=1).song.measures
