@@ -22,6 +22,7 @@ one-line message names the path.
 """
 from __future__ import annotations
 
+import errno
 import os
 import re
 import secrets
@@ -38,6 +39,11 @@ _NAME_KEPT_IN_TEMP = 64  # keeps the temporary name within the usual 255-byte li
 _FILE_KINDS = ((stat.S_ISDIR, "folder"), (stat.S_ISLNK, "symbolic link"),
                (stat.S_ISFIFO, "FIFO (named pipe)"), (stat.S_ISCHR, "character device"),
                (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket"))
+
+
+# Errors of the disk a file is written to (full, over quota, too big, failing).
+_DISK_ERRNOS = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", "EIO")
+                         if hasattr(errno, name))
 
 
 class OutputError(OSError):
@@ -88,7 +94,7 @@ def atomic_writer(path: str | os.PathLike):
             os.fsync(file.fileno())
     except OSError as error:
         temporary.unlink(missing_ok=True)
-        if error.filename is not None:
+        if error.filename is not None or error.errno not in _DISK_ERRNOS:
             raise
         # A full disk says only "No space left on device": name the file.
         raise OSError(error.errno, error.strerror or str(error), str(target)) from None
