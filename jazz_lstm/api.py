@@ -13,109 +13,20 @@ give the same model and the same solo from either.
 """
 from __future__ import annotations
 
-import uuid
-from dataclasses import asdict, dataclass
+import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from jazz_lstm import progress as progress_styles
+from jazz_lstm.corpus import skipped_note
 from jazz_lstm.presets import preset_config
 from jazz_lstm.runs import (CHECKPOINT_NAME, HISTORY_NAME, UsageError, checkpoint_path_of,
                             load_model, read_history)
-from jazz_lstm.sampling import SampleSettings, sample_song
+from jazz_lstm.sampling import SampleSettings, Solo, sample_song
 from jazz_lstm.training import fit, prepare, resumed_session
 from jazz_lstm.warmup import warm_up
 
-
-# The page's embedded audio: half the WAV file's rate keeps a page of a few
-# minutes of music to a few megabytes.
-PAGE_SAMPLE_RATE = 11025
-
-
-@dataclass(repr=False)
-class Solo:
-    """A sampled piece: ``song`` (a music.song.Song) and how to write it.  In Jupyter
-    it shows as its piano roll with a player (``_repr_html_``)."""
-
-    song: object
-    midi_options: dict
-    summary: str
-    settings: SampleSettings
-    temperature: float
-
-    def midi_bytes(self) -> bytes:
-        from music.write.midi import song_to_midi_bytes
-
-        return song_to_midi_bytes(self.song, **self.midi_options)
-
-    def write_midi(self, path) -> Path:
-        """Write the solo as a Standard MIDI File; returns the path."""
-        from music.write.midi import write_midi
-
-        return write_midi(self.song, path, **self.midi_options)
-
-    def write_wav(self, path) -> Path:
-        """Render the solo to a WAV file; returns the path."""
-        from music.write.wav import render_wav
-
-        return render_wav(self.song, path, **self.midi_options)
-
-    def check_wav_length(self) -> float:
-        """The solo's seconds; MusicError when too long for a WAV (or a page's audio)."""
-        from music.write.wav import check_wav_length
-
-        return check_wav_length(self.song, self.midi_options.get("tempo"))
-
-    def write_musicxml(self, path) -> Path:
-        """Write the solo as a lead sheet (MusicXML; compressed for a .mxl path)."""
-        from music.write.musicxml import write_musicxml
-
-        return write_musicxml(self.song, path)
-
-    def html(self, *, wav_path=None, embed_audio: bool = True) -> str:
-        """A self-contained page: piano roll coloured by harmony, chords, player, settings.
-        ``wav_path`` links a WAV beside the page; else the audio is embedded."""
-        from jazz_lstm.solo_page import solo_html
-
-        audio = None
-        if wav_path is None and embed_audio:
-            audio = self.wav_bytes(sample_rate=PAGE_SAMPLE_RATE)
-        return solo_html(self.song, wav_bytes=audio, wav_path=wav_path,
-                         settings=self.settings_shown())
-
-    def write_html(self, path, *, wav_path=None) -> Path:
-        from jazz_lstm.files import write_file_atomically
-
-        return write_file_atomically(path, self.html(wav_path=wav_path).encode("utf-8"))
-
-    def wav_bytes(self, sample_rate: int = 22050) -> bytes:
-        """The WAV file of the built-in synthesizer, in memory."""
-        from music.write.wav import render_samples, wav_bytes
-
-        return wav_bytes(render_samples(self.song, sample_rate=sample_rate, **self.midi_options),
-                         sample_rate)
-
-    def settings_shown(self) -> dict:
-        shown = {key: value for key, value in vars(self.settings).items() if value is not None}
-        shown["temperature"] = self.temperature
-        return shown
-
-    def _repr_html_(self) -> str:
-        """The solo as one element with an id of its own (a page may show several)."""
-        from jazz_lstm.solo_page import solo_fragment
-
-        return solo_fragment(self.song, f"jazz-solo-{uuid.uuid4().hex[:12]}",
-                             wav_bytes=self.wav_bytes(sample_rate=PAGE_SAMPLE_RATE),
-                             settings=self.settings_shown())
-
-    def __repr__(self) -> str:
-        title = f"{self.song.title!r}: " if self.song.title else ""
-        return (f"<Solo {title}{self.summary}, {self.seconds():.1f} s at {self.song.tempo:g} bpm; "
-                f"seed {self.settings.seed}, temperature {self.temperature:g}>")
-
-    def seconds(self) -> float:
-        from music.write.midi import song_seconds
-
-        return song_seconds(self.song)
+REPORT_NAME = "report.html"
 
 
 class Run:
@@ -200,8 +111,8 @@ def train(data=None, *, preset: str | None = None, encoding: str = "grammar",
           seed: int = 0, run_dir="runs/run", melody_part=None, chord_parts=None, bars=None,
           chords: str | None = None, chords_offset: int = 0, where=None,
           validation_share: float | None = None, patience: int | None = None,
-          progress: bool = True, on_skip=None, overwrite: bool = False,
-          backend: str | None = None) -> Run:
+          progress=True, on_skip=None, overwrite: bool = False,
+          backend: str | None = None, say=None, warn=None) -> Run:
     """Train a model on ``data`` (files, folders, ``music21:`` names; None: the default
     set) and return its Run.  ``chords`` gives melody-only files their chords as text
     (``chords_offset`` pickup bars first; see ``music.read.given_chords``); ``where``
@@ -209,8 +120,12 @@ def train(data=None, *, preset: str | None = None, encoding: str = "grammar",
     ``music.read.wjazzd_db.parse_selection``).  ``run_dir``
     must not hold a run yet, unless ``overwrite``: then, once the data is read, its
     model, history and evaluation are deleted and the new run takes their place.
-    ``progress``: a line per epoch (one line, rewritten, in Jupyter).  ``backend``:
-    "reference" trains through lstm_np/lstm.py as written (``lstm_np.kernels``)."""
+    ``progress``: a line per epoch (one line, rewritten, in Jupyter), or a progress
+    style of ``jazz_lstm.progress``.  ``backend``: "reference" trains through
+    lstm_np/lstm.py as written (``lstm_np.kernels``).  ``say``, when given, hears what
+    is being trained on; ``warn`` the files left out, the notes on chords and the
+    kernels' compiling (without it, the compiling is printed when ``progress``).  An
+    interrupt raises ``TrainingInterrupted`` once the last finished epoch is saved."""
     config = preset_config(preset).with_overrides(epochs=epochs, hidden_size=hidden,
                                                   num_layers=layers, lr=lr,
                                                   batch_size=batch_size, grammar=grammar,
@@ -220,10 +135,17 @@ def train(data=None, *, preset: str | None = None, encoding: str = "grammar",
     if (folder / CHECKPOINT_NAME).exists() and not overwrite:
         raise UsageError(f"{folder / CHECKPOINT_NAME} already exists; use resume() to continue "
                          "it, or train(..., overwrite=True) to replace it")
-    session, _ = prepare(data, config, seed=seed, folder=folder, encoding=encoding,
-                         melody_part=melody_part, chord_parts=chord_parts, bars=bars,
-                         chords=chords, chords_offset=chords_offset, where=where,
-                         on_skip=on_skip)
+    session, corpus = prepare(data, config, seed=seed, folder=folder, encoding=encoding,
+                              melody_part=melody_part, chord_parts=chord_parts, bars=bars,
+                              chords=chords, chords_offset=chords_offset, where=where,
+                              on_skip=on_skip)
+    if corpus.skipped and warn is not None:
+        warn(skipped_note(corpus.skipped))
+    if warn is not None:
+        _note_own_chords_files(chords, corpus.songs, warn)
+    if say is not None:
+        say(f"training on {corpus.description}: {len(session.ids)} tokens, "
+            f"{len(session.record.vocabulary)} distinct; run folder {folder}/")
     if backend is not None:
         from lstm_np.kernels import resolve_backend
 
@@ -233,15 +155,80 @@ def train(data=None, *, preset: str | None = None, encoding: str = "grammar",
 
         for name in (CHECKPOINT_NAME, HISTORY_NAME, EVALUATION_NAME):
             (folder / name).unlink(missing_ok=True)
-    if backend != "reference":
-        warm_up(session.model.config, announce=print if progress else None)
-    fit(session, progress_styles.for_api(progress))
-    return Run(session.path)
+    return _fit(session, progress, warn, compile_kernels=backend != "reference")
 
 
-def resume(path, epochs: int | None = None, *, progress: bool = True) -> Run:
-    """Continue the run at ``path`` (folder or model.safetensors) up to ``epochs``."""
+def resume(path, epochs: int | None = None, *, progress=True, say=None, warn=None) -> Run:
+    """Continue the run at ``path`` (folder or model.safetensors) up to ``epochs``
+    (default: its own); ``progress``, ``say`` and ``warn`` as in ``train``."""
     session = resumed_session(checkpoint_path_of(path), epochs)
-    warm_up(session.model.config, announce=print if progress else None)
-    fit(session, progress_styles.for_api(progress))
+    if session.first_epoch > session.config.epochs:
+        raise UsageError(f"{session.path} has finished {session.record.epoch} epochs "
+                         f"already; give --epochs above {session.record.epoch} to go on")
+    if say is not None:
+        say(f"resuming {session.path} at epoch {session.first_epoch} of {session.config.epochs}")
+    return _fit(session, progress, warn)
+
+
+def _fit(session, progress, warn, *, compile_kernels: bool = True) -> Run:
+    """Compile the kernels (telling ``warn``, else printing when ``progress``), train
+    ``session``, open its run."""
+    from jazz_lstm.files import clean_stale_temp_files
+
+    clean_stale_temp_files(session.path.parent)
+    if compile_kernels:
+        warm_up(session.model.config,
+                announce=warn if warn is not None else print if progress else None)
+    style = progress_styles.for_api(progress) if isinstance(progress, bool) else progress
+    fit(session, style)
     return Run(session.path)
+
+
+def _note_own_chords_files(chords, songs, warn) -> None:
+    """Name the pieces whose own NAME.chords file won over ``chords``."""
+    from music.read.given_chords import GIVEN_TEXT
+
+    own = [song.source for song in songs if not song.chord_source.startswith(GIVEN_TEXT)]
+    if chords is not None and own:
+        warn(f"note: {len(own)} piece(s) take their chords from their own .chords file, not "
+             f"--chords: {', '.join(own)}")
+
+
+def _to_stderr(text: str) -> None:
+    from jazz_lstm.signals import safe_print
+
+    safe_print(text, file=sys.stderr)
+
+
+def _opened(run) -> Run:
+    return run if isinstance(run, Run) else open_run(run)
+
+
+def sample(run, chords: str | None = None, bars: int | None = None, *, seed: int = 0,
+           temperature: float | None = None, top_k: int = 0, tempo: float | None = None,
+           length: int | None = None, primer=None, band: str = "trio", swing: float = 2.0,
+           time_signature=None, warn=None) -> Solo:
+    """A solo of ``run`` (a Run, a run folder or a checkpoint), as ``Run.sample``;
+    the kernels are compiled first (``warn`` hears of it; default: standard error)."""
+    run = _opened(run)
+    warm_up(run.model.config, announce=_to_stderr if warn is None else warn, training=False)
+    return run.sample(chords=chords, bars=bars, seed=seed, temperature=temperature,
+                      top_k=top_k, tempo=tempo, length=length, primer=primer, band=band,
+                      swing=swing, time_signature=time_signature)
+
+
+def evaluate(run, data=None, *, bars=None, samples: int | None = None, seed: int = 0,
+             quick: bool = False, save: bool = True):
+    """``Run.evaluate`` of ``run`` (a Run, a run folder or a checkpoint)."""
+    return _opened(run).evaluate(data, bars=bars, samples=samples, seed=seed, quick=quick,
+                                 save=save)
+
+
+def report(run, out=None) -> Path:
+    """Write the page of ``run`` (a Run, a run folder or a checkpoint) to ``out``
+    (default: report.html in the run folder); returns the path written."""
+    from jazz_lstm.files import write_file_atomically
+
+    run = _opened(run)
+    out = Path(out) if out is not None else run.folder / REPORT_NAME
+    return write_file_atomically(out, run.report_html().encode("utf-8"))

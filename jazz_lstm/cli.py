@@ -123,21 +123,6 @@ def warn_skipped(label: str, reason: str) -> None:
     warn(f"warning: skipping {reason}")
 
 
-def report_skipped(skipped) -> None:
-    if skipped:
-        warn(f"skipped {len(skipped)} file(s) that could not be read: {', '.join(skipped)}")
-
-
-
-
-def warn_own_chords_files(chords, songs) -> None:
-    """Name the pieces whose own NAME.chords file won over --chords."""
-    from music.read.given_chords import GIVEN_TEXT
-
-    own = [song.source for song in songs if not song.chord_source.startswith(GIVEN_TEXT)]
-    if chords is not None and own:
-        warn(f"note: {len(own)} piece(s) take their chords from their own .chords file, not "
-             f"--chords: {', '.join(own)}")
 
 
 def progress_style():
@@ -151,19 +136,37 @@ def progress_style():
 
 # ------------------------------------------------------------------- train
 def command_train(args) -> int:
-    from jazz_lstm.files import clean_stale_temp_files
-    from jazz_lstm.training import TrainingInterrupted, fit
-    from jazz_lstm.warmup import warm_up
+    import jazz_lstm
+    from jazz_lstm.training import TrainingInterrupted
     from lstm_np.kernels import tune_malloc_for_training
 
     # A training process reuses the same large blocks every batch (see the function).
     tune_malloc_for_training()
-    session = resume_session(args) if args.resume else new_session(args)
-    folder = session.path.parent
-    clean_stale_temp_files(folder)
+    if args.resume:
+        check_resume_options(args)
+        path = find_checkpoint(args.run, args.checkpoint)
+        folder = path.parent
+    else:
+        from jazz_lstm.files import claim_run_folder
+
+        if args.checkpoint:
+            raise UsageError("--checkpoint names a run to resume or sample; a new run takes "
+                             "--run NAME")
+        folder = claim_run_folder(RUNS_ROOT, args.run)
     try:
-        warm_up(session.model.config, announce=warn)
-        fit(session, progress_style())
+        if args.resume:
+            run = jazz_lstm.resume(path, args.epochs, progress=progress_style(), say=say,
+                                   warn=warn)
+        else:
+            run = jazz_lstm.train(
+                args.data, preset=args.preset, encoding=args.encoding or "grammar",
+                grammar=args.grammar, epochs=args.epochs, hidden=args.hidden,
+                layers=args.layers, lr=args.lr, batch_size=args.batch_size,
+                seed=args.seed or 0, run_dir=folder, melody_part=args.melody_part,
+                chord_parts=args.chord_parts, bars=args.bars, chords=args.chords,
+                chords_offset=args.chords_offset or 0, where=args.where,
+                validation_share=args.validation, patience=args.patience,
+                progress=progress_style(), on_skip=warn_skipped, say=say, warn=warn)
     except TrainingInterrupted as interrupted:
         if not any(folder.iterdir()):
             folder.rmdir()     # stopped before anything was saved: the name stays free
@@ -174,25 +177,24 @@ def command_train(args) -> int:
         stop_listening_to_interrupts()
         return 130
     except BaseException:
-        # Nothing saved (e.g. TrainingDiverged in epoch 1, a ValueError that main
-        # prints as one line): the name stays free.
-        if folder.is_dir() and not any(folder.iterdir()):
+        # Nothing saved (the data unreadable, TrainingDiverged in epoch 1, a ValueError
+        # that main prints as one line): the name stays free.
+        if not args.resume and folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
         raise
-    record = session.record
+    record = run.record
     if record.history:
         epoch, loss, accuracy = record.history[-1][:3]
         say(f"epoch {epoch}: loss {loss:.4f}, accuracy {accuracy:.3f}")
     if record.validated:
         say(f"best validation epoch {record.best_epoch}: val_loss "
             f"{record.best_val_loss:.4f} (its weights are the model's)")
-    say(f"wrote {session.path} and {session.path.parent / HISTORY_NAME}")
+    say(f"wrote {run.path} and {run.folder / HISTORY_NAME}")
     return 0
 
 
-def resume_session(args):
-    from jazz_lstm.training import resumed_session
-
+def check_resume_options(args) -> None:
+    """--resume takes the run's own data and settings: only --epochs may be given."""
     fixed = [option for option, value in (
         ("--data", args.data), ("--encoding", args.encoding), ("--preset", args.preset),
         ("--hidden", args.hidden), ("--layers", args.layers), ("--lr", args.lr),
@@ -204,40 +206,6 @@ def resume_session(args):
     if fixed:
         raise UsageError(f"--resume continues a run with its own data and settings; "
                          f"only --epochs can change, not {', '.join(fixed)}")
-    session = resumed_session(find_checkpoint(args.run, args.checkpoint), args.epochs)
-    if session.first_epoch > session.config.epochs:
-        raise UsageError(f"{session.path} has finished {session.record.epoch} epochs "
-                         f"already; give --epochs above {session.record.epoch} to go on")
-    say(f"resuming {session.path} at epoch {session.first_epoch} of {session.config.epochs}")
-    return session
-
-
-def new_session(args):
-    from jazz_lstm.files import claim_run_folder
-    from jazz_lstm.training import prepare
-
-    if args.checkpoint:
-        raise UsageError("--checkpoint names a run to resume or sample; a new run takes --run NAME")
-    config = PRESETS[args.preset or "course"].with_overrides(
-        epochs=args.epochs, hidden_size=args.hidden, num_layers=args.layers, lr=args.lr,
-        batch_size=args.batch_size, grammar=args.grammar, validation_share=args.validation,
-        patience=args.patience)
-    folder = claim_run_folder(RUNS_ROOT, args.run)
-    try:
-        session, corpus = prepare(args.data, config, seed=args.seed or 0, folder=folder,
-                                  encoding=args.encoding or "grammar",
-                                  melody_part=args.melody_part, chord_parts=args.chord_parts,
-                                  bars=args.bars, chords=args.chords,
-                                  chords_offset=args.chords_offset or 0, where=args.where,
-                                  on_skip=warn_skipped)
-    except BaseException:
-        folder.rmdir()     # claimed but never used: the name stays free
-        raise
-    report_skipped(corpus.skipped)
-    warn_own_chords_files(args.chords, corpus.songs)
-    say(f"training on {corpus.description}: {len(session.ids)} tokens, "
-        f"{len(session.record.vocabulary)} distinct; run folder {folder}/")
-    return session
 
 
 # ------------------------------------------------------------------ sample
@@ -246,9 +214,8 @@ OUT_FORMATS = {".mid": "midi", ".midi": "midi", ".wav": "wav", ".musicxml": "mus
 
 
 def command_sample(args) -> int:
-    from jazz_lstm.api import open_run
+    import jazz_lstm
     from jazz_lstm.files import check_outputs
-    from jazz_lstm.warmup import warm_up
 
     out = Path(args.out)
     if out.suffix.lower() not in OUT_FORMATS:
@@ -258,12 +225,10 @@ def command_sample(args) -> int:
     outputs = [out, wav, args.musicxml, args.html]
     chosen = choose_checkpoint(args.run, args.checkpoint)
     check_outputs(outputs, run_inputs(chosen.path) + [args.primer])
-    run = open_run(chosen.path)
-    warm_up(run.model.config, announce=warn, training=False)
-    solo = run.sample(chords=args.chords, bars=args.bars, seed=args.seed,
-                      temperature=args.temperature, top_k=args.top_k, tempo=args.tempo,
-                      length=args.length, primer=args.primer, band=args.band, swing=args.swing,
-                      time_signature=args.time_signature)
+    solo = jazz_lstm.sample(chosen.path, chords=args.chords, bars=args.bars, seed=args.seed,
+                            temperature=args.temperature, top_k=args.top_k, tempo=args.tempo,
+                            length=args.length, primer=args.primer, band=args.band,
+                            swing=args.swing, time_signature=args.time_signature, warn=warn)
     if wav is not None or args.html or OUT_FORMATS[out.suffix.lower()] == "wav":
         solo.check_wav_length()  # before any output is written
     writers = {"midi": solo.write_midi, "wav": solo.write_wav, "musicxml": solo.write_musicxml}
@@ -278,7 +243,7 @@ def command_sample(args) -> int:
         link = None if beside is None else os.path.relpath(beside, page.parent)
         written.append(solo.write_html(page, wav_path=link))
     say(f"{solo.summary}, {solo.seconds():.1f} s of music at {solo.song.tempo:g} bpm "
-        f"(model {run.path}, {chosen.reason}; seed {args.seed}, temperature "
+        f"(model {chosen.path}, {chosen.reason}; seed {args.seed}, temperature "
         f"{solo.temperature:g})")
     for file in written:
         say(f"wrote {file}")
@@ -296,18 +261,17 @@ def run_inputs(checkpoint: Path) -> list:
 
 # ------------------------------------------------------------------ report
 def command_report(args) -> int:
-    from jazz_lstm.api import open_run
-    from jazz_lstm.files import check_outputs, write_file_atomically
+    import jazz_lstm
+    from jazz_lstm.api import REPORT_NAME
+    from jazz_lstm.files import check_outputs
 
     path = find_checkpoint(args.run, args.checkpoint)
     if is_bundled(path) and not args.out:
         raise UsageError("the bundled model has no run folder to write its page into; "
                          "give --out PATH")
-    out = Path(args.out) if args.out else path.parent / "report.html"
+    out = Path(args.out) if args.out else path.parent / REPORT_NAME
     check_outputs([out], run_inputs(path))
-    run = open_run(path)
-    written = write_file_atomically(out, run.report_html().encode("utf-8"))
-    say(f"wrote {written}")
+    say(f"wrote {jazz_lstm.report(path, out)}")
     return 0
 
 
@@ -356,12 +320,12 @@ def command_download(args) -> int:
 
 # ---------------------------------------------------------------- evaluate
 def command_evaluate(args) -> int:
-    from jazz_lstm.api import open_run
+    import jazz_lstm
 
     chosen = choose_checkpoint(args.run, args.checkpoint)
-    run = open_run(chosen.path)
-    evaluation = run.evaluate(args.data, bars=args.bars, samples=args.samples, seed=args.seed,
-                              quick=args.quick)
+    run = jazz_lstm.open_run(chosen.path)
+    evaluation = jazz_lstm.evaluate(run, args.data, bars=args.bars, samples=args.samples,
+                                    seed=args.seed, quick=args.quick)
     trained_on = run.record.corpus.selection
     if args.json:
         model = {"path": str(chosen.path), "chosen": chosen.reason}
@@ -385,7 +349,10 @@ def command_corpus(args) -> int:
                          chords_offset=args.chords_offset or 0, where=args.where,
                          on_skip=warn_skipped)
     if args.encoding == "notes":
-        report_skipped(corpus.skipped)
+        from jazz_lstm.corpus import skipped_note
+
+        if corpus.skipped:
+            warn(skipped_note(corpus.skipped))
     summary, lines = corpus_summary(corpus)
     if args.json:
         say(json.dumps(summary, indent=2))

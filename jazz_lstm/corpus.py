@@ -65,6 +65,11 @@ class Corpus:
         return list(self.record.skipped)
 
 
+def skipped_note(skipped) -> str:
+    """The line naming the files a corpus left out."""
+    return f"skipped {len(skipped)} file(s) that could not be read: {', '.join(skipped)}"
+
+
 def stream_features(pieces):
     """The features of pieces laid end to end: each piece's rows but its last
     (the place after a piece is the next piece's first place), then the last

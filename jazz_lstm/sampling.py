@@ -13,8 +13,10 @@ window's length, at a random start) or with the end of a primer file.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 
@@ -119,18 +121,102 @@ def _check_number(name: str, value, low: float, high: float, optional: bool = Tr
         raise UsageError(f"{name} must be a number in {low:g}..{high:g}, got {_shown(value)}")
 
 
-@dataclass
-class Sampled:
-    """A sampled piece: the Song, the MIDI options of its encoding, a one-line summary."""
+# The page's embedded audio: half the WAV file's rate keeps a page of a few
+# minutes of music to a few megabytes.
+PAGE_SAMPLE_RATE = 11025
+
+
+@dataclass(repr=False)
+class Solo:
+    """A sampled piece: ``song`` (a music.song.Song), the MIDI options of its encoding
+    and band, a one-line summary, the settings and temperature it was sampled with,
+    and how to write it.  In Jupyter it shows as its piano roll with a player
+    (``_repr_html_``)."""
 
     song: object
-    midi_options: dict = field(default_factory=dict)
-    summary: str = ""
-    temperature: float = 1.0
+    midi_options: dict
+    summary: str
+    settings: SampleSettings
+    temperature: float
+
+    def midi_bytes(self) -> bytes:
+        from music.write.midi import song_to_midi_bytes
+
+        return song_to_midi_bytes(self.song, **self.midi_options)
+
+    def write_midi(self, path) -> Path:
+        """Write the solo as a Standard MIDI File; returns the path."""
+        from music.write.midi import write_midi
+
+        return write_midi(self.song, path, **self.midi_options)
+
+    def write_wav(self, path) -> Path:
+        """Render the solo to a WAV file; returns the path."""
+        from music.write.wav import render_wav
+
+        return render_wav(self.song, path, **self.midi_options)
+
+    def check_wav_length(self) -> float:
+        """The solo's seconds; MusicError when too long for a WAV (or a page's audio)."""
+        from music.write.wav import check_wav_length
+
+        return check_wav_length(self.song, self.midi_options.get("tempo"))
+
+    def write_musicxml(self, path) -> Path:
+        """Write the solo as a lead sheet (MusicXML; compressed for a .mxl path)."""
+        from music.write.musicxml import write_musicxml
+
+        return write_musicxml(self.song, path)
+
+    def html(self, *, wav_path=None, embed_audio: bool = True) -> str:
+        """A self-contained page: piano roll coloured by harmony, chords, player, settings.
+        ``wav_path`` links a WAV beside the page; else the audio is embedded."""
+        from jazz_lstm.solo_page import solo_html
+
+        audio = None
+        if wav_path is None and embed_audio:
+            audio = self.wav_bytes(sample_rate=PAGE_SAMPLE_RATE)
+        return solo_html(self.song, wav_bytes=audio, wav_path=wav_path,
+                         settings=self.settings_shown())
+
+    def write_html(self, path, *, wav_path=None) -> Path:
+        from jazz_lstm.files import write_file_atomically
+
+        return write_file_atomically(path, self.html(wav_path=wav_path).encode("utf-8"))
+
+    def wav_bytes(self, sample_rate: int = 22050) -> bytes:
+        """The WAV file of the built-in synthesizer, in memory."""
+        from music.write.wav import render_samples, wav_bytes
+
+        return wav_bytes(render_samples(self.song, sample_rate=sample_rate, **self.midi_options),
+                         sample_rate)
+
+    def settings_shown(self) -> dict:
+        shown = {key: value for key, value in vars(self.settings).items() if value is not None}
+        shown["temperature"] = self.temperature
+        return shown
+
+    def _repr_html_(self) -> str:
+        """The solo as one element with an id of its own (a page may show several)."""
+        from jazz_lstm.solo_page import solo_fragment
+
+        return solo_fragment(self.song, f"jazz-solo-{uuid.uuid4().hex[:12]}",
+                             wav_bytes=self.wav_bytes(sample_rate=PAGE_SAMPLE_RATE),
+                             settings=self.settings_shown())
+
+    def __repr__(self) -> str:
+        title = f"{self.song.title!r}: " if self.song.title else ""
+        return (f"<Solo {title}{self.summary}, {self.seconds():.1f} s at {self.song.tempo:g} bpm; "
+                f"seed {self.settings.seed}, temperature {self.temperature:g}>")
+
+    def seconds(self) -> float:
+        from music.write.midi import song_seconds
+
+        return song_seconds(self.song)
 
 
 def sample_song(model, record, stream, settings: SampleSettings,
-                label: str = "this model") -> Sampled:
+                label: str = "this model") -> Solo:
     """Sample from a loaded model with its run record and training stream;
     ``label`` names it in error messages."""
     from lstm_np.generate import generate
@@ -157,12 +243,12 @@ def sample_song(model, record, stream, settings: SampleSettings,
         return [vocabulary[token_id] for token_id in generated]
 
     if encoding == "notes":
-        sampled = _notes_piece(settings, record, tokens_for)
+        song, midi_options, summary = _notes_piece(settings, record, tokens_for)
     else:
-        sampled = _grammar_solo(model, settings, record, (primer, primer_features), token_rng,
-                                decode_rng, temperature)
-    sampled.temperature = temperature
-    return sampled
+        song, midi_options, summary = _grammar_solo(
+            model, settings, record, (primer, primer_features), token_rng, decode_rng,
+            temperature)
+    return Solo(song, midi_options, summary, settings, temperature)
 
 
 def primer_inputs(primer, record, stream, rng) -> tuple:
@@ -199,7 +285,7 @@ def primer_inputs(primer, record, stream, rng) -> tuple:
 
 
 def _grammar_solo(model, settings: SampleSettings, record, primer, token_rng,
-                  decode_rng, temperature) -> Sampled:
+                  decode_rng, temperature) -> tuple:
     """A grammar model's Song over chords (``jazz_lstm.grammars``)."""
     from jazz_lstm.grammars import grammar_named
     from music.progressions import progression_bars
@@ -231,15 +317,15 @@ def _grammar_solo(model, settings: SampleSettings, record, primer, token_rng,
         summary += f" over the changes of {music.chords_title} (a training piece)"
     if record.corpus.selection:
         summary += f", by a model of the solos with {record.corpus.selection}"
-    return Sampled(song, band, summary)
+    return song, band, summary
 
 
-def _notes_piece(settings: SampleSettings, record, tokens_for) -> Sampled:
+def _notes_piece(settings: SampleSettings, record, tokens_for) -> tuple:
     """A notes model's Song: its tokens played one after another."""
     from music.tokens.note_tokens import MIDI_OPTIONS, tokens_to_song
 
     length = settings.length or NOTES_SAMPLE_LENGTH
     song = tokens_to_song(tokens_for(length), tempo=settings.tempo or record.music.tempo)
     chords = sum(len(measure.chords) for measure in song.measures)
-    return Sampled(song, MIDI_OPTIONS,
-                   f"{length} tokens: {len(song.melody_notes)} notes, {chords} chords")
+    return (song, MIDI_OPTIONS,
+            f"{length} tokens: {len(song.melody_notes)} notes, {chords} chords")

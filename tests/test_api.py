@@ -40,7 +40,7 @@ def test_the_readme_snippet_runs(api_run, tmp_path):
     assert run.history == trained.history
 
 
-def test_a_model_npz_path_opens_too(api_run):
+def test_a_checkpoint_path_opens_too(api_run):
     folder, _ = api_run
     run = jazz_lstm.open_run(folder / "runs" / "demo" / "model.safetensors")
     assert run.record.epoch == 3 and run.record.encoding == "grammar"
@@ -70,3 +70,20 @@ def test_an_existing_run_folder_is_refused(api_run):
     with pytest.raises(jazz_lstm.UsageError, match="already exists"):
         jazz_lstm.train(data=[SMALL_PIECE], epochs=1, hidden=4, run_dir=folder / "runs" / "demo",
                         progress=False)
+
+
+def test_the_module_functions_the_cli_calls_take_a_run_or_its_path(api_run, tmp_path):
+    folder, run = api_run
+    solo = jazz_lstm.sample(folder / "runs" / "demo", chords="Dm7 G7 | Cmaj7", bars=3, seed=2)
+    assert isinstance(solo, jazz_lstm.Solo)
+    assert solo.midi_bytes() == run.sample(chords="Dm7 G7 | Cmaj7", bars=3, seed=2).midi_bytes()
+    written = jazz_lstm.report(run, tmp_path / "page.html")
+    assert written == tmp_path / "page.html" and "<svg" in written.read_text()
+    evaluation = jazz_lstm.evaluate(run.path, samples=3, save=False)
+    assert evaluation.to_json() == run.evaluate(samples=3, save=False).to_json()
+
+
+def test_resume_refuses_a_run_that_has_finished_its_epochs(api_run):
+    _, run = api_run
+    with pytest.raises(jazz_lstm.UsageError, match="finished 3 epochs already"):
+        jazz_lstm.resume(run.folder, epochs=3, progress=False)

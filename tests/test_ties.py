@@ -18,7 +18,7 @@ import mido
 import numpy as np
 import pytest
 
-from jazz_lstm import evaluate
+from jazz_lstm.evaluate import _bars_after, _last_fifth
 from jazz_lstm.grammars import Exact
 from jazz_lstm.solo_page import LABEL_WIDTH, QUARTER_WIDTH, SEMITONE_HEIGHT, solo_html
 from music.band.arrange import arrange
@@ -158,9 +158,9 @@ def test_detached_bars_strike_the_note_held_into_them():
 
 def test_evaluate_holds_out_bars_starting_with_a_held_note():
     # The written piece's bars 4 and 5 both start with the held C5.
-    tail, label = evaluate._last_fifth(written_song())
+    tail, label = _last_fifth(written_song())
     assert label == "bars 5-5" and bars_of(tail) == [[(0, 1, 72, False), (1, 3, None, False)]]
-    after = evaluate._bars_after(written_song(), 3)
+    after = _bars_after(written_song(), 3)
     assert bars_of(after) == [[(0, 4, 72, False)], WRITTEN_BARS[4]]
 
 
