@@ -16,6 +16,9 @@ from lstm_np.optim import make_optimizer, train_epoch, train_step
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = PRESETS["course"]
 READING_FILES = {"lstm_np/lstm.py", "lstm_np/model.py", "lstm_np/optim.py"}
+# The project's own code; a virtual environment inside the clone (CI makes
+# .venv-ci there) holds NumPy's files, which are not the learner's reading.
+PROJECT_PACKAGES = {"lstm_np", "music", "jazz_lstm", "benchmarks"}
 
 
 def course_batch(rng, vocab_size=40, feature_size=12, dtype=np.float32):
@@ -32,7 +35,7 @@ def project_files_run_by(function, *args) -> set:
     def profile(frame, event, arg):
         if event == "call":
             path = Path(frame.f_code.co_filename)
-            if path.is_relative_to(ROOT):
+            if path.is_relative_to(ROOT) and path.relative_to(ROOT).parts[0] in PROJECT_PACKAGES:
                 files.add(path.relative_to(ROOT).as_posix())
 
     sys.setprofile(profile)
