@@ -53,7 +53,7 @@ from benchmarks import quality, reading, targets
 
 @dataclass(frozen=True)
 class Preset:
-    """A jazz_lstm preset's model and optimiser on random data of a fixed shape."""
+    """A jazz_lstm preset's model and optimizer on random data of a fixed shape."""
 
     name: str
     vocab_size: int

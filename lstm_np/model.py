@@ -21,7 +21,7 @@ from lstm_np.parameters import (ModelConfig, buffer_shapes, init_buffers, init_p
                                 parameter_shapes)
 
 class SequenceModel:
-    """The model and its weights.  ``params``: a dict of arrays that optimisers update
+    """The model and its weights.  ``params``: a dict of arrays that optimizers update
     in place; ``buffers``: BatchNorm running statistics (None: fresh ones);
     ``backend``: "reference" (``lstm_np.lstm`` as written), "numpy", "numba", or
     None for the default (``kernels.resolve_backend``)."""

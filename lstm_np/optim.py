@@ -21,7 +21,7 @@ RMSprop (deepjazz's and the LoFi generator's)::
     a  = rho a + (1 - rho) g^2
     p -= g / (sqrt(a) + epsilon) lr / (1 + decay (t - 1))
 
-Parameters, gradients and the optimiser's state (m and v, or a) are dicts
+Parameters, gradients and the optimizer's state (m and v, or a) are dicts
 {name: array}; the state is kept in each parameter's dtype.
 """
 from __future__ import annotations
@@ -176,7 +176,7 @@ OPTIMIZERS = {"adam": Adam, "rmsprop": RMSprop}
 
 
 def make_optimizer(name: str, **kwargs) -> Adam | RMSprop:
-    """An optimiser by name ("adam" or "rmsprop", any case) with its keyword arguments."""
+    """An optimizer by name ("adam" or "rmsprop", any case) with its keyword arguments."""
     if name.lower() not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(sorted(OPTIMIZERS))}")
     return OPTIMIZERS[name.lower()](**kwargs)

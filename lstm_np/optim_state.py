@@ -1,11 +1,11 @@
-"""An optimiser's state in and out of checkpoints, as one flat dict of arrays::
+"""An optimizer's state in and out of checkpoints, as one flat dict of arrays::
 
     "iterations"       0-d int64: the updates done
     "<slot>/<name>"    the slot's array for parameter <name> ("m/lstm0.W", "v/out.b", "a/...")
 
 Loading checks everything before it changes anything: unknown entries,
 slots that disagree on names or shapes, state that does not fit the state
-the optimiser already has.
+the optimizer already has.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def state_dict(optimizer: Optimizer) -> dict:
 
 def load_state_dict(optimizer: Optimizer, state: Mapping[str, np.ndarray]) -> None:
     """Give ``optimizer`` a copy of ``state`` (as ``state_dict`` makes it); ValueError,
-    leaving the optimiser unchanged, when it does not fit."""
+    leaving the optimizer unchanged, when it does not fit."""
     iterations = _read_iterations(state)
     slots: dict[str, dict[str, np.ndarray]] = {slot: {} for slot in optimizer.SLOTS}
     for key, array in state.items():

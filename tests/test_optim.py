@@ -1,4 +1,4 @@
-"""Optimisers against arithmetic written out by hand from Keras 2's formulas."""
+"""Optimizers against arithmetic written out by hand from Keras 2's formulas."""
 import math
 
 import numpy as np
@@ -184,7 +184,7 @@ def test_load_state_dict_refuses_mismatches():
         adam.load_state_dict({**good, "m/extra": np.zeros(1), "v/extra": np.zeros(1)})
     with pytest.raises(ValueError, match="non-negative integer"):
         Adam().load_state_dict({**good, "iterations": np.array(1.5)})
-    assert adam.iterations == 1  # refused loads leave the optimiser as it was
+    assert adam.iterations == 1  # refused loads leave the optimizer as it was
 
 
 def test_loaded_state_must_fit_the_parameters_on_the_next_step():
