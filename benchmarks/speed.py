@@ -15,7 +15,8 @@ whose one-hot product is a row gather, PyTorch as one-hot float tensors
 built once before timing (what a Keras or PyTorch user feeds).  Data is
 random tokens of the preset's shapes.
 
-After warm-up the contenders take turns, one epoch each, in a rotating
+After a few untimed repetitions of each (the Numba kernels compile, memory is
+allocated), the contenders take turns, one epoch each, in a rotating
 order, so that a burst of load from elsewhere on the machine hits all of
 them alike; medians are reported with min-max, and the ratio is PyTorch's
 median over ours (above 1: ours is faster).
@@ -142,10 +143,11 @@ def torch_sampler(tokens: int, seed: int = 0):
 
 
 # ----- timing -------------------------------------------------------------
-def interleaved(contenders: dict, repeats: int, warmup: int):
-    """{name: [seconds per run]} with the contenders taking turns in rotating order."""
+def interleaved(contenders: dict, repeats: int, untimed: int):
+    """{name: [seconds per run]} with the contenders taking turns in rotating order,
+    after ``untimed`` repetitions of each."""
     for run in contenders.values():
-        for _ in range(warmup):
+        for _ in range(untimed):
             run()
     names = list(contenders)
     times = {name: [] for name in names}
@@ -174,7 +176,7 @@ def bench_preset(name: str, repeats, windows, with_numpy: bool):
         repeats = repeats or 30
         unit, scale = "us/token", 1e6 / SAMPLE_TOKENS
         shape = f"course model, batch 1, argmax fed back, {SAMPLE_TOKENS} tokens per run"
-        warmup = 3
+        untimed = 3
     else:
         preset = PRESETS[name]
         if windows:
@@ -190,9 +192,9 @@ def bench_preset(name: str, repeats, windows, with_numpy: bool):
                  f"{preset.config.vocab_size} tokens, {preset.windows} windows")
         if windows and windows != PRESETS[name].windows:
             shape += f" (shrunk by --windows from {PRESETS[name].windows})"
-        warmup = 1 if preset.windows >= 512 else 5
+        untimed = 1 if preset.windows >= 512 else 5
     load_before = os.getloadavg()
-    times = interleaved(contenders, repeats, warmup)
+    times = interleaved(contenders, repeats, untimed)
     stats = summarize(times, scale)
     result = {"preset": name, "shape": shape, "unit": unit, "results": stats,
               "inputs": "one-hot (ours: token-id row gather; PyTorch: one-hot float tensors)",

@@ -451,7 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--length", type=whole_number(1, MAX_SAMPLE_TOKENS),
                         help=f"tokens to write (notes models; default {NOTES_SAMPLE_LENGTH})")
     sample.add_argument("--primer", metavar="FILE",
-                        help="a music file whose last tokens warm the model up "
+                        help="a music file whose last tokens prime the model "
                              "(default: a random window of the training data)")
     sample.add_argument("--temperature", type=number(0, MAX_TEMPERATURE),
                         help="0 = greedy argmax as in the course (default: the preset's)")

@@ -252,7 +252,7 @@ def sample_song(model, record, stream, settings: SampleSettings,
 
 
 def primer_inputs(primer, record, stream, rng) -> tuple:
-    """(ids (1, P), features (1, P, F) or None) to warm the model with: the end of
+    """(ids (1, P), features (1, P, F) or None) to prime the model with: the end of
     the primer file in the model's own encoding, or (no primer file) a random
     window of the training stream without features."""
     ids = stream.ids

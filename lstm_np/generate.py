@@ -1,6 +1,6 @@
 """Generation: one token at a time, carrying (h, c) from step to step.
 
-    state <- zeros; run the primer through the model (warms h and c)
+    state <- zeros; prime the model: run the primer through it (sets h and c)
     repeat length times:
         p = softmax(logits / temperature), restricted to the top_k logits
         next = argmax(p) if temperature == 0 else a draw from p
@@ -99,7 +99,7 @@ def generate(model, primer, length: int, rng: np.random.Generator,
         return kernels.generate(model.params, layers.head_without_batch_norm(model),
                                 model.config.num_layers, primer, uniforms, temperature, top_k,
                                 primer_features, step_features)
-    state, current, current_features = _warm_up(model, primer, primer_features)
+    state, current, current_features = _prime(model, primer, primer_features)
     generated = np.empty((batch, length), dtype=np.int64)
     for step in range(length):
         logits, state, _ = model.forward(current, state, all_steps=False,
@@ -155,7 +155,7 @@ def generate_segments(model, primer, rng: np.random.Generator, *, token_costs, b
         if failure is not None:
             _raise_no_token_fits(*failure, budgets)
         return ids
-    state, current, current_features = _warm_up(model, primer, primer_features)
+    state, current, current_features = _prime(model, primer, primer_features)
     generated, draws = [], 0
     for segment, budget in enumerate(budgets):
         used = 0
@@ -192,8 +192,9 @@ def _raise_no_token_fits(segment: int, remaining: int, budgets):
                      f"units left of its budget of {budgets[segment]}")
 
 
-def _warm_up(model, primer, primer_features):
-    """Run all but the primer's last token; return the state and the first input to feed."""
+def _prime(model, primer, primer_features):
+    """Prime the model: run all but the primer's last token; return the state and the
+    first input to feed."""
     state = model.initial_state(primer.shape[0])
     if primer.shape[1] > 1:
         _, state, _ = model.forward(

@@ -621,8 +621,9 @@ def _buffers(Ws, hidden_W, out_W):
 
 
 @_jit
-def _warm_up(Ws, bs, primer, primer_features, h, c, rec, pre):
-    """Zero the state, then feed all but the primer's last token (primer (P,), features (P, F))."""
+def _prime(Ws, bs, primer, primer_features, h, c, rec, pre):
+    """Prime: zero the state, then feed all but the primer's last token (primer (P,),
+    features (P, F))."""
     h[:] = 0.0
     c[:] = 0.0
     for step in range(primer.shape[0] - 1):
@@ -638,7 +639,7 @@ def _generate(Ws, bs, hidden_W, hidden_b, out_W, out_b, primer, primer_features,
     h, c, rec, pre, hidden, logits, logits64, scaled, kept, allowed = _buffers(Ws, hidden_W,
                                                                                out_W)
     for row in range(batch):
-        _warm_up(Ws, bs, primer[row], primer_features[row], h, c, rec, pre)
+        _prime(Ws, bs, primer[row], primer_features[row], h, c, rec, pre)
         token = primer[row, primer_length - 1]
         features = primer_features[row, primer_length - 1]
         for out in range(length):
@@ -664,7 +665,7 @@ def _generate_segments(Ws, bs, hidden_W, hidden_b, out_W, out_b, primer, primer_
     h, c, rec, pre, hidden, logits, logits64, scaled, kept, allowed = _buffers(Ws, hidden_W,
                                                                                out_W)
     primer_length = primer.shape[0]
-    _warm_up(Ws, bs, primer, primer_features, h, c, rec, pre)
+    _prime(Ws, bs, primer, primer_features, h, c, rec, pre)
     token = primer[primer_length - 1]
     features = primer_features[primer_length - 1]
     count = 0

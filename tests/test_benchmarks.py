@@ -29,7 +29,7 @@ def test_summaries_are_medians_scaled_to_the_unit():
 def test_contenders_take_turns_in_rotating_order():
     calls = []
     contenders = {name: (lambda name=name: calls.append(name)) for name in "abc"}
-    times = speed.interleaved(contenders, repeats=3, warmup=0)
+    times = speed.interleaved(contenders, repeats=3, untimed=0)
     assert calls == list("abc" "bca" "cab")
     assert {name: len(values) for name, values in times.items()} == {"a": 3, "b": 3, "c": 3}
 
