@@ -8,7 +8,7 @@ Five sections (defined in ``jazz_lstm.evaluation``):
 2. generated versus real: for each real held-out segment of ``bars`` bars,
    one solo of the model and one of the bigram baseline over that segment's
    chords, decoded by the run's grammar; mgeval-style overlapping areas of
-   their features against the real segments;
+   their measures against the real segments;
 3. phrasing and structure: stretches of ``solo_bars`` (32) held-out bars as
    whole solos, and a model and a bigram solo over each one's chords: phrase
    lengths, repetition, H1, H4, GS and SI (docs/evaluate.md);

@@ -4,7 +4,7 @@ from fractions import Fraction as F
 import numpy as np
 import pytest
 
-from jazz_lstm.evaluation.features import FEATURE_NAMES, segment_features
+from jazz_lstm.evaluation.measures import MEASURE_NAMES, segment_measures
 from jazz_lstm.evaluation.overlap import (compare_sets, kde_on_grid, overlapping_area,
                                           scott_bandwidth, split_halves)
 from music.song import Chord, Measure, Note
@@ -80,28 +80,28 @@ def leaping_segment(rng):
             Measure(4)]
 
 
-def features_of(make, count, seed):
+def measures_of(make, count, seed):
     rng = np.random.default_rng(seed)
-    return [segment_features(make(rng)) for _ in range(count)]
+    return [segment_measures(make(rng)) for _ in range(count)]
 
 
 def test_a_set_against_itself_overlaps_almost_fully():
     # Inter-set distances then hold the intra ones twice plus n zero
     # self-distances, so the OA falls a little short of 1 (0.98 here); tolerance 0.05.
-    real = features_of(stepwise_segment, 30, seed=1)
+    real = measures_of(stepwise_segment, 30, seed=1)
     comparison = compare_sets(real, real)
-    assert list(comparison.features) == list(FEATURE_NAMES)
+    assert list(comparison.measures) == list(MEASURE_NAMES)
     assert comparison.mean_oa == pytest.approx(1.0, abs=0.05)
 
 
 def test_a_set_like_the_real_one_overlaps_more_than_a_different_one():
-    real = features_of(stepwise_segment, 30, seed=1)
-    alike = compare_sets(real, features_of(stepwise_segment, 30, seed=2))
-    different = compare_sets(real, features_of(leaping_segment, 30, seed=3))
+    real = measures_of(stepwise_segment, 30, seed=1)
+    alike = compare_sets(real, measures_of(stepwise_segment, 30, seed=2))
+    different = compare_sets(real, measures_of(leaping_segment, 30, seed=3))
     assert alike.mean_oa > 0.8
     assert different.mean_oa < 0.3
     # Real notes are never "other" (no X under Cmaj7), generated ones always are.
-    assert different.features["other_share"].overlapping_area < 0.01
+    assert different.measures["other_share"].overlapping_area < 0.01
 
 
 def test_split_halves_is_a_seeded_partition():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from jazz_lstm.evaluation import report as report_module
-from jazz_lstm.evaluation.features import FEATURE_NAMES
+from jazz_lstm.evaluation.measures import MEASURE_NAMES
 from jazz_lstm.evaluation.report import (Report, build_report, format_table, role_shares,
                                          similarity_section, to_json)
 from music.song import Chord, Measure, Note
@@ -19,7 +19,7 @@ def scores(nats):
 
 
 def similarity(mean_oa):
-    return {"mean_oa": mean_oa, "features": {"pitch_range": {"oa": mean_oa, "kl": 0.1}}}
+    return {"mean_oa": mean_oa, "measures": {"pitch_range": {"oa": mean_oa, "kl": 0.1}}}
 
 
 def hand_report():
@@ -56,7 +56,7 @@ def test_table_shows_every_section():
     table = format_table(hand_report())
     assert "prediction on held-out tokens (100 scored, 0.5% out of vocabulary)" in table
     assert re.search(r"^  lstm\s+3\.360\s+0\.300$", table, re.MULTILINE)
-    assert re.search(r"^  feature\s+lstm\s+bigram\s+real-vs-real$", table, re.MULTILINE)
+    assert re.search(r"^  measure\s+lstm\s+bigram\s+real-vs-real$", table, re.MULTILINE)
     assert re.search(r"^  mean\s+0\.84\s+0\.82\s+0\.91$", table, re.MULTILINE)
     assert re.search(r"^  lstm\s+25\.0%\s+5\.0%\s+19$", table, re.MULTILINE)
     assert re.search(r"^  lstm\s+79\.0%\s+16\.0%\s+4\.0%\s+0\.0%$", table, re.MULTILINE)
@@ -113,7 +113,7 @@ def test_build_report_fills_every_section_in_order():
     assert report.prediction["lstm"] == {"nats_per_token": 2.0, "counted": 120, "accuracy": 0.5}
     assert report.prediction["bigram"]["counted"] == 120
     assert list(report.similarity) == ["lstm", "bigram", "real-vs-real"]
-    assert list(report.similarity["lstm"]["features"]) == list(FEATURE_NAMES)
+    assert list(report.similarity["lstm"]["measures"]) == list(MEASURE_NAMES)
     assert report.copying["lstm"] == {"share_8": 1.0, "share_16": 1.0, "longest_run": 30}
     assert list(report.roles) == ["real", "lstm", "bigram"]
     assert list(report.structure) == ["real", "lstm", "bigram"]
@@ -129,7 +129,7 @@ def test_report_is_deterministic_and_plain_json():
     assert first != json.dumps(to_json(small_report(seed=8)), sort_keys=True)
 
 
-def test_means_are_the_plain_averages_of_the_scalar_features():
+def test_means_are_the_plain_averages_of_the_scalar_measures():
     # Two one-bar segments of 4/4 over C: 4 quarter notes, and 2 half notes.
     from music.chords import make_chord
     from music.song import Measure, Note

@@ -51,3 +51,14 @@ def test_a_damaged_history_csv_gives_way_to_the_checkpoints_history(small_run, t
     result = report_with(small_run, tmp_path, "history.csv", content)
     assert result.returncode == 0, result.stderr
     assert "2 epochs" in (tmp_path / "page.html").read_text()
+
+
+def test_an_evaluation_json_of_an_older_version_still_makes_the_page(small_run, tmp_path):
+    # evaluate wrote the similarity figures under "features" before they were called
+    # measures (docs/glossary.md); report shows whatever figures the file holds.
+    older = ('{"summary": "held-out CE 3.10", "similarity": {"lstm": {"mean_oa": 0.8, '
+             '"features": {"pitch_range": {"oa": 0.8, "kl": 0.1}}}}}')
+    result = report_with(small_run, tmp_path, "evaluation.json", older)
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "page.html").read_text()
+    assert "held-out CE 3.10" in page and "pitch_range" in page

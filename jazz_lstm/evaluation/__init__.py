@@ -2,7 +2,7 @@
 
 References: L.-C. Yang and A. Lerch (2018), "On the evaluation of generative
 models in music", Neural Computing and Applications (the mgeval toolbox:
-per-segment features, intra-/inter-set distances, overlapping area); and the
+per-segment measures, intra-/inter-set distances, overlapping area); and the
 metrics of MusPy (H.-W. Dong et al., 2020: pitch range, pitch-class
 histogram, scale consistency, empty-bar rate, ...).  Nothing here imports
 music21 or lstm_np.
@@ -23,19 +23,19 @@ vocabulary is ids 0..V-1, anything else is out of vocabulary (OOV):
   interpolation l1 P_1 + l2 P_2 + l3 P_3; k_n and l are tuned on the last
   10% of the training tokens and the counts then refitted on all of them.
 
-Generated vs real (``features``, ``overlap``), on segments of bars:
+Generated vs real (``measures``, ``overlap``), on segments of bars:
 
-* the features of a segment (see ``features`` for each definition):
+* the measures of a segment (see ``measures`` for each definition):
   pitch-class, signed-interval, note-length and onset-in-beat histograms;
   notes per bar, pitch range, mean |interval|, repeated-pitch rate; the
   shares of chord, scale, approach and other notes under the sounding
   chord (the grammar's C/S/A/X roles); rest share, empty-bar share,
   off-grid-onset share (1/12-quarter grid).
-* overlapping area (OA) of a feature = integral of min(p, q), p the KDE of
+* overlapping area (OA) of a measure = integral of min(p, q), p the KDE of
   the intra-set distances between real segments, q that of the inter-set
   distances between real and generated segments; 1 = generated segments
   lie from real ones as real ones lie from each other.  KL = KL(p || q).
-  mean OA = the mean over all features.
+  mean OA = the mean over all measures.
 * real-vs-real OA: a seeded half of the real segments against the other
   half, the level a perfect generator could expect.
 
@@ -60,7 +60,7 @@ best n-gram 3.41); mean OA 0.84 (bigram 0.82, real-vs-real 0.91);
 chord/scale/approach/other 79/16/4/0%``.
 """
 from jazz_lstm.evaluation.copying import copy_share, copying, longest_copy
-from jazz_lstm.evaluation.features import segment_features, split_segments
+from jazz_lstm.evaluation.measures import segment_measures, split_segments
 from jazz_lstm.evaluation.ngram import (CrossEntropy, NgramModel, cross_entropy, fit_baselines,
                                         oov_rate, sample)
 from jazz_lstm.evaluation.overlap import compare_sets, overlapping_area, split_halves
@@ -68,5 +68,5 @@ from jazz_lstm.evaluation.report import Report, build_report, format_table, to_j
 
 __all__ = ["CrossEntropy", "NgramModel", "Report", "build_report", "compare_sets", "copy_share",
            "copying", "cross_entropy", "fit_baselines", "format_table", "longest_copy",
-           "oov_rate", "overlapping_area", "sample", "segment_features", "split_halves",
+           "oov_rate", "overlapping_area", "sample", "segment_measures", "split_halves",
            "split_segments", "to_json"]

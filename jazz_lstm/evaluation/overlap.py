@@ -1,19 +1,19 @@
 """How close generated segments come to real ones: the overlapping area of
 intra-set and inter-set distance distributions (Yang & Lerch 2018, mgeval).
 
-For one feature f, real segments r_1..r_n and generated g_1..g_m::
+For one measure f, real segments r_1..r_n and generated g_1..g_m::
 
     intra = { ||f(r_i) - f(r_j)|| : i < j }        n(n-1)/2 distances
     inter = { ||f(r_i) - f(g_j)|| : every i, j }   n m distances
 
-(Euclidean norm; plain |a - b| for a scalar feature).  Each set of N
+(Euclidean norm; plain |a - b| for a scalar measure).  Each set of N
 distances d_1..d_N becomes a Gaussian kernel density estimate::
 
     p(x) = 1 / (N h) * sum_i phi((x - d_i) / h),   phi = the standard normal density
 
 with Scott's bandwidth h = s N^(-1/5) (s the sample standard deviation),
 never narrower than BANDWIDTH_FLOOR times the range of both sets together
-(nor 1e-9), so that a set of equal distances (s = 0, say a feature that is
+(nor 1e-9), so that a set of equal distances (s = 0, say a measure that is
 always 0) still has a density.  Both densities are evaluated on one grid of
 GRID_POINTS points reaching 5 bandwidths past the outermost distance (the
 samples are spread linearly onto the two nearest grid points and the
@@ -25,7 +25,7 @@ trapezoid rule.  Then::
 
 Intra-set distances say how far real segments lie from one another; when
 generated segments lie as far from the real ones, the two distributions
-overlap and OA nears 1.  The mean OA is the plain mean over features.
+overlap and OA nears 1.  The mean OA is the plain mean over measures.
 """
 from __future__ import annotations
 
@@ -39,16 +39,16 @@ GRID_REACH = 5.0
 KL_FLOOR = 1e-10
 
 
-class FeatureOverlap(NamedTuple):
+class MeasureOverlap(NamedTuple):
     overlapping_area: float
     kl_divergence: float
 
 
 class Comparison(NamedTuple):
-    """features: feature name -> FeatureOverlap, in the order given;
-    mean_oa: mean overlapping area over the features."""
+    """measures: measure name -> MeasureOverlap, in the order given;
+    mean_oa: mean overlapping area over the measures."""
 
-    features: dict
+    measures: dict
     mean_oa: float
 
 
@@ -78,7 +78,7 @@ def kde_on_grid(samples, bandwidth: float, grid) -> np.ndarray:
     return np.maximum(full[size - 1:2 * size - 1], 0.0)
 
 
-def overlapping_area(intra, inter) -> FeatureOverlap:
+def overlapping_area(intra, inter) -> MeasureOverlap:
     """OA and KL of the KDEs of two non-empty sets of distances (module docstring)."""
     intra, inter = np.asarray(intra, dtype=float), np.asarray(inter, dtype=float)
     if not intra.size or not inter.size:
@@ -94,29 +94,29 @@ def overlapping_area(intra, inter) -> FeatureOverlap:
         densities.append(density / np.trapezoid(density, grid))
     real, generated = densities
     kl = np.trapezoid(real * np.log((real + KL_FLOOR) / (generated + KL_FLOOR)), grid)
-    return FeatureOverlap(float(np.trapezoid(np.minimum(real, generated), grid)), float(kl))
+    return MeasureOverlap(float(np.trapezoid(np.minimum(real, generated), grid)), float(kl))
 
 
-def _matrix(feature_dicts, name: str) -> np.ndarray:
+def _matrix(measure_dicts, name: str) -> np.ndarray:
     try:
-        return np.array([np.atleast_1d(np.asarray(features[name], dtype=float))
-                         for features in feature_dicts])
+        return np.array([np.atleast_1d(np.asarray(measures[name], dtype=float))
+                         for measures in measure_dicts])
     except KeyError:
-        raise ValueError(f"a segment's features lack {name!r}") from None
+        raise ValueError(f"a segment's measures lack {name!r}") from None
 
 
-def compare_sets(real_features, generated_features) -> Comparison:
-    """Per-feature OA and KL of real vs generated segments, each given as a
-    list of feature dicts (``features.segment_features``); the features are
+def compare_sets(real_measures, generated_measures) -> Comparison:
+    """Per-measure OA and KL of real vs generated segments, each given as a
+    list of measure dicts (``measures.segment_measures``); the measures are
     those of the first real segment.  Needs >= 2 real and >= 1 generated."""
-    real_features, generated_features = list(real_features), list(generated_features)
-    if len(real_features) < 2 or not generated_features:
+    real_measures, generated_measures = list(real_measures), list(generated_measures)
+    if len(real_measures) < 2 or not generated_measures:
         raise ValueError(f"comparing sets needs at least 2 real and 1 generated segments, "
-                         f"got {len(real_features)} and {len(generated_features)}")
+                         f"got {len(real_measures)} and {len(generated_measures)}")
     results = {}
-    upper = np.triu_indices(len(real_features), k=1)
-    for name in real_features[0]:
-        real, generated = _matrix(real_features, name), _matrix(generated_features, name)
+    upper = np.triu_indices(len(real_measures), k=1)
+    for name in real_measures[0]:
+        real, generated = _matrix(real_measures, name), _matrix(generated_measures, name)
         intra = np.linalg.norm(real[:, None, :] - real[None, :, :], axis=-1)[upper]
         inter = np.linalg.norm(real[:, None, :] - generated[None, :, :], axis=-1).ravel()
         results[name] = overlapping_area(intra, inter)

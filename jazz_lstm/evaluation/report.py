@@ -5,7 +5,7 @@ Sections (each a dict keyed by a source name, in insertion order):
 prediction   name -> {"nats_per_token", "counted", "accuracy"} on the
              held-out pieces: the caller's models first (e.g. "lstm"), then
              the tuned baselines "unigram", "bigram", "trigram", "interpolated".
-similarity   name -> {"mean_oa", "features": {feature: {"oa", "kl"}}}: each
+similarity   name -> {"mean_oa", "measures": {measure: {"oa", "kl"}}}: each
              generated source against the real segments, then "real-vs-real"
              (a seeded half of the real segments against the other half: the
              overlap real data reaches, the ceiling to read the others by).
@@ -17,7 +17,7 @@ rules (``ngram``): ids outside the training vocabulary are context only and
 never scored, and contexts start afresh in every piece.
 roles        name -> {"chord", "scale", "approach", "other"}: shares of all the
              notes of "real" and of each generated source (pooled over segments).
-means        name -> {scalar feature: plain mean over the segments} for "real"
+means        name -> {scalar measure: plain mean over the segments} for "real"
              and each generated source (notes per bar, range, off-grid share...).
 structure    name -> {STRUCTURE_FIGURES: value} for "real" and each generated
              source, over whole solos (``phrasing``, ``structureness``):
@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from jazz_lstm.evaluation.copying import COPY_LENGTHS, copying
-from jazz_lstm.evaluation.features import FEATURE_NAMES, ROLE_FEATURES, segment_features
+from jazz_lstm.evaluation.measures import MEASURE_NAMES, ROLE_MEASURES, segment_measures
 from jazz_lstm.evaluation.ngram import cross_entropy, fit_baselines, oov_rate
 from jazz_lstm.evaluation.overlap import compare_sets, overlapping_area, split_halves
 from jazz_lstm.evaluation.phrasing import (PHRASE_BARS, groove_similarity, melody_of,
@@ -102,18 +102,18 @@ def _real_sample(real_segments, seed: int) -> list:
 
 def _comparison_entry(comparison) -> dict:
     return {"mean_oa": comparison.mean_oa,
-            "features": {name: {"oa": result.overlapping_area, "kl": result.kl_divergence}
-                         for name, result in comparison.features.items()}}
+            "measures": {name: {"oa": result.overlapping_area, "kl": result.kl_divergence}
+                         for name, result in comparison.measures.items()}}
 
 
 def similarity_section(real_segments, generated_segments: dict, seed: int = 0) -> dict:
     """generated_segments: name -> list of segments (lists of Measures).
     Needs at least 3 real segments (2 in the first half)."""
-    real = [segment_features(segment) for segment in _real_sample(real_segments, seed)]
+    real = [segment_measures(segment) for segment in _real_sample(real_segments, seed)]
     if len(real) < 3:
         raise ValueError(f"comparing with real segments needs at least 3 of them, got {len(real)}")
     section = {name: _comparison_entry(compare_sets(
-        real, [segment_features(segment) for segment in segments]))
+        real, [segment_measures(segment) for segment in segments]))
         for name, segments in generated_segments.items()}
     section[REAL_VS_REAL] = _comparison_entry(compare_sets(*split_halves(real, seed)))
     return section
@@ -131,23 +131,23 @@ def copying_section(training_pieces, generated_pieces: dict) -> dict:
 
 def role_shares(segments) -> dict:
     """{"chord", "scale", "approach", "other"}: shares of all notes of the segments."""
-    measures = [measure for segment in segments for measure in segment]
-    if not measures:
+    bars = [bar for segment in segments for bar in segment]
+    if not bars:
         raise ValueError("role shares need at least one segment with one bar")
-    features = segment_features(measures)
-    return {role: features[name] for role, name in zip(ROLE_NAMES, ROLE_FEATURES)}
+    measures = segment_measures(bars)
+    return {role: measures[name] for role, name in zip(ROLE_NAMES, ROLE_MEASURES)}
 
 
-SCALAR_FEATURES = tuple(name for name in FEATURE_NAMES if not name.endswith("_histogram"))
+SCALAR_MEASURES = tuple(name for name in MEASURE_NAMES if not name.endswith("_histogram"))
 
 
 def means_section(real_segments, generated_segments: dict) -> dict:
-    """source -> {scalar feature: its plain mean over the source's segments}, for
+    """source -> {scalar measure: its plain mean over the source's segments}, for
     "real" and each generated source: the figures behind the overlapping areas."""
     sources = {"real": list(real_segments), **generated_segments}
-    return {name: {feature: float(np.mean([segment_features(segment)[feature]
+    return {name: {measure: float(np.mean([segment_measures(segment)[measure]
                                            for segment in segments]))
-                   for feature in SCALAR_FEATURES}
+                   for measure in SCALAR_MEASURES}
             for name, segments in sources.items()}
 
 
@@ -308,19 +308,19 @@ def format_table(report: Report) -> str:
                         for name, entry in report.prediction.items()])
     if report.similarity:
         names = list(report.similarity)
-        features = list(report.similarity[names[0]]["features"])
+        measures = list(report.similarity[names[0]]["measures"])
         lines.append("generated vs real: overlapping area (1 = as close as real segments are "
                      "to one another)")
-        rows = [[feature] + [f"{report.similarity[name]['features'][feature]['oa']:.2f}"
-                             for name in names] for feature in features]
+        rows = [[measure] + [f"{report.similarity[name]['measures'][measure]['oa']:.2f}"
+                             for name in names] for measure in measures]
         rows.append(["mean"] + [f"{report.similarity[name]['mean_oa']:.2f}" for name in names])
-        lines += _rows(["feature"] + names, rows)
+        lines += _rows(["measure"] + names, rows)
     if report.means:
         names = list(report.means)
-        lines.append("scalar features: plain means over the segments")
-        lines += _rows(["feature"] + names,
-                       [[feature] + [f"{report.means[name][feature]:.3f}" for name in names]
-                        for feature in SCALAR_FEATURES])
+        lines.append("scalar measures: plain means over the segments")
+        lines += _rows(["measure"] + names,
+                       [[measure] + [f"{report.means[name][measure]:.3f}" for name in names]
+                        for measure in SCALAR_MEASURES])
     if report.structure:
         names = list(report.structure)
         lines.append("phrasing and structure of whole solos (phrase_length_oa of real: one "

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jazz_lstm.evaluation.features import FEATURE_NAMES, segment_features, split_segments
+from jazz_lstm.evaluation.measures import MEASURE_NAMES, segment_measures, split_segments
 from music.song import Chord, Measure, Note
 
 CMAJ7 = Chord(0, 4, root=0, pitch_classes=(0, 4, 7, 11), symbol="Cmaj7")
@@ -29,52 +29,52 @@ def one_hot_mix(size, weights):
     return histogram
 
 
-def test_hand_built_segment_gives_exact_features():
+def test_hand_built_segment_gives_exact_measures():
     # Notes 60 62 64 64 61 | 76 | (nothing); intervals +2 +2 0 -3 +15.
-    features = segment_features(hand_built_segment())
-    assert tuple(features) == FEATURE_NAMES
-    np.testing.assert_allclose(features["pitch_class_histogram"],
+    measures = segment_measures(hand_built_segment())
+    assert tuple(measures) == MEASURE_NAMES
+    np.testing.assert_allclose(measures["pitch_class_histogram"],
                                one_hot_mix(12, {0: 1 / 6, 1: 1 / 6, 2: 1 / 6, 4: 3 / 6}))
     # +15 is clipped to +12; bin i holds interval i - 12.
-    np.testing.assert_allclose(features["interval_histogram"],
+    np.testing.assert_allclose(measures["interval_histogram"],
                                one_hot_mix(25, {14: 2 / 5, 12: 1 / 5, 9: 1 / 5, 24: 1 / 5}))
     # Durations 1, 1/2, 1/3 (x3), 1/8: bins quarter 7, eighth 4, eighth triplet 3, 32nd 0.
-    np.testing.assert_allclose(features["note_length_histogram"],
+    np.testing.assert_allclose(measures["note_length_histogram"],
                                one_hot_mix(12, {7: 1 / 6, 4: 1 / 6, 3: 3 / 6, 0: 1 / 6}))
     # Onsets 0, 1, 2 on beats; 7/3 and 8/3 are 4/12 and 8/12 into the beat; 1/10 rounds to 1/12.
-    np.testing.assert_allclose(features["onset_histogram"],
+    np.testing.assert_allclose(measures["onset_histogram"],
                                one_hot_mix(12, {0: 3 / 6, 4: 1 / 6, 8: 1 / 6, 1: 1 / 6}))
-    assert features["notes_per_bar"] == 2.0
-    assert features["pitch_range"] == 16.0
-    assert features["mean_abs_interval"] == pytest.approx(22 / 5)
-    assert features["repeated_pitch_rate"] == pytest.approx(1 / 5)
+    assert measures["notes_per_bar"] == 2.0
+    assert measures["pitch_range"] == 16.0
+    assert measures["mean_abs_interval"] == pytest.approx(22 / 5)
+    assert measures["repeated_pitch_rate"] == pytest.approx(1 / 5)
     # Under Cmaj7: C, D (Lydian scale), E, E, C# (a semitone from C); 76 has no chord.
-    assert features["chord_share"] == pytest.approx(3 / 6)
-    assert features["scale_share"] == pytest.approx(1 / 6)
-    assert features["approach_share"] == pytest.approx(1 / 6)
-    assert features["other_share"] == pytest.approx(1 / 6)
+    assert measures["chord_share"] == pytest.approx(3 / 6)
+    assert measures["scale_share"] == pytest.approx(1 / 6)
+    assert measures["approach_share"] == pytest.approx(1 / 6)
+    assert measures["other_share"] == pytest.approx(1 / 6)
     # 12 quarters of bar time, 1 + 1/2 + 3 * 1/3 + 1/8 sounding.
-    assert features["rest_share"] == pytest.approx(1 - (2 + F(5, 8)) / 12)
-    assert features["empty_bar_share"] == pytest.approx(1 / 3)
-    assert features["off_grid_share"] == pytest.approx(1 / 6)
+    assert measures["rest_share"] == pytest.approx(1 - (2 + F(5, 8)) / 12)
+    assert measures["empty_bar_share"] == pytest.approx(1 / 3)
+    assert measures["off_grid_share"] == pytest.approx(1 / 6)
 
 
 def test_the_chord_at_each_onset_decides_the_role():
     # B (11) is a chord tone of G7 but only a scale tone (Dorian) of Dm7.
     bar = Measure(4, notes=(Note(0, 1, 71), Note(2, 1, 71)), chords=DM7_G7)
-    features = segment_features([bar])
-    assert (features["chord_share"], features["scale_share"]) == (0.5, 0.5)
+    measures = segment_measures([bar])
+    assert (measures["chord_share"], measures["scale_share"]) == (0.5, 0.5)
 
 
 def test_a_silent_segment_has_zero_histograms_and_full_rest():
-    features = segment_features([Measure(4), Measure(3, notes=(Note(0, 3),))])
+    measures = segment_measures([Measure(4), Measure(3, notes=(Note(0, 3),))])
     for name in ("pitch_class_histogram", "interval_histogram", "note_length_histogram",
                  "onset_histogram"):
-        assert not features[name].any()
-    assert features["rest_share"] == 1.0
-    assert features["empty_bar_share"] == 1.0
-    assert features["notes_per_bar"] == 0.0
-    assert features["chord_share"] == features["other_share"] == 0.0
+        assert not measures[name].any()
+    assert measures["rest_share"] == 1.0
+    assert measures["empty_bar_share"] == 1.0
+    assert measures["notes_per_bar"] == 0.0
+    assert measures["chord_share"] == measures["other_share"] == 0.0
 
 
 @st.composite
@@ -97,13 +97,13 @@ def chord_tone_bars(draw):
 @settings(max_examples=60, deadline=None)
 @given(chord_tone_bars())
 def test_only_chord_tones_score_chord_share_one(segment):
-    features = segment_features(segment)
-    assert features["chord_share"] == 1.0
-    assert features["scale_share"] == features["approach_share"] == features["other_share"] == 0
-    assert features["off_grid_share"] == 0.0    # sixteenth steps lie on the 1/12 grid
+    measures = segment_measures(segment)
+    assert measures["chord_share"] == 1.0
+    assert measures["scale_share"] == measures["approach_share"] == measures["other_share"] == 0
+    assert measures["off_grid_share"] == 0.0    # sixteenth steps lie on the 1/12 grid
     for name in ("pitch_class_histogram", "note_length_histogram", "onset_histogram"):
-        assert features[name].sum() == pytest.approx(1.0)
-        assert features[name].min() >= 0
+        assert measures[name].sum() == pytest.approx(1.0)
+        assert measures[name].min() >= 0
 
 
 def test_split_segments_drops_a_short_tail():
@@ -115,8 +115,8 @@ def test_split_segments_drops_a_short_tail():
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: segment_features([]), "non-empty list of music.song.Measure"),
-    (lambda: segment_features(["bar"]), "non-empty list of music.song.Measure"),
+    (lambda: segment_measures([]), "non-empty list of music.song.Measure"),
+    (lambda: segment_measures(["bar"]), "non-empty list of music.song.Measure"),
     (lambda: split_segments([Measure(4)], 0), "bars per segment"),
 ])
 def test_bad_input_raises_value_error(call, message):

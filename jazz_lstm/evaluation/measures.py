@@ -1,4 +1,4 @@
-"""Musical features of a segment (a list of ``music.song.Measure``), after
+"""Musical measures of a segment (a list of ``music.song.Measure``), after
 Yang & Lerch (2018) and MusPy's metrics.
 
 Only sounding notes count as notes (rests are silence), a note held over
@@ -57,10 +57,10 @@ NOTE_LENGTHS = (Fraction(1, 8), Fraction(1, 6), Fraction(1, 4), Fraction(1, 3),
                 Fraction(3, 2), Fraction(2), Fraction(3), Fraction(4))
 # Boundaries between neighbouring NOTE_LENGTHS: their geometric means.
 _LENGTH_EDGES = np.sqrt(np.array(NOTE_LENGTHS[:-1], float) * np.array(NOTE_LENGTHS[1:], float))
-ROLE_FEATURES = ("chord_share", "scale_share", "approach_share", "other_share")
-FEATURE_NAMES = ("pitch_class_histogram", "interval_histogram", "note_length_histogram",
+ROLE_MEASURES = ("chord_share", "scale_share", "approach_share", "other_share")
+MEASURE_NAMES = ("pitch_class_histogram", "interval_histogram", "note_length_histogram",
                  "onset_histogram", "notes_per_bar", "pitch_range", "mean_abs_interval",
-                 "repeated_pitch_rate", *ROLE_FEATURES, "rest_share", "empty_bar_share",
+                 "repeated_pitch_rate", *ROLE_MEASURES, "rest_share", "empty_bar_share",
                  "off_grid_share")
 SEGMENT_BARS = 4
 
@@ -75,8 +75,8 @@ def _mean(values) -> float:
     return float(np.mean(values)) if len(values) else 0.0
 
 
-def segment_features(segment) -> dict:
-    """Feature name (FEATURE_NAMES) -> float or 1-D array, for a non-empty
+def segment_measures(segment) -> dict:
+    """Measure name (MEASURE_NAMES) -> float or 1-D array, for a non-empty
     list of Measures; see the module docstring."""
     segment = list(segment)
     if not segment or not all(isinstance(measure, Measure) for measure in segment):
@@ -91,7 +91,7 @@ def segment_features(segment) -> dict:
     role_shares = _histogram(roles, len(ROLES))
     bar_time = sum(measure.length for measure in segment)
     sounding_time = sum(note.duration for _, note in notes)
-    features = {
+    measures = {
         "pitch_class_histogram": _histogram(pitches % 12, 12),
         "interval_histogram": _histogram(np.clip(intervals, -INTERVAL_CLIP, INTERVAL_CLIP)
                                          + INTERVAL_CLIP, 2 * INTERVAL_CLIP + 1),
@@ -103,13 +103,13 @@ def segment_features(segment) -> dict:
         "pitch_range": float(pitches.max() - pitches.min()) if len(notes) else 0.0,
         "mean_abs_interval": _mean(np.abs(intervals)),
         "repeated_pitch_rate": _mean(intervals == 0),
-        **{name: float(share) for name, share in zip(ROLE_FEATURES, role_shares)},
+        **{name: float(share) for name, share in zip(ROLE_MEASURES, role_shares)},
         "rest_share": float(1 - sounding_time / bar_time),
         "empty_bar_share": _mean([not any(not note.is_rest for note in measure.notes)
                                   for measure in segment]),
         "off_grid_share": _mean([(onset / ONSET_GRID).denominator != 1 for onset in onsets]),
     }
-    return {name: features[name] for name in FEATURE_NAMES}
+    return {name: measures[name] for name in MEASURE_NAMES}
 
 
 def split_segments(measures, bars: int = SEGMENT_BARS) -> list:
