@@ -13,7 +13,7 @@ Five sections (defined in ``jazz_lstm.evaluation``):
    whole solos, and a model and a bigram solo over each one's chords: phrase
    lengths, repetition, H1, H4, GS and SI (docs/evaluate.md);
 4. copying: the share of generated 8- and 16-grams found verbatim in the
-   training stream, and the longest copied run;
+   training stream, and the longest copy;
 5. a summary line.
 
 Segments and solos: up to ``segments`` of them (a seeded choice), each
@@ -75,19 +75,19 @@ def evaluate_run(run, *, data=None, bars=None, segments: int | None = None, seed
     from jazz_lstm.evaluation.report import (Report, copying_section, means_section,
                                              prediction_section, role_section,
                                              similarity_section, structure_section)
-    from jazz_lstm.scoring import runs_of, score
+    from jazz_lstm.scoring import score, stretches_of
 
     record = run.record
     vocabulary = record.vocabulary
     index = {token: token_id for token_id, token in enumerate(vocabulary)}
     training = run.stream.pieces()
     held_out, described, notes = _held_out(record, run.stream, data, bars)
-    runs = runs_of(held_out, index)
-    if runs.ids.shape[0] == 0:
+    stretches = stretches_of(held_out, index)
+    if stretches.ids.shape[0] == 0:
         from jazz_lstm.runs import UsageError
-        raise UsageError(f"held-out music ({described}) has no run of 2 tokens the model knows")
-    scored = score(run.model, runs)
-    held_out_ids = [row[:length].tolist() for row, length in zip(runs.ids, runs.lengths)]
+        raise UsageError(f"held-out music ({described}) has no stretch of 2 tokens the model knows")
+    scored = score(run.model, stretches)
+    held_out_ids = [row[:length].tolist() for row, length in zip(stretches.ids, stretches.lengths)]
     prediction = prediction_section(training, held_out_ids, len(vocabulary),
                                     {"lstm": (scored["nats"], scored["scored"],
                                               scored["accuracy"])})
@@ -95,8 +95,8 @@ def evaluate_run(run, *, data=None, bars=None, segments: int | None = None, seed
         notes.append(f"this inference bundle keeps {len(run.stream.ids)} tokens of its training "
                      "stream, not all of it: the n-gram baselines and the copying figures are "
                      "fit on those")
-    notes.append(f"{runs.unknown} of {runs.tokens} held-out tokens "
-                 f"({100 * runs.oov_rate:.2f}%) are outside the vocabulary: never scored, "
+    notes.append(f"{stretches.unknown} of {stretches.tokens} held-out tokens "
+                 f"({100 * stretches.oov_rate:.2f}%) are outside the vocabulary: never scored, "
                  "and the piece is cut there")
     similarity, copying, roles, means, structure = {}, {}, {}, {}, {}
     if record.encoding == "grammar":
@@ -120,7 +120,7 @@ def evaluate_run(run, *, data=None, bars=None, segments: int | None = None, seed
             notes.append(f"phrasing and structure: {len(solos)} real stretches of {solo_bars} "
                          "bars, and a solo of the model and of the bigram over each one's "
                          "chords")
-    report = Report(prediction=prediction, oov_rate=runs.oov_rate, similarity=similarity,
+    report = Report(prediction=prediction, oov_rate=stretches.oov_rate, similarity=similarity,
                     copying=copying, roles=roles, means=means, structure=structure)
     return Evaluation(report, described, notes)
 

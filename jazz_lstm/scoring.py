@@ -3,9 +3,9 @@
 Used for validation loss during training and for ``evaluate``.  Policy for
 tokens outside the model's vocabulary: such a token is never scored and never
 fed to the model; the piece is cut there and the next token starts a fresh
-run (zero state), as for the n-gram baselines.  Within a run every token
-after the first is scored, the model reading the run from its start (state
-carried across chunks of ``CHUNK`` steps: the logits of one chunk, runs x
+stretch (zero state), as for the n-gram baselines.  Within a stretch every token
+after the first is scored, the model reading the stretch from its start (state
+carried across chunks of ``CHUNK`` steps: the logits of one chunk, stretches x
 CHUNK x vocabulary, are what bounds memory).
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ CHUNK = 64
 
 
 @dataclass
-class Runs:
+class Stretches:
     """Pieces cut at unknown tokens: ids (R, L) padded with 0, features
     (R, L + 1, F) or None, lengths (R,); plus the counts of the policy."""
 
@@ -33,53 +33,53 @@ class Runs:
         return self.unknown / self.tokens if self.tokens else 0.0
 
 
-def runs_of(pieces, index: dict) -> Runs:
-    """The runs of in-vocabulary tokens of ``pieces`` (``grammars.Piece``)
-    under ``index`` (token -> id); runs shorter than 2 tokens are dropped."""
-    runs, tokens, unknown = [], 0, 0
+def stretches_of(pieces, index: dict) -> Stretches:
+    """The stretches of in-vocabulary tokens of ``pieces`` (``grammars.Piece``)
+    under ``index`` (token -> id); stretches shorter than 2 tokens are dropped."""
+    stretches, tokens, unknown = [], 0, 0
     for piece in pieces:
         start = 0
         for position, token in enumerate(piece.tokens + [None]):
             if token is None or token not in index:
                 if position - start >= 2:
-                    runs.append((piece, start, position))
+                    stretches.append((piece, start, position))
                 start = position + 1
                 unknown += token is not None
         tokens += len(piece.tokens)
-    if not runs:
-        return Runs(np.zeros((0, 0), np.int64), None, np.zeros(0, np.int64), tokens, unknown)
-    length = max(end - start for _, start, end in runs)
-    ids = np.zeros((len(runs), length), np.int64)
-    with_features = runs[0][0].features is not None
-    features = (np.zeros((len(runs), length + 1, runs[0][0].features.shape[1]), np.float32)
+    if not stretches:
+        return Stretches(np.zeros((0, 0), np.int64), None, np.zeros(0, np.int64), tokens, unknown)
+    length = max(end - start for _, start, end in stretches)
+    ids = np.zeros((len(stretches), length), np.int64)
+    with_features = stretches[0][0].features is not None
+    features = (np.zeros((len(stretches), length + 1, stretches[0][0].features.shape[1]), np.float32)
                 if with_features else None)
-    for row, (piece, start, end) in enumerate(runs):
+    for row, (piece, start, end) in enumerate(stretches):
         ids[row, :end - start] = [index[token] for token in piece.tokens[start:end]]
         if with_features:
             features[row, :end - start + 1] = piece.features[start:end + 1]
-    lengths = np.array([end - start for _, start, end in runs])
-    return Runs(ids, features, lengths, tokens, unknown)
+    lengths = np.array([end - start for _, start, end in stretches])
+    return Stretches(ids, features, lengths, tokens, unknown)
 
 
-def score(model, runs: Runs) -> dict:
+def score(model, stretches: Stretches) -> dict:
     """{"nats": mean cross-entropy per scored token, "accuracy", "scored"}:
-    every token of a run but its first, predicted from the tokens before it."""
+    every token of a stretch but its first, predicted from the tokens before it."""
     from lstm_np.model import log_softmax
 
-    if len(runs.lengths) == 0:
+    if len(stretches.lengths) == 0:
         return {"nats": float("nan"), "accuracy": float("nan"), "scored": 0}
-    count, length = runs.ids.shape
+    count, length = stretches.ids.shape
     state = model.initial_state(count)
     total = correct = scored = 0.0
     for start in range(0, length - 1, CHUNK):
         stop = min(start + CHUNK, length - 1)
-        inputs = runs.ids[:, start:stop]
-        features = None if runs.features is None else runs.features[:, start + 1:stop + 1]
+        inputs = stretches.ids[:, start:stop]
+        features = None if stretches.features is None else stretches.features[:, start + 1:stop + 1]
         logits, state, _ = model.forward(inputs, state, all_steps=True, features=features)
-        # logits are time-major rows (T m, V): step t of every run, then step t + 1.
-        targets = runs.ids[:, start + 1:stop + 1].T.reshape(-1)
+        # logits are time-major rows (T m, V): step t of every stretch, then step t + 1.
+        targets = stretches.ids[:, start + 1:stop + 1].T.reshape(-1)
         positions = np.arange(start + 1, stop + 1)[:, None]
-        weights = (positions < runs.lengths[None, :]).reshape(-1).astype(np.float64)
+        weights = (positions < stretches.lengths[None, :]).reshape(-1).astype(np.float64)
         if weights.sum() == 0:
             continue
         log_probs = log_softmax(np.asarray(logits, np.float64))

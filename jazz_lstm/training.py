@@ -72,7 +72,7 @@ class Session:
     record: RunRecord
     stream: TrainingStream
     features: np.ndarray | None
-    validation: object            # scoring.Runs, or None
+    validation: object            # scoring.Stretches, or None
     window_rng: np.random.Generator
     train_rng: np.random.Generator
     seconds: list = field(default_factory=list)   # per finished epoch, for history.csv
@@ -105,7 +105,7 @@ def _vocabulary(corpus, config: TrainConfig):
 
 def new_session(corpus, config: TrainConfig, seed: int, folder: Path) -> Session:
     """A fresh run of ``config`` on ``corpus`` in ``folder``."""
-    from jazz_lstm.scoring import runs_of
+    from jazz_lstm.scoring import stretches_of
     from lstm_np.model import SequenceModel
     from lstm_np.optim import make_optimizer
 
@@ -120,7 +120,7 @@ def new_session(corpus, config: TrainConfig, seed: int, folder: Path) -> Session
                        music=corpus.music, seed=seed, feature_size=feature_size)
     stream = TrainingStream(ids, tuple(len(piece.tokens) for piece in corpus.pieces))
     check_openable(record, stream, train_rng.bit_generator.state)
-    validation = (runs_of(corpus.validation, {token: i for i, token in enumerate(vocabulary.tokens)})
+    validation = (stretches_of(corpus.validation, {token: i for i, token in enumerate(vocabulary.tokens)})
                   if corpus.validation else None)
     return Session(Path(folder) / CHECKPOINT_NAME, model, optimizer, record, stream, features,
                    validation, window_rng, train_rng)
@@ -216,7 +216,7 @@ def _reread(path, record: RunRecord, stream: TrainingStream, needs_features: boo
     """(features, validation runs) of a run being resumed: its pieces read again
     with the options it was trained with, checked against the stored stream."""
     from jazz_lstm.runs import UsageError
-    from jazz_lstm.scoring import runs_of
+    from jazz_lstm.scoring import stretches_of
 
     if not needs_features and not record.corpus.validation_sources:
         return None, None
@@ -225,7 +225,7 @@ def _reread(path, record: RunRecord, stream: TrainingStream, needs_features: boo
     if [index.get(token, -1) for token in corpus.tokens] != stream.ids.tolist():
         raise UsageError(f"{path}: its training data changed since the run started, so it "
                          "cannot be resumed exactly; start a new run")
-    validation = runs_of(corpus.validation, index) if corpus.validation else None
+    validation = stretches_of(corpus.validation, index) if corpus.validation else None
     return corpus.features, validation
 
 

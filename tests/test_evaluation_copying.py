@@ -11,12 +11,12 @@ def brute_force_longest(generated_pieces, training_pieces):
     for generated in generated_pieces:
         for start in range(len(generated)):
             for stop in range(start + best + 1, len(generated) + 1):
-                run = list(generated[start:stop])
-                if not any(run == list(training[offset:offset + len(run)])
+                stretch = list(generated[start:stop])
+                if not any(stretch == list(training[offset:offset + len(stretch)])
                            for training in training_pieces
-                           for offset in range(len(training) - len(run) + 1)):
+                           for offset in range(len(training) - len(stretch) + 1)):
                     break
-                best = len(run)
+                best = len(stretch)
     return best
 
 
@@ -30,7 +30,7 @@ def test_a_copied_training_piece_scores_one_and_its_full_length():
     training = [rng.integers(0, 50, size) for size in (300, 41, 120)]
     result = copying([training[1]], training)
     assert result.shares == {8: 1.0, 16: 1.0}
-    assert result.longest_run == 41
+    assert result.longest_copy == 41
 
 
 def test_a_random_stream_over_a_big_vocabulary_copies_nothing():
@@ -38,7 +38,7 @@ def test_a_random_stream_over_a_big_vocabulary_copies_nothing():
     training = [rng.integers(0, 10 ** 6, 2000) for _ in range(5)]
     result = copying([rng.integers(0, 10 ** 6, 500)], training)
     assert result.shares == {8: 0.0, 16: 0.0}
-    assert result.longest_run <= 1
+    assert result.longest_copy <= 1
 
 
 def test_shares_by_hand():
@@ -50,7 +50,7 @@ def test_shares_by_hand():
     assert longest_copy(generated, training) == 4
 
 
-def test_runs_do_not_cross_piece_boundaries():
+def test_copies_do_not_cross_piece_boundaries():
     # Training 0 1 | 2 3 holds no (1, 2); generated 5 1 | 2 6 holds no (1, 2) either.
     assert longest_copy([[1, 2]], [[0, 1], [2, 3]]) == 1
     assert longest_copy([[5, 1], [2, 6]], [[1, 2]]) == 1

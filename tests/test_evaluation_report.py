@@ -29,7 +29,7 @@ def hand_report():
         oov_rate=0.005,
         similarity={"lstm": similarity(0.84), "bigram": similarity(0.82),
                     "real-vs-real": similarity(0.91)},
-        copying={"lstm": {"share_8": 0.25, "share_16": 0.05, "longest_run": 19}},
+        copying={"lstm": {"share_8": 0.25, "share_16": 0.05, "longest_copy": 19}},
         roles={"real": {"chord": 0.5, "scale": 0.3, "approach": 0.1, "other": 0.1},
                "lstm": {"chord": 0.79, "scale": 0.16, "approach": 0.04, "other": 0.0}})
 
@@ -114,7 +114,7 @@ def test_build_report_fills_every_section_in_order():
     assert report.prediction["bigram"]["counted"] == 120
     assert list(report.similarity) == ["lstm", "bigram", "real-vs-real"]
     assert list(report.similarity["lstm"]["measures"]) == list(MEASURE_NAMES)
-    assert report.copying["lstm"] == {"share_8": 1.0, "share_16": 1.0, "longest_run": 30}
+    assert report.copying["lstm"] == {"share_8": 1.0, "share_16": 1.0, "longest_copy": 30}
     assert list(report.roles) == ["real", "lstm", "bigram"]
     assert list(report.structure) == ["real", "lstm", "bigram"]
     assert report.summary.startswith("held-out CE 2.00 (bigram ")

@@ -148,7 +148,7 @@ def test_evaluate_reports_every_section_with_fixed_figures(validated_run):
         assert set(entry) == {"nats_per_token", "counted", "accuracy", "perplexity"}
         assert entry["perplexity"] == pytest.approx(np.exp(entry["nats_per_token"]))
     assert set(first["similarity"]) == {"lstm", "bigram", "real-vs-real"}
-    assert set(first["copying"]["lstm"]) == {"share_8", "share_16", "longest_run"}
+    assert set(first["copying"]["lstm"]) == {"share_8", "share_16", "longest_copy"}
     assert first["held_out"] == "the run's 1 validation piece(s)"
     assert first["summary"].startswith("held-out CE ")
     saved = json.loads((run.folder / "evaluation.json").read_text())

@@ -54,11 +54,12 @@ def test_a_damaged_history_csv_gives_way_to_the_checkpoints_history(small_run, t
 
 
 def test_an_evaluation_json_of_an_older_version_still_makes_the_page(small_run, tmp_path):
-    # evaluate wrote the similarity figures under "features" before they were called
-    # measures (docs/glossary.md); report shows whatever figures the file holds.
+    # evaluate wrote the similarity figures under "features" and the longest copy as
+    # "longest_run" before docs/glossary.md; report shows whatever figures the file holds.
     older = ('{"summary": "held-out CE 3.10", "similarity": {"lstm": {"mean_oa": 0.8, '
-             '"features": {"pitch_range": {"oa": 0.8, "kl": 0.1}}}}}')
+             '"features": {"pitch_range": {"oa": 0.8, "kl": 0.1}}}}, '
+             '"copying": {"lstm": {"share_8": 0.2, "share_16": 0.0, "longest_run": 19}}}')
     result = report_with(small_run, tmp_path, "evaluation.json", older)
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "page.html").read_text()
-    assert "held-out CE 3.10" in page and "pitch_range" in page
+    assert "held-out CE 3.10" in page and "pitch_range" in page and "longest_run" in page

@@ -43,7 +43,7 @@ Copying (``copying``), generated token pieces against training pieces:
 
 * copy share at n (8 and 16) = share of generated n-grams that occur
   verbatim in a training piece;
-* longest run = the longest stretch of generated tokens found verbatim in
+* longest copy = the longest stretch of generated tokens found verbatim in
   one training piece.
 
 Phrasing and structure (``phrasing``, ``structureness``), on whole solos:

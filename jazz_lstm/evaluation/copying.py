@@ -6,7 +6,7 @@ piece boundary.
 * copy share at n: the share of generated n-grams (windows of n consecutive
   ids inside one generated piece) that occur in some training piece; 0.0
   when no generated piece is n long.
-* longest run: the length of the longest run of consecutive generated ids
+* longest copy: the length of the longest stretch of consecutive generated ids
   that occurs verbatim inside one training piece (the longest common
   substring of the generated pieces and the training pieces).
 
@@ -15,8 +15,8 @@ suffix-array construction): every window of length 2^j gets a class id
 equal for equal contents, made from the class ids of its two halves of
 length 2^(j-1); a window of any length L is the pair of its first and last
 2^j ids, 2^j the largest power of two <= L (the two overlap).  Each level
-is one ``np.unique`` over the concatenated pieces, and the longest run is a
-binary search over L (a run of L copied ids holds one of L - 1).
+is one ``np.unique`` over the concatenated pieces, and the longest copy is a
+binary search over L (a stretch of L copied ids holds one of L - 1).
 """
 from __future__ import annotations
 
@@ -79,9 +79,9 @@ class _Windows:
         training = inside & ~self.is_generated[:count]
         return np.isin(classes[generated], classes[training])
 
-    def longest_run(self) -> int:
+    def longest_copy(self) -> int:
         low, high = 0, min(self.longest_generated, self.longest_training)
-        while low < high:   # invariant: a run of low ids is copied, none of high + 1
+        while low < high:   # invariant: a stretch of low ids is copied, none of high + 1
             middle = (low + high + 1) // 2
             if self.copied(middle).any():
                 low = middle
@@ -91,10 +91,10 @@ class _Windows:
 
 
 class Copying(NamedTuple):
-    """shares: n -> copy share of generated n-grams; longest_run: ids."""
+    """shares: n -> copy share of generated n-grams; longest_copy: ids."""
 
     shares: dict
-    longest_run: int
+    longest_copy: int
 
 
 def _valid_length(length) -> int:
@@ -114,12 +114,12 @@ def copy_share(generated_pieces, training_pieces, length: int) -> float:
 
 
 def longest_copy(generated_pieces, training_pieces) -> int:
-    """Length of the longest generated run found verbatim in one training piece."""
-    return _Windows(generated_pieces, training_pieces).longest_run()
+    """Length of the longest generated stretch found verbatim in one training piece."""
+    return _Windows(generated_pieces, training_pieces).longest_copy()
 
 
 def copying(generated_pieces, training_pieces, lengths=COPY_LENGTHS) -> Copying:
-    """Copy shares at each of ``lengths`` and the longest run, in one pass."""
+    """Copy shares at each of ``lengths`` and the longest copy, in one pass."""
     windows = _Windows(generated_pieces, training_pieces)
     shares = {int(length): _share(windows, length) for length in lengths}
-    return Copying(shares, windows.longest_run())
+    return Copying(shares, windows.longest_copy())

@@ -9,7 +9,7 @@ similarity   name -> {"mean_oa", "measures": {measure: {"oa", "kl"}}}: each
              generated source against the real segments, then "real-vs-real"
              (a seeded half of the real segments against the other half: the
              overlap real data reaches, the ceiling to read the others by).
-copying      name -> {"share_8", "share_16", "longest_run"} of each generated
+copying      name -> {"share_8", "share_16", "longest_copy"} of each generated
              source's token pieces against the training pieces (``copying``).
 
 The held-out cross-entropy of the caller's models must follow the n-gram
@@ -125,7 +125,7 @@ def copying_section(training_pieces, generated_pieces: dict) -> dict:
     for name, pieces in generated_pieces.items():
         result = copying(pieces, training_pieces, COPY_LENGTHS)
         section[name] = {**{f"share_{length}": share for length, share in result.shares.items()},
-                         "longest_run": result.longest_run}
+                         "longest_copy": result.longest_copy}
     return section
 
 
@@ -330,9 +330,9 @@ def format_table(report: Report) -> str:
                         for figure in STRUCTURE_FIGURES])
     if report.copying:
         lines.append("copying: generated token n-grams found verbatim in the training pieces")
-        lines += _rows(("source", "8-grams", "16-grams", "longest run"),
+        lines += _rows(("source", "8-grams", "16-grams", "longest copy"),
                        [(name, f"{entry['share_8']:.1%}", f"{entry['share_16']:.1%}",
-                         str(entry["longest_run"])) for name, entry in report.copying.items()])
+                         str(entry["longest_copy"])) for name, entry in report.copying.items()])
     if report.roles:
         lines.append("note roles against the sounding chord")
         lines += _rows(("source",) + ROLE_NAMES,

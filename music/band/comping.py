@@ -44,7 +44,7 @@ DEFAULT_CEILING = 72  # C5
 
 
 def chord_spans(beats) -> list:
-    """Runs of consecutive beats under the same chord (N.C. beats left out)."""
+    """Stretches of consecutive beats under the same chord (N.C. beats left out)."""
     spans = []
     for beat in beats:
         if beat.chord is None:

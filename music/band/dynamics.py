@@ -59,7 +59,7 @@ def melody_velocities(song) -> list:
 
 
 def _phrases(notes) -> list:
-    """Runs of notes whose gaps are shorter than PHRASE_BREAK."""
+    """Stretches of notes whose gaps are shorter than PHRASE_BREAK."""
     phrases = []
     for note in notes:
         if phrases and note.start - phrases[-1][-1].end < PHRASE_BREAK:

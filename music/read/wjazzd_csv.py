@@ -143,7 +143,7 @@ def load_wjazzd_solo(melody_csv, beats_csv=None) -> Song:
     melody = Table.from_csv(melody_path, MELODY_COLUMNS, "melody", NOTE_LABEL_COLUMNS.values())
     beats = (Table.from_csv(beats_path, BEAT_COLUMNS, "beat track", BEAT_LABEL_COLUMNS)
              if beats_path is not None else None)
-    note_spans = {name: _runs(melody, column) for name, column in NOTE_LABEL_COLUMNS.items()}
+    note_spans = {name: _label_stretches(melody, column) for name, column in NOTE_LABEL_COLUMNS.items()}
     return solo_song(melody, beats, note_spans, label=str(melody_path),
                      title=melody_path.stem.removesuffix("_FINAL"), source=str(melody_path))
 
@@ -156,7 +156,7 @@ def solo_song(melody: Table, beats, note_spans: dict, *, label: str, title: str,
     beats:      a Table with BEAT_COLUMNS (and BEAT_LABEL_COLUMNS when it
                 has them), one row per beat in time order, or None
     note_spans: {"phrases", "ideas", "choruses", "form_parts": [(first row,
-                last row, label), ...]}: the annotations as runs of melody
+                last row, label), ...]}: the annotations as stretches of melody
                 rows (form parts not crossing a chorus), as the sources keep them
     label:      names the solo in errors; title, source, info: the Song's
     """
@@ -206,7 +206,7 @@ def load_wjazzd_folder(folder, on_skip=None) -> list:
              each solo that is left out.  Raises MusicError when no solo can
              be read.
     The solos are read by a worker process per core
-    (``music.read.scores.read_in_parallel``), each taking one run of consecutive
+    (``music.read.scores.read_in_parallel``), each taking one batch of consecutive
     files: a worker's songs share their Fractions, which come back in one
     pickle at a third of the cost of one pickle per song (410 solos: 3.4 s on
     one core, 0.4 s to unpickle in two parts against 1.4 s in 410).
@@ -216,8 +216,8 @@ def load_wjazzd_folder(folder, on_skip=None) -> list:
     files = _melody_files(_melody_folder(Path(folder)))
     if not files:
         raise MusicError(f"{folder}: holds no WJazzD melody CSVs (melody/*.csv)")
-    runs = [(run,) for run in solo_runs(files)]
-    results = [result for results in read_in_parallel(_solos_or_reasons, runs, progress=False)
+    batches = [(batch,) for batch in solo_batches(files)]
+    results = [result for results in read_in_parallel(_solos_or_reasons, batches, progress=False)
                for result in results]
     return kept_songs(folder, [str(file) for file in files], results, on_skip)
 
@@ -228,13 +228,13 @@ def _solos_or_reasons(melody_csvs) -> list:
             for melody_csv in melody_csvs]
 
 
-def solo_runs(items) -> list:
-    """The items cut into one run of consecutive items per core (a worker's
+def solo_batches(items) -> list:
+    """The items cut into one batch of consecutive items per core (a worker's
     songs share their Fractions, see ``load_wjazzd_folder``)."""
     import os
 
-    run_length = -(-len(items) // max(1, min(os.cpu_count() or 1, len(items))))
-    return [items[start:start + run_length] for start in range(0, len(items), run_length)]
+    batch_length = -(-len(items) // max(1, min(os.cpu_count() or 1, len(items))))
+    return [items[start:start + batch_length] for start in range(0, len(items), batch_length)]
 
 
 def song_or_reason(label, read, *arguments) -> tuple:
@@ -632,30 +632,30 @@ def _measures(notes, spans, bar_starts, first_bar, last_bar) -> list:
 
 # ---------------------------------------------------------- annotations
 
-def _runs(melody: Table, column: str) -> list:
-    """(first row, last row, label) of each run of rows with the same label
+def _label_stretches(melody: Table, column: str) -> list:
+    """(first row, last row, label) of each stretch of rows with the same label
     in ``column`` ([] when the table has no such column); empty cells are in
-    no run, and form parts also end with their chorus."""
+    no stretch, and form parts also end with their chorus."""
     if not melody.has(column):
         return []
     labels = [str(label) for label in melody.texts(column)]
     keys = (list(zip(labels, melody.texts("chorus_id")))
             if column == "form" and melody.has("chorus_id") else labels)
-    runs = []
+    stretches = []
     for row, (label, key) in enumerate(zip(labels, keys)):
-        if runs and runs[-1][3] == key and runs[-1][1] == row - 1:
-            runs[-1][1] = row
+        if stretches and stretches[-1][3] == key and stretches[-1][1] == row - 1:
+            stretches[-1][1] = row
         elif label:
-            runs.append([row, row, label, key])
-    return [(first, last, label) for first, last, label, _ in runs]
+            stretches.append([row, row, label, key])
+    return [(first, last, label) for first, last, label, _ in stretches]
 
 
-def _note_spans(runs, played: dict) -> tuple:
-    """Spans of Song.melody_notes from runs of melody rows (``played``: melody
-    row -> its index there, for the notes kept on the grid): from the run's
-    first note kept to its last; runs with no note kept are left out."""
+def _note_spans(stretches, played: dict) -> tuple:
+    """Spans of Song.melody_notes from stretches of melody rows (``played``: melody
+    row -> its index there, for the notes kept on the grid): from the stretch's
+    first note kept to its last; stretches with no note kept are left out."""
     spans = []
-    for first, last, label in runs:
+    for first, last, label in stretches:
         kept = [played[row] for row in range(first, last + 1) if row in played]
         if not kept:
             continue
@@ -683,8 +683,8 @@ def _beat_bar_labels(beats, grid_beats) -> dict:
 
 
 def _note_bar_labels(grid_notes, note_spans: dict) -> dict:
-    """{"choruses", "form_parts": [(bar, key, label) per note]} from the runs
-    of melody rows; each run is its own key."""
+    """{"choruses", "form_parts": [(bar, key, label) per note]} from the stretches
+    of melody rows; each stretch is its own key."""
     labels = {}
     for name in ("choruses", "form_parts"):
         labels[name] = [(grid_notes[row].bar, index, label)

@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from music.read.wjazzd_csv import (BEAT_COLUMNS, MELODY_COLUMNS, Table, kept_songs,
-                                   parse_signature, solo_runs, solo_song, song_or_reason)
+                                   parse_signature, solo_batches, solo_song, song_or_reason)
 from music.song import MusicError, SoloInfo
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -124,8 +124,8 @@ def load_wjazzd_database(path, selection=None, on_skip=None) -> list:
         if selection:
             entries = select_solos(entries, selection, path)
         _refuse_nulls(connection, path, [entry.melid for entry in entries])
-    runs = [(str(path), run) for run in solo_runs(entries)]
-    results = [result for results in read_in_parallel(_solos_or_reasons, runs, progress=False)
+    batches = [(str(path), batch) for batch in solo_batches(entries)]
+    results = [result for results in read_in_parallel(_solos_or_reasons, batches, progress=False)
                for result in results]
     return kept_songs(path, [_label(path, entry) for entry in entries], results, on_skip)
 

@@ -126,19 +126,19 @@ def _chord_timeline(chord_bars, bar_units) -> tuple:
 
 def _next_chord_ids(ids) -> np.ndarray:
     """For each unit, the id of the next chord (see the module doc), or -1."""
-    run_starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-    run_ids = ids[run_starts]
-    run_next = np.full(len(run_ids), -1, dtype=np.int64)
-    # Walk the runs backwards twice round the cycle, keeping the nearest
+    stretch_starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    stretch_ids = ids[stretch_starts]
+    stretch_next = np.full(len(stretch_ids), -1, dtype=np.int64)
+    # Walk the stretches backwards twice round the cycle, keeping the nearest
     # chord ahead and the nearest one ahead that differs from it.
     nearest, second = -1, -1
-    for position in range(2 * len(run_ids) - 1, -1, -1):
-        current = run_ids[position % len(run_ids)]
-        if position < len(run_ids) and current >= 0:
-            run_next[position] = nearest if nearest != current else second
+    for position in range(2 * len(stretch_ids) - 1, -1, -1):
+        current = stretch_ids[position % len(stretch_ids)]
+        if position < len(stretch_ids) and current >= 0:
+            stretch_next[position] = nearest if nearest != current else second
         if current >= 0 and current != nearest:
             nearest, second = current, nearest
-    return np.repeat(run_next, np.diff(np.r_[run_starts, len(ids)]))
+    return np.repeat(stretch_next, np.diff(np.r_[stretch_starts, len(ids)]))
 
 
 def _units_to_change(ids) -> np.ndarray:
