@@ -9,18 +9,13 @@
 
 Modules: ``presets`` (training settings), ``corpus`` (files -> tokens),
 ``record`` (what a run stores), ``runs`` (run folders), ``training`` (the
-train / resume loop), ``sampling`` (checkpoint + chords -> song), ``api``
-(these names), ``cli`` (the command line).
+train / resume loop), ``sampling`` (checkpoint + chords -> song),
+``evaluating`` (a run's evaluate figures; the measures are in ``evaluation``),
+``api`` (these names), ``cli`` (the command line).
 """
-import importlib
-
-# The submodule jazz_lstm.evaluate is loaded before the API function of the same
-# name is bound: a submodule loaded later would replace the package's attribute.
-importlib.import_module("jazz_lstm.evaluate")
-
-from jazz_lstm.api import Run, Solo, evaluate, open_run, report, resume, sample, train  # noqa: E402
-from jazz_lstm.presets import PRESETS, TrainConfig  # noqa: E402
-from jazz_lstm.runs import UsageError  # noqa: E402
+from jazz_lstm.api import Run, Solo, evaluate, open_run, report, resume, sample, train
+from jazz_lstm.presets import PRESETS, TrainConfig
+from jazz_lstm.runs import UsageError
 
 __all__ = ["PRESETS", "Run", "Solo", "TrainConfig", "UsageError", "evaluate", "open_run",
            "report", "resume", "sample", "train"]

@@ -72,7 +72,7 @@ class Run:
 
     def report_html(self) -> str:
         """The run's page: loss and accuracy curves, settings, latest evaluate figures."""
-        from jazz_lstm.evaluate import EVALUATION_NAME
+        from jazz_lstm.evaluating import EVALUATION_NAME
         from jazz_lstm.report_page import run_report_html
         from jazz_lstm.runs import read_evaluation
 
@@ -86,8 +86,8 @@ class Run:
     def evaluate(self, data=None, *, bars=None, samples: int | None = None, seed: int = 0,
                  quick: bool = False, save: bool = True):
         """Held-out prediction against n-gram baselines, generated against real solos,
-        copying (``jazz_lstm.evaluate``); saved as evaluation.json unless ``save`` is False."""
-        from jazz_lstm.evaluate import evaluate_run, save_evaluation
+        copying (``jazz_lstm.evaluating``); saved as evaluation.json unless ``save`` is False."""
+        from jazz_lstm.evaluating import evaluate_run, save_evaluation
 
         evaluation = evaluate_run(self, data=data, bars=bars, segments=samples, seed=seed,
                                   quick=quick)
@@ -151,7 +151,7 @@ def train(data=None, *, preset: str | None = None, encoding: str = "grammar",
 
         session.model.backend = resolve_backend(backend)
     if overwrite:
-        from jazz_lstm.evaluate import EVALUATION_NAME
+        from jazz_lstm.evaluating import EVALUATION_NAME
 
         for name in (CHECKPOINT_NAME, HISTORY_NAME, EVALUATION_NAME):
             (folder / name).unlink(missing_ok=True)

@@ -254,7 +254,7 @@ def command_sample(args) -> int:
 
 def run_inputs(checkpoint: Path) -> list:
     """The files of a run that sample, report and evaluate read: no output may replace them."""
-    from jazz_lstm.evaluate import EVALUATION_NAME
+    from jazz_lstm.evaluating import EVALUATION_NAME
 
     return [checkpoint, checkpoint.parent / HISTORY_NAME, checkpoint.parent / EVALUATION_NAME]
 

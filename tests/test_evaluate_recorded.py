@@ -3,7 +3,7 @@ changed since training, as `train --resume` does."""
 import pytest
 
 import jazz_lstm
-from jazz_lstm.evaluate import recorded_validation
+from jazz_lstm.evaluating import recorded_validation
 from jazz_lstm.corpus import load_corpus
 from tests.test_weimar import note_row, write_solo
 

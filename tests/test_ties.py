@@ -18,7 +18,7 @@ import mido
 import numpy as np
 import pytest
 
-from jazz_lstm.evaluate import _bars_after, _last_fifth
+from jazz_lstm.evaluating import _bars_after, _last_fifth
 from jazz_lstm.grammars import Exact
 from jazz_lstm.solo_page import LABEL_WIDTH, QUARTER_WIDTH, SEMITONE_HEIGHT, solo_html
 from music.band.arrange import arrange
