@@ -56,3 +56,42 @@ def test_a_signal_during_the_parallel_read_ends_quietly_and_frees_the_run(tmp_pa
     assert not (tmp_path / "runs" / "R").exists()
     time.sleep(0.5)
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+
+
+# The signal lands inside Pool(): after its workers and handler threads started, before its
+# finalizer was registered (where a loaded machine once let the test above's signal land: the
+# pool's handler thread went on starting workers that outlived the command and held its pipes).
+INSIDE_POOL = """
+import os, signal, sys
+import multiprocessing.util as util
+from jazz_lstm.signals import interrupts_as_keyboard_interrupt
+from music.read.scores import read_in_parallel
+
+class Finalize(util.Finalize):
+    def __init__(self, obj, callback, *args, **kwargs):
+        if getattr(callback, "__name__", "") == "_terminate_pool":
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(10 ** 6):       # the handler runs between bytecodes, here
+                pass
+        super().__init__(obj, callback, *args, **kwargs)
+
+util.Finalize = Finalize
+try:
+    with interrupts_as_keyboard_interrupt():
+        read_in_parallel(abs, [(number,) for number in range(100)], progress=False)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+    sys.exit(130)
+print("not interrupted")
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks")
+def test_a_signal_inside_the_pools_start_leaves_no_worker_behind():
+    repo = Path(__file__).resolve().parents[1]
+    for _ in range(3):
+        process = subprocess.Popen([sys.executable, "-c", INSIDE_POOL], cwd=repo,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # communicate ends only when every process holding the pipes has ended
+        out, err = process.communicate(timeout=60)
+        assert (process.returncode, out, err) == (130, "interrupted\n", "")

@@ -84,6 +84,7 @@ source and what is wrong; no music21 or mido exception escapes.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -379,6 +380,24 @@ class _SlowReadNotice:
             self.timer.cancel()
 
 
+_INTERRUPTS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                    if hasattr(signal, name))
+
+
+@contextlib.contextmanager
+def _interrupts_blocked():
+    """Hold SIGINT, SIGTERM and SIGHUP back from this thread (and from what it forks or
+    starts) inside the block; one that came meanwhile arrives when it ends."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _ignore_interrupts():
     # Ctrl-C reaches every process of the terminal; only the parent handles it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -389,6 +408,10 @@ def _ignore_interrupts():
         number = getattr(signal, name, None)
         if number is not None and callable(signal.getsignal(number)):
             signal.signal(number, signal.SIG_DFL)
+    # Workers start with the parent's interrupts blocked (see read_in_parallel): a
+    # terminate() sent before this point waits, pending, and ends the worker now.
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _INTERRUPTS)
 
 
 def read_in_parallel(function, argument_tuples, *, progress: bool = True) -> list:
@@ -417,18 +440,28 @@ def read_in_parallel(function, argument_tuples, *, progress: bool = True) -> lis
             import multiprocessing
             # multiprocessing.Pool rather than concurrent.futures: its terminate()
             # ends the workers at once on Ctrl-C instead of waiting for their files.
-            pool = multiprocessing.Pool(workers, initializer=_ignore_interrupts)
+            # An interrupt must not land inside Pool() (its workers and handler
+            # threads started, its finalizer not yet registered): the handler thread
+            # would go on starting workers that outlive this process and hang its
+            # exit.  Nor inside terminate() and join(), which would leave them half
+            # done.  So interrupts wait out both; one that came meanwhile arrives
+            # when Pool() returns, and is handled below.
+            pool = None
             try:
+                with _interrupts_blocked():
+                    pool = multiprocessing.Pool(workers, initializer=_ignore_interrupts)
                 finished = pool.imap_unordered(_call_indexed, [
                     (index, function, arguments)
                     for index, arguments in enumerate(argument_tuples)])
                 results = _collect(finished, results, bar)
                 pool.close()
-            except BaseException:
-                pool.terminate()
-                raise
-            finally:
                 pool.join()
+            except BaseException:
+                if pool is not None:
+                    with _interrupts_blocked():
+                        pool.terminate()
+                        pool.join()
+                raise
     finally:
         if bar is not None:
             bar.close()
