@@ -13,15 +13,18 @@ give the same model and the same solo from either.
 """
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
 from jazz_lstm import progress as progress_styles
 from jazz_lstm.corpus import skipped_note
+from jazz_lstm.files import training_claim
 from jazz_lstm.presets import preset_config
 from jazz_lstm.runs import (CHECKPOINT_NAME, HISTORY_NAME, UsageError, checkpoint_path_of,
-                            load_model, read_history)
+                            is_bundled, load_model, read_history)
 from jazz_lstm.sampling import SampleSettings, Solo, sample_song
 from jazz_lstm.training import fit, prepare, resumed_session
 from jazz_lstm.warmup import warm_up
@@ -118,8 +121,12 @@ def train(data=None, *, preset: str | None = None, encoding: str = "grammar",
     (``chords_offset`` pickup bars first; see ``music.read.given_chords``); ``where``
     chooses a WJazzD database's solos (["style=BEBOP", "instrument=ts"], see
     ``music.read.wjazzd_db.parse_selection``).  ``run_dir``
-    must not hold a run yet, unless ``overwrite``: then, once the data is read, its
-    model, history and evaluation are deleted and the new run takes their place.
+    must not hold a run yet (a model, history or evaluation), unless ``overwrite``:
+    then, once the data is read, they are deleted and the new run takes their place.
+    The folder is made when missing and claimed while training (``jazz_lstm.files.
+    training_claim``): a second train or resume of it meanwhile, in this process or
+    another, raises ``jazz_lstm.files.RunInUseError`` (a UsageError); a folder this
+    call made is removed again when training fails or is interrupted before a save.
     ``progress``: a line per epoch (one line, rewritten, in Jupyter), or a progress
     style of ``jazz_lstm.progress``.  ``backend``: "reference" trains through
     lstm_np/lstm.py as written (``lstm_np.kernels``).  ``say``, when given, hears what
@@ -131,10 +138,32 @@ def train(data=None, *, preset: str | None = None, encoding: str = "grammar",
                                                   batch_size=batch_size, grammar=grammar,
                                                   validation_share=validation_share,
                                                   patience=patience)
-    folder = Path(run_dir)
-    if (folder / CHECKPOINT_NAME).exists() and not overwrite:
-        raise UsageError(f"{folder / CHECKPOINT_NAME} already exists; use resume() to continue "
-                         "it, or train(..., overwrite=True) to replace it")
+    folder = _run_folder(run_dir)
+    with training_claim(folder, create=True):
+        return _train_claimed(folder, data, config, overwrite=overwrite, seed=seed,
+                              encoding=encoding, melody_part=melody_part,
+                              chord_parts=chord_parts, bars=bars, chords=chords,
+                              chords_offset=chords_offset, where=where, on_skip=on_skip,
+                              say=say, warn=warn, backend=backend, progress=progress)
+
+
+def _run_folder(run_dir) -> Path:
+    if not isinstance(run_dir, (str, os.PathLike)):
+        raise UsageError(f"run_dir is a folder path, not {type(run_dir).__name__}")
+    return Path(run_dir)
+
+
+def _train_claimed(folder, data, config, *, overwrite, seed, encoding, melody_part,
+                   chord_parts, bars, chords, chords_offset, where, on_skip, say, warn,
+                   backend, progress) -> Run:
+    """``train`` once ``folder`` is claimed."""
+    from jazz_lstm.evaluating import EVALUATION_NAME
+
+    run_files = [folder / name for name in (CHECKPOINT_NAME, HISTORY_NAME, EVALUATION_NAME)]
+    present = [path for path in run_files if os.path.lexists(path)]
+    if present and not overwrite:
+        raise UsageError(f"{present[0]} already exists; use resume() to continue the run, or "
+                         "train(..., overwrite=True) to replace it")
     session, corpus = prepare(data, config, seed=seed, folder=folder, encoding=encoding,
                               melody_part=melody_part, chord_parts=chord_parts, bars=bars,
                               chords=chords, chords_offset=chords_offset, where=where,
@@ -150,24 +179,26 @@ def train(data=None, *, preset: str | None = None, encoding: str = "grammar",
         from lstm_np.kernels import resolve_backend
 
         session.model.backend = resolve_backend(backend)
-    if overwrite:
-        from jazz_lstm.evaluating import EVALUATION_NAME
-
-        for name in (CHECKPOINT_NAME, HISTORY_NAME, EVALUATION_NAME):
-            (folder / name).unlink(missing_ok=True)
+    for path in present:
+        path.unlink(missing_ok=True)
     return _fit(session, progress, warn, compile_kernels=backend != "reference")
 
 
 def resume(path, epochs: int | None = None, *, progress=True, say=None, warn=None) -> Run:
     """Continue the run at ``path`` (folder or model.safetensors) up to ``epochs``
     (default: its own); ``progress``, ``say`` and ``warn`` as in ``train``."""
-    session = resumed_session(checkpoint_path_of(path), epochs)
-    if session.first_epoch > session.config.epochs:
-        raise UsageError(f"{session.path} has finished {session.record.epoch} epochs "
-                         f"already; give --epochs above {session.record.epoch} to go on")
-    if say is not None:
-        say(f"resuming {session.path} at epoch {session.first_epoch} of {session.config.epochs}")
-    return _fit(session, progress, warn)
+    path = checkpoint_path_of(path)
+    # A bundle or a missing folder is refused by resumed_session, with nothing to claim.
+    claimed = not is_bundled(path) and path.parent.is_dir()
+    with training_claim(path.parent) if claimed else contextlib.nullcontext():
+        session = resumed_session(path, epochs)
+        if session.first_epoch > session.config.epochs:
+            raise UsageError(f"{session.path} has finished {session.record.epoch} epochs "
+                             f"already; give --epochs above {session.record.epoch} to go on")
+        if say is not None:
+            say(f"resuming {session.path} at epoch {session.first_epoch} of "
+                f"{session.config.epochs}")
+        return _fit(session, progress, warn)
 
 
 def _fit(session, progress, warn, *, compile_kernels: bool = True) -> Run:
