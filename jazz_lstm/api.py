@@ -173,8 +173,14 @@ def _train_claimed(folder, data, config, *, overwrite, seed, encoding, melody_pa
     if warn is not None:
         _note_own_chords_files(chords, corpus.songs, warn)
     if say is not None:
+        # The vocabulary also holds the tokens the grammar needs to fill any bar
+        # (whole-bar rests and bar lines), so it can be larger than the music's.
+        distinct = len(set(corpus.tokens))
+        vocabulary = len(session.record.vocabulary)
+        added = (f" (vocabulary {vocabulary}, with {vocabulary - distinct} the grammar needs "
+                 "to fill any bar)" if vocabulary > distinct else "")
         say(f"training on {corpus.description}: {len(session.ids)} tokens, "
-            f"{len(session.record.vocabulary)} distinct; run folder {folder}/")
+            f"{distinct} distinct{added}; run folder {folder}/")
     if backend is not None:
         from lstm_np.kernels import resolve_backend
 
