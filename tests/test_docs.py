@@ -1,8 +1,11 @@
-"""The documentation's relative links: every file and every #anchor they name exists."""
+"""The documentation: every relative link and #anchor exists, and the figures it
+gives of the code are the code's."""
 import re
 from pathlib import Path
 
 import pytest
+
+from jazz_lstm.presets import PRESETS
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "data" / "README.md",
@@ -51,3 +54,27 @@ def test_a_broken_link_is_found(tmp_path):
 
 def test_readme_is_short():
     assert len((ROOT / "README.md").read_text(encoding="utf-8").splitlines()) <= 250
+
+
+def preset_rows() -> dict:
+    """docs/commands.md's presets table: preset name -> its cells."""
+    rows = {}
+    for line in (ROOT / "docs" / "commands.md").read_text(encoding="utf-8").splitlines():
+        match = re.match(r"\| `([a-z-]+)` \|(.*)\|$", line)
+        if match and match.group(1) in PRESETS:
+            rows[match.group(1)] = [cell.strip() for cell in match.group(2).split("|")]
+    return rows
+
+
+def test_the_presets_table_names_every_preset_with_its_settings():
+    rows = preset_rows()
+    assert set(rows) == set(PRESETS)
+    for name, (model, _, optimizer, epochs, batch, temperature, patience) in rows.items():
+        config = PRESETS[name]
+        assert f"of {config.hidden_size}" in model, name
+        assert (f"dropout {config.dropout:g}" in model) == (config.dropout > 0), name
+        assert ("batch normalization" in model) == config.batch_norm, name
+        assert ("every step" in model) == (config.head == "every_step"), name
+        assert f"lr {config.lr:g}" in optimizer and config.optimizer in optimizer.lower(), name
+        assert (int(epochs), int(batch), float(temperature), int(patience)) == \
+            (config.epochs, config.batch_size, config.temperature, config.patience), name
