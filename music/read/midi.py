@@ -64,6 +64,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
+import mido
+
+from music.m21 import load_music21
 from music.read.parts import PartNotes, PlainScore, join_ties
 from music.song import MusicError
 
@@ -177,7 +180,6 @@ def _track_chunks(label, data) -> tuple:
 
 def _mido_track(label, chunk):
     """mido's messages of one track chunk, read as a file of that track alone."""
-    import mido
     header = b"MThd" + (6).to_bytes(4, "big") + struct.pack(">hhh", 1, 1, 480)
     try:
         return mido.MidiFile(file=io.BytesIO(header + chunk)).tracks[0]
@@ -387,8 +389,7 @@ def _group_name(group, knows_instrument):
 @lru_cache(maxsize=None)
 def _music21_knows_instrument(name: str) -> bool:
     try:
-        from music21 import instrument
-        instrument.fromString(name)
+        load_music21().instrument.fromString(name)
     except Exception:  # InstrumentException for an unknown name; music21 may be absent
         return False
     return True

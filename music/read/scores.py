@@ -22,7 +22,8 @@ music21's MIDI import (notes quantized to sixteenths and eighth-note
 triplets, so triplets come out as exact thirds) in a fraction of its time,
 without a bug of music21 that shifts parts by whole beats (see there); a
 file mido refuses is handed to music21.  music21 reads everything else,
-imported lazily so that the rest of the package does not pay for it.
+imported on first use (``music.m21``) so that the rest of the package does not pay
+for it.
 Either reader gives a ``music.read.parts.PlainScore``, from which the Song is
 made.  Files over ``MAX_FILE_BYTES`` are refused, MIDI files with more than
 ``music.read.midi.MAX_NOTES`` notes too.
@@ -84,9 +85,7 @@ source and what is wrong; no music21 or mido exception escapes.
 """
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import sys
 import threading
 from dataclasses import replace
@@ -94,6 +93,10 @@ from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
+from tqdm import tqdm
+
+from music.m21 import load_music21
+from music.read.parallel import read_in_parallel
 from music.read.midi import (DEFAULT_TEMPO, DEFAULT_TIME_SIGNATURE, MidoCannotRead,
                                  read_midi)
 from music.read.given_chords import (CHORDS_SUFFIX, GivenChords, check_given_chords, chords_for,
@@ -321,7 +324,7 @@ def _plain_scores_of_file(label: str, data: bytes, progress: bool) -> list:
 
 
 def _parse_file(label: str):
-    import music21
+    music21 = load_music21()
     try:
         return music21.converter.parse(label)
     except Exception as error:  # music21 raises many unrelated types on bad files
@@ -329,7 +332,7 @@ def _parse_file(label: str):
 
 
 def _parse_corpus(label: str, name: str):
-    import music21
+    music21 = load_music21()
     try:
         return music21.corpus.parse(name)
     except Exception as error:  # CorpusException, or a parse error of the found file
@@ -344,7 +347,6 @@ class _ProgressBar:
     def __init__(self, label: str, unit: str):
         self.bar = None
         if sys.stderr.isatty():
-            from tqdm import tqdm
             self.bar = tqdm(desc=f"reading {Path(label).name}", unit=unit, leave=False,
                             delay=PROGRESS_DELAY_SECONDS, dynamic_ncols=True)
 
@@ -378,108 +380,6 @@ class _SlowReadNotice:
     def __exit__(self, *exc_info):
         if self.timer is not None:
             self.timer.cancel()
-
-
-_INTERRUPTS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
-                    if hasattr(signal, name))
-
-
-@contextlib.contextmanager
-def _interrupts_blocked():
-    """Hold SIGINT, SIGTERM and SIGHUP back from this thread (and from what it forks or
-    starts) inside the block; one that came meanwhile arrives when it ends."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-def _ignore_interrupts():
-    # Ctrl-C reaches every process of the terminal; only the parent handles it.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # A forked worker inherits the parent's Python handlers, which turn SIGTERM
-    # into KeyboardInterrupt (jazz_lstm.signals): the parent's terminate() must
-    # end a worker quietly, without a traceback.  Ignored signals stay ignored.
-    for name in ("SIGTERM", "SIGHUP"):
-        number = getattr(signal, name, None)
-        if number is not None and callable(signal.getsignal(number)):
-            signal.signal(number, signal.SIG_DFL)
-    # Workers start with the parent's interrupts blocked (see read_in_parallel): a
-    # terminate() sent before this point waits, pending, and ends the worker now.
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _INTERRUPTS)
-
-
-def read_in_parallel(function, argument_tuples, *, progress: bool = True) -> list:
-    """``[function(*arguments) for arguments in argument_tuples]``, computed
-    by a pool of worker processes when there are several, in the given order.
-
-    Workers: min(CPU count, number of calls); one call runs in this process.
-    ``function`` must be a module-level function (workers pickle it) that
-    reports its failures in its result rather than raising.  On a terminal
-    and with ``progress``, a tqdm bar counts the finished calls.
-    Ctrl-C stops the workers at once and raises KeyboardInterrupt here.
-    """
-    argument_tuples = list(argument_tuples)
-    results = [None] * len(argument_tuples)
-    workers = min(os.cpu_count() or 1, len(argument_tuples))
-    bar = None
-    if progress and len(argument_tuples) > 1 and sys.stderr.isatty():
-        from tqdm import tqdm
-        bar = tqdm(total=len(argument_tuples), unit="file", desc="reading", dynamic_ncols=True)
-    try:
-        if workers <= 1:
-            finished = ((index, function(*arguments))
-                        for index, arguments in enumerate(argument_tuples))
-            results = _collect(finished, results, bar)
-        else:
-            import multiprocessing
-            # multiprocessing.Pool rather than concurrent.futures: its terminate()
-            # ends the workers at once on Ctrl-C instead of waiting for their files.
-            # An interrupt must not land inside Pool() (its workers and handler
-            # threads started, its finalizer not yet registered): the handler thread
-            # would go on starting workers that outlive this process and hang its
-            # exit.  Nor inside terminate() and join(), which would leave them half
-            # done.  So interrupts wait out both; one that came meanwhile arrives
-            # when Pool() returns, and is handled below.
-            pool = None
-            try:
-                with _interrupts_blocked():
-                    pool = multiprocessing.Pool(workers, initializer=_ignore_interrupts)
-                finished = pool.imap_unordered(_call_indexed, [
-                    (index, function, arguments)
-                    for index, arguments in enumerate(argument_tuples)])
-                results = _collect(finished, results, bar)
-                pool.close()
-                pool.join()
-            except BaseException:
-                if pool is not None:
-                    with _interrupts_blocked():
-                        pool.terminate()
-                        pool.join()
-                raise
-    finally:
-        if bar is not None:
-            bar.close()
-    return results
-
-
-def _call_indexed(task):
-    index, function, arguments = task
-    return index, function(*arguments)
-
-
-def _collect(finished, results, bar) -> list:
-    """``results`` filled from (index, result) pairs in finishing order."""
-    for index, result in finished:
-        results[index] = result
-        if bar is not None:
-            bar.update()
-    return results
 
 
 # ------------------------------------------------------------- one file
@@ -748,7 +648,8 @@ def _named_chord(pitch_classes, bass) -> Chord:
     pitch classes 0..11) over ``bass`` (a pitch class among them), root and
     symbol by music21.  Cached for the whole process: music21 needs about
     10 ms per chord and songs repeat their chords."""
-    from music21 import chord as m21_chord, harmony
+    music21 = load_music21()
+    m21_chord, harmony = music21.chord, music21.harmony
     # The bass in octave 3 and the other tones stacked within the octave above it.
     bass_pitch = 48 + bass
     pitches = [bass_pitch] + [bass_pitch + (pc - bass) % 12 for pc in pitch_classes if pc != bass]

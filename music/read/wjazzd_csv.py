@@ -86,6 +86,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import re
 import statistics
 from collections import Counter
@@ -96,6 +97,7 @@ from typing import NamedTuple
 
 from music.files import InputError, read_bounded
 from music.read.jazzomat_chords import jazzomat_chord, parse_jazzomat_chord
+from music.read.parallel import read_in_parallel
 from music.grid import SCORE_GRID
 from music.song import (Annotations, Chord, Measure, MusicError, Note, Song, Span,
                         notes_in_bars)
@@ -206,13 +208,11 @@ def load_wjazzd_folder(folder, on_skip=None) -> list:
              each solo that is left out.  Raises MusicError when no solo can
              be read.
     The solos are read by a worker process per core
-    (``music.read.scores.read_in_parallel``), each taking one batch of consecutive
+    (``music.read.parallel.read_in_parallel``), each taking one batch of consecutive
     files: a worker's songs share their Fractions, which come back in one
     pickle at a third of the cost of one pickle per song (410 solos: 3.4 s on
     one core, 0.4 s to unpickle in two parts against 1.4 s in 410).
     """
-    from music.read.scores import read_in_parallel
-
     files = _melody_files(_melody_folder(Path(folder)))
     if not files:
         raise MusicError(f"{folder}: holds no WJazzD melody CSVs (melody/*.csv)")
@@ -231,8 +231,6 @@ def _solos_or_reasons(melody_csvs) -> list:
 def solo_batches(items) -> list:
     """The items cut into one batch of consecutive items per core (a worker's
     songs share their Fractions, see ``load_wjazzd_folder``)."""
-    import os
-
     batch_length = -(-len(items) // max(1, min(os.cpu_count() or 1, len(items))))
     return [items[start:start + batch_length] for start in range(0, len(items), batch_length)]
 

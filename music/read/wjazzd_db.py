@@ -50,6 +50,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import NamedTuple
 
+from music.read.parallel import read_in_parallel
 from music.read.wjazzd_csv import (BEAT_COLUMNS, MELODY_COLUMNS, Table, kept_songs,
                                    parse_signature, solo_batches, solo_song, song_or_reason)
 from music.song import MusicError, SoloInfo
@@ -117,8 +118,6 @@ def load_wjazzd_database(path, selection=None, on_skip=None) -> list:
     chooses no solo, or when no solo can be read.  The solos are read by a
     worker process per core, each opening the file itself.
     """
-    from music.read.scores import read_in_parallel
-
     with closing(_open(path)) as connection:
         entries = _solo_entries(connection, path)
         if selection:

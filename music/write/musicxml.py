@@ -48,6 +48,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from music.chords import music21_symbol, parse_chord_symbol
+from music.m21 import load_music21
 from music.files import output_path, write_file_atomically
 from music.progressions import FLAT_SPELLING, SHARP_SPELLING
 from music.song import Chord, MusicError, Song
@@ -98,9 +99,7 @@ def song_to_musicxml_bytes(song: Song) -> bytes:
     """The lead sheet as the bytes of an uncompressed MusicXML file."""
     if not song.measures:
         raise MusicError(f"song {song.title or song.source!r} has no measures to write")
-    from music21.musicxml.m21ToXml import GeneralObjectExporter  # slow import
-
-    data = GeneralObjectExporter(_score(song)).parse()
+    data = load_music21().musicxml.m21ToXml.GeneralObjectExporter(_score(song)).parse()
     return _ENCODING_DATE.sub(b"", data)
 
 
@@ -181,7 +180,7 @@ def _chord_symbol(chord: Chord):
 
 @lru_cache(maxsize=None)
 def _chord_symbol_template(root: int, pitch_classes: tuple, text: str, bass):
-    from music21 import harmony
+    harmony = load_music21().harmony
 
     chord = Chord(0, 1, root, pitch_classes, text, bass)
 
@@ -267,7 +266,7 @@ def _figure_suffix(intervals: set) -> str:
 def _stacked(chord: Chord):
     """The chord as music21 notes: the root lowest (and named the root), the
     other tones stacked within the octave above it."""
-    from music21 import chord as m21_chord
+    m21_chord = load_music21().chord
 
     stacked = m21_chord.Chord(sorted(48 + chord.root + (pc - chord.root) % 12
                                      for pc in chord.pitch_classes))
@@ -284,7 +283,10 @@ def _time_signature_text(length: Fraction, denominator: int) -> str:
 
 
 def _score(song: Song):
-    from music21 import clef, instrument, metadata, meter, stream, tempo
+    music21 = load_music21()
+    clef, instrument, metadata, meter, stream, tempo = (
+        music21.clef, music21.instrument, music21.metadata, music21.meter, music21.stream,
+        music21.tempo)
 
     score = stream.Score()
     score.metadata = metadata.Metadata(title=song.title or "Untitled solo", composer="jazz-lstm")
@@ -319,8 +321,8 @@ def _tempo_number(bpm: float):
 def _fill_bar(bar, measure, held_on: bool) -> None:
     """Chord symbols, then notes and rests tiling the whole bar; held_on:
     the bar's last note is held over into the next bar (tied there)."""
-    from music21 import note as m21_note
-    from music21 import tie
+    music21 = load_music21()
+    m21_note, tie = music21.note, music21.tie
 
     for chord in measure.chords:
         bar.insert(float(chord.start), _chord_symbol(chord))

@@ -37,10 +37,12 @@ Pitch: A4 (MIDI 69) is 440 Hz, equal temperament.
 """
 from __future__ import annotations
 
+import ctypes
 import io
 import math
 import os
 import shutil
+import signal
 import subprocess
 import wave
 from functools import lru_cache
@@ -349,9 +351,6 @@ def _die_with_parent() -> None:
     """In the child before exec: on Linux, be killed when this process dies
     (even by SIGKILL), so no renderer is left writing; elsewhere nothing."""
     try:
-        import ctypes
-        import signal
-
         ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
         pass
