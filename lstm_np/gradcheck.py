@@ -138,6 +138,8 @@ def report(presets: dict, backend: str = "reference", echo=print) -> int:
 
 def main(argv=None) -> int:
     """``python -m lstm_np.gradcheck``: every preset's shape (``jazz_lstm.presets``)."""
+    # lstm_np knows nothing of jazz_lstm (the package is meant to stand alone); only this
+    # script entry borrows its presets.
     from jazz_lstm.presets import PRESETS
 
     parser = argparse.ArgumentParser(prog="python -m lstm_np.gradcheck",

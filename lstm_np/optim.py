@@ -123,13 +123,15 @@ class Optimizer:
 
     def state_dict(self) -> dict:
         """A flat copy of the state, for checkpoints (``lstm_np.optim_state``)."""
+        # An import cycle kept: optim_state builds on this module, which stays short
+        # (one training step reads lstm.py, model.py and this file; tests/test_reading_path.py).
         from lstm_np.optim_state import state_dict
 
         return state_dict(self)
 
     def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
         """Take a copy of ``state_dict``'s ``state``; ValueError when it does not fit."""
-        from lstm_np.optim_state import load_state_dict
+        from lstm_np.optim_state import load_state_dict   # the cycle kept, as in state_dict
 
         load_state_dict(self, state)
 
