@@ -21,13 +21,18 @@ from pathlib import Path
 
 from jazz_lstm import progress as progress_styles
 from jazz_lstm.corpus import skipped_note
-from jazz_lstm.files import training_claim
+from jazz_lstm.evaluating import EVALUATION_NAME, evaluate_run, save_evaluation
+from jazz_lstm.files import clean_stale_temp_files, training_claim, write_file_atomically
 from jazz_lstm.presets import preset_config
+from jazz_lstm.report_page import run_report_html
 from jazz_lstm.runs import (CHECKPOINT_NAME, HISTORY_NAME, UsageError, checkpoint_path_of,
-                            is_bundled, load_model, read_history)
+                            is_bundled, load_model, read_evaluation, read_history)
 from jazz_lstm.sampling import SampleSettings, Solo, sample_song
+from jazz_lstm.signals import safe_print
 from jazz_lstm.training import fit, prepare, resumed_session
 from jazz_lstm.warmup import warm_up
+from lstm_np.kernels import resolve_backend
+from music.read.given_chords import GIVEN_TEXT
 
 REPORT_NAME = "report.html"
 
@@ -75,10 +80,6 @@ class Run:
 
     def report_html(self) -> str:
         """The run's page: loss and accuracy curves, settings, latest evaluate figures."""
-        from jazz_lstm.evaluating import EVALUATION_NAME
-        from jazz_lstm.report_page import run_report_html
-        from jazz_lstm.runs import read_evaluation
-
         evaluation = read_evaluation(self.folder / EVALUATION_NAME)
         settings = asdict(self.record.train)
         if self.record.corpus.selection:
@@ -90,8 +91,6 @@ class Run:
                  quick: bool = False, save: bool = True):
         """Held-out prediction against n-gram baselines, generated against real solos,
         copying (``jazz_lstm.evaluating``); saved as evaluation.json unless ``save`` is False."""
-        from jazz_lstm.evaluating import evaluate_run, save_evaluation
-
         evaluation = evaluate_run(self, data=data, bars=bars, segments=samples, seed=seed,
                                   quick=quick)
         if save:
@@ -157,8 +156,6 @@ def _train_claimed(folder, data, config, *, overwrite, seed, encoding, melody_pa
                    chord_parts, bars, chords, chords_offset, where, on_skip, say, warn,
                    backend, progress) -> Run:
     """``train`` once ``folder`` is claimed."""
-    from jazz_lstm.evaluating import EVALUATION_NAME
-
     run_files = [folder / name for name in (CHECKPOINT_NAME, HISTORY_NAME, EVALUATION_NAME)]
     present = [path for path in run_files if os.path.lexists(path)]
     if present and not overwrite:
@@ -182,8 +179,6 @@ def _train_claimed(folder, data, config, *, overwrite, seed, encoding, melody_pa
         say(f"training on {corpus.description}: {len(session.ids)} tokens, "
             f"{distinct} distinct{added}; run folder {folder}/")
     if backend is not None:
-        from lstm_np.kernels import resolve_backend
-
         session.model.backend = resolve_backend(backend)
     for path in present:
         path.unlink(missing_ok=True)
@@ -210,8 +205,6 @@ def resume(path, epochs: int | None = None, *, progress=True, say=None, warn=Non
 def _fit(session, progress, warn, *, compile_kernels: bool = True) -> Run:
     """Compile the kernels (telling ``warn``, else printing when ``progress``), train
     ``session``, open its run."""
-    from jazz_lstm.files import clean_stale_temp_files
-
     clean_stale_temp_files(session.path.parent)
     if compile_kernels:
         warm_up(session.model.config,
@@ -223,8 +216,6 @@ def _fit(session, progress, warn, *, compile_kernels: bool = True) -> Run:
 
 def _note_own_chords_files(chords, songs, warn) -> None:
     """Name the pieces whose own NAME.chords file won over ``chords``."""
-    from music.read.given_chords import GIVEN_TEXT
-
     own = [song.source for song in songs if not song.chord_source.startswith(GIVEN_TEXT)]
     if chords is not None and own:
         warn(f"note: {len(own)} piece(s) take their chords from their own .chords file, not "
@@ -232,8 +223,6 @@ def _note_own_chords_files(chords, songs, warn) -> None:
 
 
 def _to_stderr(text: str) -> None:
-    from jazz_lstm.signals import safe_print
-
     safe_print(text, file=sys.stderr)
 
 
@@ -264,8 +253,6 @@ def evaluate(run, data=None, *, bars=None, samples: int | None = None, seed: int
 def report(run, out=None) -> Path:
     """Write the page of ``run`` (a Run, a run folder or a checkpoint) to ``out``
     (default: report.html in the run folder); returns the path written."""
-    from jazz_lstm.files import write_file_atomically
-
     run = _opened(run)
     out = Path(out) if out is not None else run.folder / REPORT_NAME
     return write_file_atomically(out, run.report_html().encode("utf-8"))

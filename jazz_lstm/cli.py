@@ -15,17 +15,21 @@ input ends with one line ``error: ...`` on stderr and exit status 2;
 from __future__ import annotations
 
 import argparse
-import json
 import os
+import signal
 import sys
-from pathlib import Path
 
-from jazz_lstm import record as limits
+from jazz_lstm import limits
+from jazz_lstm.download import DATASETS
+from jazz_lstm.files import check_run_name
+from jazz_lstm.limits import (MAX_SAMPLE_BARS, MAX_SAMPLE_TOKENS, MAX_SWING, MAX_TEMPERATURE,
+                              NOTES_SAMPLE_LENGTH, UsageError, time_signature_problem)
 from jazz_lstm.presets import PRESETS
-from jazz_lstm.runs import (BUNDLED_ATTRIBUTION, HISTORY_NAME, RUNS_ROOT, UsageError, choose_checkpoint,
-                            find_checkpoint, is_bundled)
-from jazz_lstm.sampling import (MAX_SAMPLE_BARS, MAX_SAMPLE_TOKENS, MAX_SWING, MAX_TEMPERATURE,
-                                NOTES_SAMPLE_LENGTH)
+from jazz_lstm.signals import DEFERRED_SIGNALS, interrupts_as_keyboard_interrupt, safe_print
+from lstm_np.checkpoint import CheckpointError
+from music.progressions import FORMS, expand_progression, list_progressions
+from music.read.wjazzd_db import SELECTION_FIELDS
+from music.song import MusicError
 
 
 # ----------------------------------------------------------------- option types
@@ -57,8 +61,6 @@ def number(low: float, high: float, *, above_low: bool = False):
 
 
 def time_signature(text: str) -> tuple:
-    from jazz_lstm.sampling import time_signature_problem
-
     numerator, _, denominator = text.partition("/")
     try:
         value = (int(numerator), int(denominator))
@@ -71,8 +73,6 @@ def time_signature(text: str) -> tuple:
 
 
 def run_name(text: str) -> str:
-    from jazz_lstm.files import check_run_name
-
     try:
         return check_run_name(text)
     except ValueError as error:
@@ -81,8 +81,6 @@ def run_name(text: str) -> str:
 
 def chords_help() -> str:
     """What --chords takes, naming the built-in forms (argparse help: % doubled)."""
-    from music.progressions import FORMS
-
     return ('chords with bar lines as on a lead sheet, e.g. "Dm7 / G7 / | %% | Cmaj7 | '
             'D13sus4 | G7alt" ("/" holds the chord before it, "%%" repeats the bar), or a named '
             f"form NAME or NAME:KEY: {', '.join(FORMS)} (e.g. blues:Bb; see `progressions`)")
@@ -108,14 +106,10 @@ def part_choice(text: str):
 
 def say(*values) -> None:
     """Print to stdout; a reader that went away (``| head -1``) stops nothing."""
-    from jazz_lstm.signals import safe_print
-
     safe_print(*values)
 
 
 def warn(*values) -> None:
-    from jazz_lstm.signals import safe_print
-
     safe_print(*values, file=sys.stderr)
 
 
@@ -125,159 +119,7 @@ def warn_skipped(label: str, reason: str) -> None:
 
 
 
-def progress_style():
-    """A tqdm bar on a terminal; otherwise one plain line per epoch."""
-    from jazz_lstm import progress
-
-    if sys.stderr.isatty():
-        return progress.Bar()
-    return progress.Lines(say)
-
-
-# ------------------------------------------------------------------- train
-def command_train(args) -> int:
-    import jazz_lstm
-    from jazz_lstm.training import TrainingInterrupted
-    from lstm_np.kernels import tune_malloc_for_training
-
-    # A training process reuses the same large blocks every batch (see the function).
-    tune_malloc_for_training()
-    if args.resume:
-        check_resume_options(args)
-        path = find_checkpoint(args.run, args.checkpoint)
-        folder = path.parent
-    else:
-        from jazz_lstm.files import claim_run_folder
-
-        if args.checkpoint:
-            raise UsageError("--checkpoint names a run to resume or sample; a new run takes "
-                             "--run NAME")
-        folder = claim_run_folder(RUNS_ROOT, args.run)
-    try:
-        if args.resume:
-            run = jazz_lstm.resume(path, args.epochs, progress=progress_style(), say=say,
-                                   warn=warn)
-        else:
-            run = jazz_lstm.train(
-                args.data, preset=args.preset, encoding=args.encoding or "grammar",
-                grammar=args.grammar, epochs=args.epochs, hidden=args.hidden,
-                layers=args.layers, lr=args.lr, batch_size=args.batch_size,
-                seed=args.seed or 0, run_dir=folder, melody_part=args.melody_part,
-                chord_parts=args.chord_parts, bars=args.bars, chords=args.chords,
-                chords_offset=args.chords_offset or 0, where=args.where,
-                validation_share=args.validation, patience=args.patience,
-                progress=progress_style(), on_skip=warn_skipped, say=say, warn=warn)
-    except TrainingInterrupted as interrupted:
-        if not any(folder.iterdir()):
-            folder.rmdir()     # stopped before anything was saved: the name stays free
-            warn("\ninterrupted before the first epoch ended; nothing was saved")
-        else:
-            warn(f"\ninterrupted: {interrupted.path} holds epoch {interrupted.epoch}; continue "
-                 f"with `python cli.py train --resume --run {folder.name}`")
-        stop_listening_to_interrupts()
-        return 130
-    except BaseException:
-        # Nothing saved (the data unreadable, TrainingDiverged in epoch 1, a ValueError
-        # that main prints as one line): the name stays free.
-        if not args.resume and folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
-        raise
-    record = run.record
-    if record.history:
-        epoch, loss, accuracy = record.history[-1][:3]
-        say(f"epoch {epoch}: loss {loss:.4f}, accuracy {accuracy:.3f}")
-    if record.validated:
-        say(f"best validation epoch {record.best_epoch}: val_loss "
-            f"{record.best_val_loss:.4f} (its weights are the model's)")
-    say(f"wrote {run.path} and {run.folder / HISTORY_NAME}")
-    return 0
-
-
-def check_resume_options(args) -> None:
-    """--resume takes the run's own data and settings: only --epochs may be given."""
-    fixed = [option for option, value in (
-        ("--data", args.data), ("--encoding", args.encoding), ("--preset", args.preset),
-        ("--hidden", args.hidden), ("--layers", args.layers), ("--lr", args.lr),
-        ("--batch-size", args.batch_size), ("--grammar", args.grammar), ("--seed", args.seed),
-        ("--validation", args.validation), ("--patience", args.patience),
-        ("--melody-part", args.melody_part), ("--chord-parts", args.chord_parts),
-        ("--bars", args.bars), ("--chords", args.chords),
-        ("--chords-offset", args.chords_offset), ("--where", args.where)) if value is not None]
-    if fixed:
-        raise UsageError(f"--resume continues a run with its own data and settings; "
-                         f"only --epochs can change, not {', '.join(fixed)}")
-
-
-# ------------------------------------------------------------------ sample
-OUT_FORMATS = {".mid": "midi", ".midi": "midi", ".wav": "wav", ".musicxml": "musicxml",
-               ".xml": "musicxml", ".mxl": "musicxml"}
-
-
-def command_sample(args) -> int:
-    import jazz_lstm
-    from jazz_lstm.files import check_outputs
-
-    out = Path(args.out)
-    if out.suffix.lower() not in OUT_FORMATS:
-        raise UsageError(f"--out {out}: unknown file type {out.suffix or '(none)'}; use one of "
-                         f"{', '.join(OUT_FORMATS)}")
-    wav = out.with_suffix(".wav") if args.wav and OUT_FORMATS[out.suffix.lower()] != "wav" else None
-    outputs = [out, wav, args.musicxml, args.html]
-    chosen = choose_checkpoint(args.run, args.checkpoint)
-    check_outputs(outputs, run_inputs(chosen.path) + [args.primer])
-    solo = jazz_lstm.sample(chosen.path, chords=args.chords, bars=args.bars, seed=args.seed,
-                            temperature=args.temperature, top_k=args.top_k, tempo=args.tempo,
-                            length=args.length, primer=args.primer, band=args.band,
-                            swing=args.swing, time_signature=args.time_signature, warn=warn)
-    if wav is not None or args.html or OUT_FORMATS[out.suffix.lower()] == "wav":
-        solo.check_wav_length()  # before any output is written
-    writers = {"midi": solo.write_midi, "wav": solo.write_wav, "musicxml": solo.write_musicxml}
-    written = [writers[OUT_FORMATS[out.suffix.lower()]](out)]
-    if wav is not None:
-        written.append(solo.write_wav(wav))
-    if args.musicxml:
-        written.append(solo.write_musicxml(args.musicxml))
-    if args.html:
-        page = Path(args.html)
-        beside = next((path for path in written if path.suffix == ".wav"), None)
-        link = None if beside is None else os.path.relpath(beside, page.parent)
-        written.append(solo.write_html(page, wav_path=link))
-    say(f"{solo.summary}, {solo.seconds():.1f} s of music at {solo.song.tempo:g} bpm "
-        f"(model {chosen.path}, {chosen.reason}; seed {args.seed}, temperature "
-        f"{solo.temperature:g})")
-    for file in written:
-        say(f"wrote {file}")
-    if is_bundled(chosen.path):
-        say(BUNDLED_ATTRIBUTION)
-    return 0
-
-
-def run_inputs(checkpoint: Path) -> list:
-    """The files of a run that sample, report and evaluate read: no output may replace them."""
-    from jazz_lstm.evaluating import EVALUATION_NAME
-
-    return [checkpoint, checkpoint.parent / HISTORY_NAME, checkpoint.parent / EVALUATION_NAME]
-
-
-# ------------------------------------------------------------------ report
-def command_report(args) -> int:
-    import jazz_lstm
-    from jazz_lstm.api import REPORT_NAME
-    from jazz_lstm.files import check_outputs
-
-    path = find_checkpoint(args.run, args.checkpoint)
-    if is_bundled(path) and not args.out:
-        raise UsageError("the bundled model has no run folder to write its page into; "
-                         "give --out PATH")
-    out = Path(args.out) if args.out else path.parent / REPORT_NAME
-    check_outputs([out], run_inputs(path))
-    say(f"wrote {jazz_lstm.report(path, out)}")
-    return 0
-
-
 def command_progressions(args) -> int:
-    from music.progressions import expand_progression, list_progressions
-
     for name, description, bars in list_progressions():
         say(f"{name:<14} {bars:>3} bars  {description}")
         if args.chords:
@@ -286,96 +128,8 @@ def command_progressions(args) -> int:
     return 0
 
 
-# ---------------------------------------------------------------- download
-def command_download(args) -> int:
-    from jazz_lstm.download import DATASETS, download
-
-    dataset = DATASETS[args.name]
-    bar = None
-
-    def progress(done: int, total) -> None:
-        nonlocal bar
-        if bar is None:
-            from tqdm import tqdm
-
-            bar = tqdm(total=total, unit="B", unit_scale=True, desc=args.name,
-                       dynamic_ncols=True)
-        bar.update(done - bar.n)
-
-    try:
-        fetched = download(args.name, args.folder, url=args.url,
-                           progress=progress if sys.stderr.isatty() else None)
-    finally:
-        if bar is not None:
-            bar.close()
-    if fetched.downloaded:
-        say(f"wrote {fetched.path} ({fetched.size:,} bytes, SHA-256 checked): "
-            f"{dataset.description}")
-    else:
-        say(f"{fetched.path} is already there ({fetched.size:,} bytes, SHA-256 checked); "
-            "nothing to do")
-    say(dataset.notice)
-    return 0
-
-
-# ---------------------------------------------------------------- evaluate
-def command_evaluate(args) -> int:
-    import jazz_lstm
-
-    chosen = choose_checkpoint(args.run, args.checkpoint)
-    run = jazz_lstm.open_run(chosen.path)
-    evaluation = jazz_lstm.evaluate(run, args.data, bars=args.bars, samples=args.samples,
-                                    seed=args.seed, quick=args.quick)
-    trained_on = run.record.corpus.selection
-    if args.json:
-        model = {"path": str(chosen.path), "chosen": chosen.reason}
-        if trained_on:
-            model["where"] = trained_on
-        say(json.dumps({"model": model, **evaluation.to_json()}, indent=2))
-    else:
-        say(f"model: {chosen.path} ({chosen.reason})"
-            + (f", trained on the solos with {trained_on}" if trained_on else ""))
-        say(evaluation.table())
-    return 0
-
-
-# ------------------------------------------------------------------ corpus
-def command_corpus(args) -> int:
-    from jazz_lstm.corpus import corpus_summary, load_corpus
-
-    corpus = load_corpus(args.data, encoding=args.encoding or "grammar",
-                         grammar=args.grammar or "exact", melody_part=args.melody_part,
-                         chord_parts=args.chord_parts, bars=args.bars, chords=args.chords,
-                         chords_offset=args.chords_offset or 0, where=args.where,
-                         on_skip=warn_skipped)
-    if args.encoding == "notes":
-        from jazz_lstm.corpus import skipped_note
-
-        if corpus.skipped:
-            warn(skipped_note(corpus.skipped))
-    summary, lines = corpus_summary(corpus)
-    if args.json:
-        say(json.dumps(summary, indent=2))
-        return 0
-    for line in lines:
-        say(line)
-    say(f"{summary['tokens']} tokens, {summary['vocab_size']} distinct tokens; most common:")
-    for token, count in summary["most_common"]:
-        say(f"  {count:6d}  {token}")
-    return 0
-
-
-# --------------------------------------------------------------- gradcheck
-def command_gradcheck(args) -> int:
-    from lstm_np.gradcheck import report
-
-    return report(PRESETS, args.backend, say)
-
-
 # -------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
-    from music.read.wjazzd_db import SELECTION_FIELDS
-
     parser = argparse.ArgumentParser(
         prog="jazz-lstm", description="Improvise jazz solos with an LSTM written in NumPy.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
@@ -499,8 +253,6 @@ def build_parser() -> argparse.ArgumentParser:
                                        description="Forms --chords takes by name, e.g. blues:F.")
     progressions.add_argument("--chords", action="store_true", help="show their chords too")
 
-    from jazz_lstm.download import DATASETS
-
     download = commands.add_parser(
         "download", help="fetch a public data set",
         description="Fetch a data set into the cache folder, checking its SHA-256; a second "
@@ -548,10 +300,6 @@ def reopen_closed_streams() -> None:
 def stop_listening_to_interrupts() -> None:
     """After the save and the message, a late second Ctrl-C must not turn status 130
     into death by signal."""
-    import signal
-
-    from jazz_lstm.signals import DEFERRED_SIGNALS
-
     for number in DEFERRED_SIGNALS:
         signal.signal(number, signal.SIG_IGN)
 
@@ -563,19 +311,16 @@ def main(argv=None) -> int:
     reopen_closed_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
-    from lstm_np.checkpoint import CheckpointError
-    from music.song import MusicError
-
-    handlers = {"train": command_train, "sample": command_sample, "evaluate": command_evaluate,
-                "report": command_report, "progressions": command_progressions,
-                "corpus": command_corpus, "download": command_download,
-                "gradcheck": command_gradcheck}
-    from jazz_lstm.signals import interrupts_as_keyboard_interrupt
-
     try:
         # SIGTERM and SIGHUP take the Ctrl-C path: clean-up runs, status 130.
         with interrupts_as_keyboard_interrupt():
-            return handlers[args.command](args)
+            if args.command == "progressions":
+                return command_progressions(args)
+            # The other commands load the model (Numba), the readers and the writers:
+            # 0.50 s of start-up (python -X importtime, median of 5) that --help, an
+            # option refused by the parser and `progressions` never pay.
+            from jazz_lstm import commands
+            return getattr(commands, f"command_{args.command}")(args)
     except KeyboardInterrupt:
         # Every file is written atomically: an interrupt leaves nothing half-written.
         if args.debug:

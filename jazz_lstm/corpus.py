@@ -18,15 +18,29 @@ run can read the same pieces again to resume or to be evaluated.
 """
 from __future__ import annotations
 
+import os
+import sys
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from jazz_lstm.grammars import Piece, grammar_named
+from jazz_lstm.limits import MAX_CHORD_BARS, MAX_TEMPO, MIN_TEMPO
+from jazz_lstm.note_corpus import DEFAULT_NOTE_SOURCES, ENCODING_VERSION, load_note_corpus
 from jazz_lstm.presets import DEFAULT_GRAMMAR_DATA, ENCODINGS
-from jazz_lstm.record import MAX_TEMPO, MIN_TEMPO, CorpusRecord, MusicRecord, ReadOptions
+from jazz_lstm.record import CorpusRecord, MusicRecord, ReadOptions
+from music.files import InputError, read_bounded
+from music.read import wjazzd_csv, wjazzd_db
+from music.read.cache import (TokenCache, content_key, decode_songs, default_cache_dir,
+                              encode_songs, source_fingerprint)
+from music.read.scores import load_songs
+from music.read.wjazzd_csv import MAX_CSV_BYTES, is_wjazzd_source, load_wjazzd_solo
+from music.read.wjazzd_db import is_wjazzd_database, parse_selection, selection_text
+from music.song import Chord, MusicError
+from music.tokens.solo import chord_bars_of, chord_bars_to_json
 
 
 @dataclass
@@ -83,8 +97,6 @@ def data_sources(data):
     """``data`` as a list of sources (None stays None): one path or name alone is a
     list of one, never read one character at a time; anything but text and paths
     raises ValueError."""
-    import os
-
     if data is None:
         return None
     if isinstance(data, (str, os.PathLike)):
@@ -126,8 +138,6 @@ def load_corpus(data=None, *, encoding: str = "grammar", grammar: str = "exact",
 
 
 def _notes_corpus(data, on_skip) -> Corpus:
-    from jazz_lstm.note_corpus import DEFAULT_NOTE_SOURCES, ENCODING_VERSION, load_note_corpus
-
     corpus = load_note_corpus(data or DEFAULT_NOTE_SOURCES)
     for label, reason in corpus.skipped:
         if on_skip is not None:
@@ -148,11 +158,6 @@ def read_songs(data, melody_part=None, chord_parts=None, bars=None, on_skip=None
     songs cached, see ``wjazzd_folder_songs``), everything else through
     ``music.read.scores`` (``chords``: a progression laid over each melody,
     ``chords_offset`` bars after its start; see ``music.read.given_chords``)."""
-    from music.read.scores import load_songs
-    from music.read.wjazzd_csv import is_wjazzd_source, load_wjazzd_solo
-    from music.read.wjazzd_db import is_wjazzd_database, parse_selection
-    from music.song import MusicError
-
     sources = list(data or DEFAULT_GRAMMAR_DATA)
     selection = parse_selection(where or [])
     if selection and not any(is_wjazzd_database(source) for source in sources):
@@ -199,23 +204,17 @@ def wjazzd_folder_songs(folder, on_skip=None, cache_dir=None) -> list:
     decide the songs (melody/ and beats/); the sources are kept relative to
     the database root, so a moved folder is a hit.
     """
-    from music.read.wjazzd_csv import load_wjazzd_folder
-
     folder = Path(folder)
     root = _wjazzd_root(folder)
     return cached_wjazzd_songs(str(root), _wjazzd_folder_bytes(folder, root),
                                WJAZZD_READER_MODULES,
-                               lambda skip: load_wjazzd_folder(folder, on_skip=skip),
+                               lambda skip: wjazzd_csv.load_wjazzd_folder(folder, on_skip=skip),
                                on_skip, cache_dir)
 
 
 def wjazzd_database_songs(path, selection: dict, on_skip=None, cache_dir=None) -> list:
     """``music.read.wjazzd_db.load_wjazzd_database(path, selection, on_skip)``,
     cached (``cached_wjazzd_songs``) by the file's bytes and the selection."""
-    from music.files import InputError, read_bounded
-    from music.read.wjazzd_db import load_wjazzd_database, selection_text
-    from music.song import MusicError
-
     try:
         content = read_bounded(path, MAX_DATABASE_BYTES, "Weimar Jazz Database file")
     except InputError as error:
@@ -224,7 +223,8 @@ def wjazzd_database_songs(path, selection: dict, on_skip=None, cache_dir=None) -
         raise MusicError(f"{path}: cannot be read ({error.strerror or error})") from None
     return cached_wjazzd_songs(str(path), content + b"\0" + selection_text(selection).encode(),
                                WJAZZD_DATABASE_MODULES,
-                               lambda skip: load_wjazzd_database(path, selection, on_skip=skip),
+                               lambda skip: wjazzd_db.load_wjazzd_database(path, selection,
+                                                                            on_skip=skip),
                                on_skip, cache_dir)
 
 
@@ -241,13 +241,6 @@ def cached_wjazzd_songs(root: str, content: bytes, modules, read, on_skip, cache
     One entry rather than one per solo: the solos share their Note objects,
     which one entry's tables store once.
     """
-    import sys
-    from dataclasses import replace
-
-    from music.read.cache import (TokenCache, content_key, default_cache_dir, encode_songs,
-                                  source_fingerprint)
-    from music.song import MusicError
-
     def marked(text: str) -> str:
         return _ROOT_MARK + text[len(root):] if text.startswith(root) else text
 
@@ -289,9 +282,6 @@ def _wjazzd_folder_bytes(folder: Path, root: Path) -> bytes:
 def _csv_content(file: Path) -> bytes:
     """What of one CSV decides the songs: its length and bytes, or why it cannot be
     read (a dangling link, a folder, a FIFO, over the size limit: the solo is skipped)."""
-    from music.files import read_bounded
-    from music.read.wjazzd_csv import MAX_CSV_BYTES
-
     try:
         data = read_bounded(file, MAX_CSV_BYTES, "WJazzD CSV")
     except OSError as error:
@@ -302,8 +292,6 @@ def _csv_content(file: Path) -> bytes:
 def _decoded_wjazzd_entry(data: bytes) -> dict:
     """A WJazzD cache entry: its songs (``music.read.cache.decode_songs``) and
     the skipped solos, (name, reason) pairs; ValueError when damaged."""
-    from music.read.cache import decode_songs
-
     entry = decode_songs(data)
     skipped = entry.get("skipped")
     if not (isinstance(skipped, list) and all(
@@ -344,9 +332,6 @@ def split_pieces(pieces, validation_share: float, seed: int) -> tuple:
 
 def _grammar_corpus(data, grammar_name, melody_part, chord_parts, bars, chords, chords_offset,
                     where, validation_share, seed, on_skip) -> Corpus:
-    from music.tokens.solo import chord_bars_to_json
-    from music.song import MusicError
-
     skipped = []
 
     def skip(label, reason):
@@ -389,12 +374,6 @@ def sampling_chords(song) -> list:
     most MAX_CHORD_BARS of them, each fitted to a bar of the song's time signature
     (solos change metre: a 5/4 bar among 4/4 ones loses its last beat's chords),
     so the run passes the checks it is opened with."""
-    from fractions import Fraction
-
-    from music.song import Chord
-    from music.tokens.solo import chord_bars_of
-    from jazz_lstm.record import MAX_CHORD_BARS
-
     numerator, denominator = song.time_signature
     bar_length = Fraction(4 * numerator, denominator)
     return [[chord if chord.end <= bar_length else

@@ -30,12 +30,25 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 
+from jazz_lstm.corpus import read_songs
+from jazz_lstm.evaluation import fit_baselines, format_table, split_segments, to_json
+from jazz_lstm.evaluation.report import (Report, copying_section, means_section, prediction_section,
+                                         role_section, similarity_section, structure_section)
 from jazz_lstm.grammars import Piece, bar_length_of, grammar_named
+from jazz_lstm.note_corpus import load_note_corpus
+from jazz_lstm.runs import UsageError
+from jazz_lstm.sampling import primer_inputs
+from jazz_lstm.scoring import score, stretches_of
+from jazz_lstm.training import reread_corpus
+from music.files import write_file_atomically
+from music.tokens.exact_grammar import BAR_LINE, token_cost, units_of
+from music.tokens.solo import tokens_needed
 
 SEGMENT_BARS = 8
 SOLO_BARS = 32
@@ -54,14 +67,10 @@ class Evaluation:
     notes: list
 
     def table(self) -> str:
-        from jazz_lstm.evaluation import format_table
-
         return "\n".join([f"held-out music: {self.held_out}", *self.notes,
                           format_table(self.report)])
 
     def to_json(self) -> dict:
-        from jazz_lstm.evaluation import to_json
-
         figures = to_json(self.report)
         for entry in figures["prediction"].values():
             entry["perplexity"] = math.exp(entry["nats_per_token"])
@@ -72,11 +81,6 @@ def evaluate_run(run, *, data=None, bars=None, segments: int | None = None, seed
                  quick: bool = False, segment_bars: int = SEGMENT_BARS,
                  solo_bars: int = SOLO_BARS) -> Evaluation:
     """Evaluate an open ``jazz_lstm.Run``; figures are fixed by ``seed``."""
-    from jazz_lstm.evaluation.report import (Report, copying_section, means_section,
-                                             prediction_section, role_section,
-                                             similarity_section, structure_section)
-    from jazz_lstm.scoring import score, stretches_of
-
     record = run.record
     vocabulary = record.vocabulary
     index = {token: token_id for token_id, token in enumerate(vocabulary)}
@@ -84,7 +88,6 @@ def evaluate_run(run, *, data=None, bars=None, segments: int | None = None, seed
     held_out, described, notes = _held_out(record, run.stream, data, bars)
     stretches = stretches_of(held_out, index)
     if stretches.ids.shape[0] == 0:
-        from jazz_lstm.runs import UsageError
         raise UsageError(f"held-out music ({described}) has no stretch of 2 tokens the model knows")
     scored = score(run.model, stretches)
     held_out_ids = [row[:length].tolist() for row, length in zip(stretches.ids, stretches.lengths)]
@@ -127,8 +130,6 @@ def evaluate_run(run, *, data=None, bars=None, segments: int | None = None, seed
 
 def save_evaluation(run, evaluation: Evaluation) -> None:
     """The figures as evaluation.json in the run folder (for ``report``)."""
-    from music.files import write_file_atomically
-
     text = json.dumps(evaluation.to_json(), indent=2, sort_keys=True)
     write_file_atomically(run.folder / EVALUATION_NAME, text.encode("utf-8"))
 
@@ -141,9 +142,6 @@ def _pieces_of(songs, grammar_name: str) -> list:
 
 def _held_out(record, stream, data, bars) -> tuple:
     """(pieces, description, notes) of the held-out music (module docstring)."""
-    from jazz_lstm.corpus import read_songs
-    from jazz_lstm.training import reread_corpus
-
     options = record.corpus.options
     # The chords given for the training melodies; held-out --data brings its own.
     given_chords = {"chords": options.chords, "chords_offset": options.chords_offset,
@@ -187,8 +185,6 @@ def recorded_validation(record, stream, pieces: list) -> tuple:
     split (solos added since would move training pieces into it).  Warns when
     pieces were added or are gone, and when the training pieces read again are
     not the tokens the run trained on (the check ``train --resume`` makes)."""
-    from collections import Counter
-
     validation_left = Counter(record.corpus.validation_sources)
     training_left = Counter(record.corpus.sources)
     validation, training, added = [], [], []
@@ -228,8 +224,6 @@ def _listed(sources: list, shown: int = 3) -> str:
 
 
 def _usage(message: str):
-    from jazz_lstm.runs import UsageError
-
     return UsageError(message)
 
 
@@ -244,8 +238,6 @@ def _last_fifth(song) -> tuple:
 
 
 def _notes_pieces(data) -> list:
-    from jazz_lstm.note_corpus import load_note_corpus
-
     corpus = load_note_corpus(data)
     return [Piece(label, label, list(tokens), None, None)
             for label, tokens in zip(corpus.files, corpus.token_lists)]
@@ -265,8 +257,6 @@ def _enough_segments(pieces, bars: int, count: int, seed: int) -> tuple:
 
 def _real_segments(pieces, segment_bars: int, count: int, seed: int) -> list:
     """Up to ``count`` real segments (a seeded choice, kept in order)."""
-    from jazz_lstm.evaluation import split_segments
-
     segments = [segment for piece in pieces
                 for segment in split_segments(piece.song.measures, segment_bars)]
     if len(segments) > count:
@@ -278,9 +268,6 @@ def _real_segments(pieces, segment_bars: int, count: int, seed: int) -> list:
 # ----------------------------------------------------------------- generated solos
 def _generated(run, real_segments, training_pieces, seed: int) -> tuple:
     """({"lstm": segments, "bigram": segments}, {"lstm": id pieces, "bigram": id pieces})."""
-    from jazz_lstm.evaluation import fit_baselines
-    from jazz_lstm.sampling import primer_inputs
-
     record = run.record
     vocabulary = record.vocabulary
     grammar = grammar_named(record.grammar)
@@ -322,11 +309,8 @@ def _bigram_stream(bigram, grammar, vocabulary, bar_count: int, time_signature, 
     drawn bar by bar among the tokens that fit the time left (as the model's
     sampler does), under the classic grammar as many as the bars can take."""
     if grammar.name == "classic":
-        from music.tokens.solo import tokens_needed
-
         length = tokens_needed(bar_count, bar_length_of(time_signature), vocabulary)
         return _draws(bigram, length, rng)
-    from music.tokens.exact_grammar import BAR_LINE, token_cost, units_of
 
     costs = np.array([token_cost(token) for token in vocabulary])
     bar_line = vocabulary.index(BAR_LINE)

@@ -25,7 +25,7 @@ import re
 import time
 from pathlib import Path
 
-from jazz_lstm.runs import UsageError
+from jazz_lstm.limits import UsageError
 from music.files import OutputError, check_outputs, clean_stale_temp_files, write_file_atomically
 
 try:

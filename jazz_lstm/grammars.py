@@ -22,6 +22,11 @@ from fractions import Fraction
 import numpy as np
 
 from jazz_lstm.presets import GRAMMARS
+from lstm_np.generate import generate, generate_segments
+from music.song import MusicError, Song
+from music.tokens import classic_grammar, conditioning, exact_grammar
+from music.tokens.exact_grammar import BAR_LINE, MIDI_RANGE, filler_tokens, token_cost, units_of
+from music.tokens.solo import build_solo, tokens_needed
 
 
 @dataclass
@@ -47,9 +52,7 @@ class Classic:
     feature_size = 0
 
     def piece(self, song) -> Piece:
-        from music.tokens.classic_grammar import encode_song
-
-        tokens = [token for bar in encode_song(song) for token in bar]
+        tokens = [token for bar in classic_grammar.encode_song(song) for token in bar]
         return Piece(song.source, song.title, tokens, None, song)
 
     def required_tokens(self, time_signature) -> list:
@@ -57,19 +60,14 @@ class Classic:
 
     def check_vocabulary(self, vocabulary) -> None:
         """MusicError naming the first token this grammar cannot read."""
-        from music.tokens.classic_grammar import parse_token
-
         for token in vocabulary:
-            parse_token(token)
+            classic_grammar.parse_token(token)
 
     def solo(self, model, vocabulary, chord_bars, bar_count, time_signature, tempo, *,
              primer, token_rng, decode_rng, temperature, top_k, pitch_range=None):
         """(Song, generated ids): enough tokens for the bars, dealt and decoded
         (pruning keeps the classic solo in the guitar's range; pitch_range is unused).
         primer: (ids (1, P), None)."""
-        from lstm_np.generate import generate
-        from music.tokens.solo import tokens_needed
-
         length = tokens_needed(bar_count, bar_length_of(time_signature), vocabulary)
         ids = generate(model, primer[0], length, token_rng, temperature, top_k)[0]
         return self.decode([vocabulary[token_id] for token_id in ids], chord_bars, bar_count,
@@ -78,8 +76,6 @@ class Classic:
     def decode(self, tokens, chord_bars, bar_count, time_signature, tempo, decode_rng,
                pitch_range=None):
         """The Song of a token stream over chord bars."""
-        from music.tokens.solo import build_solo
-
         return build_solo(tokens, chord_bars, bar_count, decode_rng, tempo=tempo,
                           time_signature=time_signature)
 
@@ -91,34 +87,24 @@ class Exact:
 
     @property
     def feature_size(self) -> int:
-        from music.tokens.conditioning import feature_size
-
-        return feature_size()
+        return conditioning.feature_size()
 
     def piece(self, song) -> Piece:
-        from music.tokens.conditioning import stream_features
-        from music.tokens.exact_grammar import encode_song, units_of
-
-        tokens = encode_song(song)
+        tokens = exact_grammar.encode_song(song)
         chord_bars = [list(measure.chords) for measure in song.measures]
         units = [units_of(measure.length) for measure in song.measures]
         return Piece(song.source, song.title, tokens,
-                     stream_features(tokens, chord_bars, units), song)
+                     conditioning.stream_features(tokens, chord_bars, units), song)
 
     def required_tokens(self, time_signature) -> list:
         """Tokens every vocabulary holds so that constrained sampling can end any bar."""
-        from music.tokens.exact_grammar import BAR_LINE, filler_tokens, units_of
-
         return [BAR_LINE, *filler_tokens(units_of(bar_length_of(time_signature)))]
 
     def check_vocabulary(self, vocabulary) -> None:
         """MusicError naming the first token this grammar cannot read, or the
         missing bar line (sampling starts and ends every bar with it)."""
-        from music.tokens.exact_grammar import BAR_LINE, parse_token
-        from music.song import MusicError
-
         for token in vocabulary:
-            parse_token(token)
+            exact_grammar.parse_token(token)
         if BAR_LINE not in vocabulary:
             raise MusicError(f"no bar line token {BAR_LINE!r} in the vocabulary")
 
@@ -129,14 +115,10 @@ class Exact:
         primer: (ids (1, P), features (1, P, F)) of a primer file, whose last input then
         hears the first place of these chords; with no features (no primer file) the
         solo starts from a bar line at the first chord."""
-        from lstm_np.generate import generate_segments
-        from music.tokens.conditioning import position_features
-        from music.tokens.exact_grammar import BAR_LINE, token_cost, units_of
-
         bar_length = bar_length_of(time_signature)
         bars = [chord_bars[index % len(chord_bars)] for index in range(bar_count)]
         units = units_of(bar_length)
-        table = position_features(bars, units)
+        table = conditioning.position_features(bars, units)
         bar_line = vocabulary.index(BAR_LINE)
         primer_ids, primer_features = primer
         if primer_features is None:
@@ -158,10 +140,7 @@ class Exact:
     def decode(self, tokens, chord_bars, bar_count, time_signature, tempo, decode_rng=None,
                pitch_range=None):
         """The Song of a token stream over chord bars (decoding draws nothing)."""
-        from music.tokens.exact_grammar import MIDI_RANGE, decode_song
-        from music.song import Song
-
-        measures = decode_song(tokens, chord_bars, bar_length_of(time_signature),
+        measures = exact_grammar.decode_song(tokens, chord_bars, bar_length_of(time_signature),
                                pitch_range=tuple(pitch_range or MIDI_RANGE))[:bar_count]
         return Song(measures=measures, tempo=tempo, time_signature=time_signature,
                     title="jazz-lstm solo")

@@ -14,7 +14,7 @@ another.
 (as ``music.read.scores.load_songs`` takes them), with
 
 * several files parsed by a pool of worker processes
-  (``music.read.scores.read_in_parallel``), a progress bar on a terminal,
+  (``music.read.parallel.read_in_parallel``), a progress bar on a terminal,
   plain "parsing ..." lines otherwise (stderr);
 * a cache (``music.read.cache``): each file's tokens are stored as JSON in
   ``<cache_dir>/notes-v<ENCODING_VERSION>/<key>.json``, the key being the
@@ -38,11 +38,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from music.tokens.note_tokens import events_to_tokens
-from music.read.scores import (CORPUS_PREFIX, MAX_FILE_BYTES, expand_source, read_in_parallel,
+from tqdm import tqdm
+
+from music.read.cache import CACHE_ENV, TokenCache, content_key, default_cache_dir, file_bytes
+from music.read.parallel import read_in_parallel
+from music.read.scores import (CORPUS_PREFIX, MAX_FILE_BYTES, expand_source,
                                read_plain_scores)
 from music.song import MusicError
-from music.read.cache import CACHE_ENV, TokenCache, content_key, default_cache_dir, file_bytes
+from music.tokens.note_tokens import events_to_tokens
 
 # 2: MIDI files read by music.read.midi; ties joined only where the notes meet.
 ENCODING_VERSION = 2
@@ -188,6 +191,5 @@ def _decode_tokens(data: bytes) -> list:
 def _reporter(progress: bool):
     """A function printing one line to stderr without breaking a tqdm bar."""
     if progress and sys.stderr.isatty():
-        from tqdm import tqdm
         return lambda line: tqdm.write(line, file=sys.stderr)
     return lambda line: print(line, file=sys.stderr, flush=True)

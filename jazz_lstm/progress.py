@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sys
 
+from tqdm import tqdm
+
 
 class Silent:
     """Reports nothing."""
@@ -46,8 +48,6 @@ class Bar(Silent):
         self.bar = None
 
     def start(self, total: int, initial: int) -> None:
-        from tqdm import tqdm
-
         self.bar = tqdm(total=total, initial=initial, unit="epoch", dynamic_ncols=True)
 
     def epoch(self, row) -> None:
@@ -72,6 +72,7 @@ class NotebookLine(Lines):
         self.handle = None
 
     def start(self, total: int, initial: int) -> None:
+        # IPython is no dependency of the package: only a notebook, which has it, gets here.
         from IPython.display import display
 
         super().start(total, initial)

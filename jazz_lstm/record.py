@@ -33,29 +33,15 @@ from fractions import Fraction
 
 import numpy as np
 
+from jazz_lstm.grammars import grammar_named
+from jazz_lstm.limits import (DENOMINATORS, DTYPES, MAX_BATCH_SIZE, MAX_BEATS_PER_BAR, MAX_CHORDS_TEXT,
+                              MAX_CHORD_BARS, MAX_CORPUS_IDS, MAX_EPOCHS, MAX_FEATURE_SIZE, MAX_HIDDEN_SIZE,
+                              MAX_LAYERS, MAX_SEED, MAX_SOURCES, MAX_TEMPO, MAX_TOKEN_CHARS, MAX_VOCABULARY,
+                              MAX_WHERE, MAX_WINDOW_LENGTH, MIN_TEMPO)
 from jazz_lstm.presets import ENCODINGS, GRAMMARS, OPTIMIZERS, WINDOW_SCHEMES, TrainConfig
 from lstm_np.parameters import HEADS, ModelConfig
+from music.song import MusicError
 
-MAX_VOCABULARY = 100_000
-MAX_TOKEN_CHARS = 200
-MAX_CORPUS_IDS = 20_000_000
-MAX_FEATURE_SIZE = 1024
-MAX_HIDDEN_SIZE = 4096
-MAX_LAYERS = 8
-MAX_EPOCHS = 1_000_000
-MAX_WINDOW_LENGTH = 10_000
-MAX_BATCH_SIZE = 100_000
-MAX_SEED = 2 ** 63 - 1
-MIN_TEMPO, MAX_TEMPO = 20.0, 400.0
-MAX_BEATS_PER_BAR = 32
-DENOMINATORS = (1, 2, 4, 8, 16, 32)
-MAX_CHORD_BARS = 10_000
-MAX_SOURCES = 100_000
-# --where FIELD=VALUE choices kept with the run.
-MAX_WHERE = 100
-# A --chords progression kept with the run: a few hundred bars of symbols.
-MAX_CHORDS_TEXT = 100_000
-DTYPES = ("float32", "float64")
 
 # The range or the choices of every training setting, by name (TrainConfig declares them).
 TRAIN_LIMITS = {
@@ -403,9 +389,6 @@ def check_history(history, epoch: int) -> list:
 
 def check_grammar_vocabulary(vocabulary, grammar_name: str) -> None:
     """Every token readable by the run's grammar (exact tokens are not classic ones)."""
-    from jazz_lstm.grammars import grammar_named
-    from music.song import MusicError
-
     try:
         grammar_named(grammar_name).check_vocabulary(vocabulary)
     except MusicError as error:

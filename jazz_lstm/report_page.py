@@ -112,11 +112,12 @@ def summary(rows) -> list:
 def curves_svg(rows) -> str:
     """Loss and accuracy against epoch, training solid and validation dashed,
     as an inline <svg> element."""
-    import matplotlib
-    from matplotlib.figure import Figure
+    # matplotlib costs 0.44 s of start-up (python -X importtime, median of 5); only the
+    # run page draws, and every command and API call loads this module.
+    import matplotlib.figure
 
     with matplotlib.rc_context(_SVG_MATPLOTLIB_RC):
-        figure = Figure(figsize=FIGURE_INCHES, layout="constrained")
+        figure = matplotlib.figure.Figure(figsize=FIGURE_INCHES, layout="constrained")
         loss_axes, accuracy_axes = figure.subplots(1, 2)
         for axes, name, label in ((loss_axes, "loss", "loss (cross-entropy)"),
                                   (accuracy_axes, "accuracy", "accuracy")):

@@ -17,14 +17,20 @@ import csv
 import io
 import json
 import math
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
+from jazz_lstm.files import write_file_atomically
+from jazz_lstm.limits import UsageError
 from jazz_lstm.record import (RecordError, RunRecord, TrainingStream, checkpoint_parts,
                               read_checkpoint_parts)
+from lstm_np.checkpoint import CheckpointError, checkpoint_bytes, load_checkpoint
+from lstm_np.model import SequenceModel, buffer_shapes
+from music.files import read_bounded
 
 RUNS_ROOT = Path("runs")
 CHECKPOINT_NAME = "model.safetensors"
@@ -39,10 +45,6 @@ MAX_EVALUATION_DEPTH = 8
 # Checkpoint entries under this prefix hold the latest weights when the main
 # ones are those of the best validation epoch (jazz_lstm.training).
 RESUME_PREFIX = "resume/"
-
-
-class UsageError(Exception):
-    """Bad input that is not a file's fault (an option, a missing run)."""
 
 
 # Models that ship inside the package (inference bundles, see export_bundle), by the
@@ -101,8 +103,6 @@ def checkpoint_path_of(location) -> Path:
     """A run folder, a checkpoint path, or the name of a bundled model ("jazz", when no
     such folder or file exists) -> the checkpoint path (UsageError for anything but
     text or a path)."""
-    import os
-
     if not isinstance(location, (str, os.PathLike)):
         raise UsageError(f"a run is named by its folder or checkpoint path, not "
                          f"{type(location).__name__}")
@@ -134,9 +134,6 @@ def _split_weights(arrays: dict, buffer_names) -> tuple:
 
 def load_model(path: Path, *, for_resume: bool = False) -> LoadedRun:
     """The model, optimizer state and checked record of a jazz-lstm checkpoint."""
-    from lstm_np.checkpoint import CheckpointError, load_checkpoint
-    from lstm_np.model import SequenceModel, buffer_shapes
-
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"{path}: no such checkpoint")
@@ -168,8 +165,6 @@ def load_model(path: Path, *, for_resume: bool = False) -> LoadedRun:
 def run_checkpoint_bytes(params: dict, optimizer_state: dict, record: RunRecord,
                          stream: TrainingStream, rng_state: dict | None) -> bytes:
     """The bytes of a run's checkpoint (``load_model`` reads them)."""
-    from lstm_np.checkpoint import checkpoint_bytes
-
     metadata, arrays = checkpoint_parts(record, stream, rng_state)
     return checkpoint_bytes(params, optimizer_state, metadata, arrays)
 
@@ -188,8 +183,6 @@ def export_bundle(run, out_path, *, primer_windows: int = BUNDLE_PRIMER_WINDOWS,
     for primers (the whole stream when that is shorter, or when
     ``primer_windows`` is None).  Returns the path written.
     """
-    from jazz_lstm.files import write_file_atomically
-
     loaded = load_model(checkpoint_path_of(run))
     record, stream = loaded.record, loaded.stream
     params = {**loaded.model.params, **loaded.model.buffers}
@@ -220,8 +213,6 @@ def read_history(path: Path) -> list:
     """The rows of a history.csv as dicts of floats (epoch as int); [] when absent,
     unreadable, not a regular file or over MAX_HISTORY_BYTES (the checkpoint keeps
     the losses too)."""
-    from music.files import read_bounded
-
     try:
         text = read_bounded(path, MAX_HISTORY_BYTES, "history file").decode("utf-8")
     except (OSError, UnicodeDecodeError):
@@ -242,8 +233,6 @@ def read_evaluation(path: Path) -> dict | None:
     MAX_EVALUATION_DEPTH deep, of at most MAX_EVALUATION_BYTES); None when absent.
     UsageError naming the file when it is anything else (not a regular file,
     too big, not JSON, not an object)."""
-    from music.files import read_bounded
-
     try:
         data = read_bounded(path, MAX_EVALUATION_BYTES, "evaluation file")
     except FileNotFoundError:

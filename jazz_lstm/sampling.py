@@ -20,20 +20,24 @@ from pathlib import Path
 
 import numpy as np
 
-from jazz_lstm.record import (DENOMINATORS, MAX_BEATS_PER_BAR, MAX_SEED, MAX_TEMPO, MAX_VOCABULARY,
-                              MIN_TEMPO)
+from jazz_lstm.corpus import read_songs
+from jazz_lstm.files import write_file_atomically
+from jazz_lstm.grammars import grammar_named
+from jazz_lstm.limits import (MAX_DEFAULT_BARS, MAX_SAMPLE_BARS, MAX_SAMPLE_TOKENS, MAX_SEED, MAX_SWING,
+                              MAX_TEMPERATURE, MAX_TEMPO, MAX_VOCABULARY, MIN_TEMPO,
+                              NOTES_SAMPLE_LENGTH, shown, time_signature_problem)
+from jazz_lstm.note_corpus import encode_score_tokens
 from jazz_lstm.runs import UsageError
+from jazz_lstm.solo_page import solo_fragment, solo_html
+from lstm_np.generate import generate
+from music.band.arrange import COMBO_OPTIONS
+from music.progressions import progression_bars
+from music.tokens.note_tokens import MIDI_OPTIONS, tokens_to_song
+from music.tokens.solo import chord_bars_from_json
+from music.write.midi import song_seconds, song_to_midi_bytes, write_midi
+from music.write.musicxml import write_musicxml
+from music.write.wav import check_wav_length, render_samples, render_wav, wav_bytes
 
-# Bars of the training chords a grammar model plays when given no --bars.
-MAX_DEFAULT_BARS = 32
-# Tokens a notes-encoding sample writes by default (about two minutes of music).
-NOTES_SAMPLE_LENGTH = 500
-
-
-MAX_SAMPLE_BARS = 1000
-MAX_SAMPLE_TOKENS = 100_000
-MAX_TEMPERATURE = 100.0
-MAX_SWING = 4.0
 BANDS = ("none", "comp", "trio")
 
 
@@ -68,37 +72,11 @@ class SampleSettings:
         _check_number("tempo", self.tempo, MIN_TEMPO, MAX_TEMPO)
         _check_number("swing", self.swing, 0, MAX_SWING, optional=False)
         if self.band not in BANDS:
-            raise UsageError(f"band must be one of {', '.join(BANDS)}, got {_shown(self.band)}")
+            raise UsageError(f"band must be one of {', '.join(BANDS)}, got {shown(self.band)}")
         if self.time_signature is not None:
             problem = time_signature_problem(self.time_signature)
             if problem:
                 raise UsageError(problem)
-
-
-def time_signature_problem(value) -> str | None:
-    """None for a (beats, beat note) pair a solo can be written in, else why not:
-    beats 1..MAX_BEATS_PER_BAR over one of DENOMINATORS, the bar a whole number of
-    grid steps (1/12 quarter: 1/32 is refused, its bar being 1/8 quarter)."""
-    from music.grid import SCORE_GRID
-
-    if (not isinstance(value, (tuple, list)) or len(value) != 2
-            or not all(isinstance(part, int) and not isinstance(part, bool) for part in value)):
-        return f"time_signature must be two whole numbers such as (3, 4), got {_shown(value)}"
-    beats, beat_note = value
-    if not (1 <= beats <= MAX_BEATS_PER_BAR and beat_note in DENOMINATORS):
-        return (f"time signature {beats}/{beat_note}: beats 1..{MAX_BEATS_PER_BAR} over one of "
-                f"{', '.join(map(str, DENOMINATORS))}")
-    bar = Fraction(4 * beats, beat_note)
-    if bar % SCORE_GRID:
-        return (f"time signature {beats}/{beat_note}: a bar of {bar} quarter does not fill "
-                f"whole steps of the {SCORE_GRID}-quarter grid; give an even number of beats "
-                f"over {beat_note}")
-    return None
-
-
-def _shown(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _check_text(name: str, value) -> None:
@@ -110,7 +88,7 @@ def _check_whole(name: str, value, low: int, high: int, optional: bool = True) -
     if value is None and optional:
         return
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-        raise UsageError(f"{name} must be a whole number in {low}..{high}, got {_shown(value)}")
+        raise UsageError(f"{name} must be a whole number in {low}..{high}, got {shown(value)}")
 
 
 def _check_number(name: str, value, low: float, high: float, optional: bool = True) -> None:
@@ -118,7 +96,7 @@ def _check_number(name: str, value, low: float, high: float, optional: bool = Tr
         return
     if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
             or not low <= value <= high):   # False for NaN
-        raise UsageError(f"{name} must be a number in {low:g}..{high:g}, got {_shown(value)}")
+        raise UsageError(f"{name} must be a number in {low:g}..{high:g}, got {shown(value)}")
 
 
 # The page's embedded audio: half the WAV file's rate keeps a page of a few
@@ -140,69 +118,51 @@ class Solo:
     temperature: float
 
     def midi_bytes(self) -> bytes:
-        from music.write.midi import song_to_midi_bytes
-
         return song_to_midi_bytes(self.song, **self.midi_options)
 
     def write_midi(self, path) -> Path:
         """Write the solo as a Standard MIDI File; returns the path."""
-        from music.write.midi import write_midi
-
         return write_midi(self.song, path, **self.midi_options)
 
     def write_wav(self, path) -> Path:
         """Render the solo to a WAV file; returns the path."""
-        from music.write.wav import render_wav
-
         return render_wav(self.song, path, **self.midi_options)
 
     def check_wav_length(self) -> float:
         """The solo's seconds; MusicError when too long for a WAV (or a page's audio)."""
-        from music.write.wav import check_wav_length
-
         return check_wav_length(self.song, self.midi_options.get("tempo"))
 
     def write_musicxml(self, path) -> Path:
         """Write the solo as a lead sheet (MusicXML; compressed for a .mxl path)."""
-        from music.write.musicxml import write_musicxml
-
         return write_musicxml(self.song, path)
 
     def html(self, *, wav_path=None, embed_audio: bool = True) -> str:
         """A self-contained page: piano roll coloured by harmony, chords, player, settings.
         ``wav_path`` links a WAV beside the page; else the audio is embedded."""
-        from jazz_lstm.solo_page import solo_html
-
         audio = None
         if wav_path is None and embed_audio:
             audio = self.wav_bytes(sample_rate=PAGE_SAMPLE_RATE)
         return solo_html(self.song, wav_bytes=audio, wav_path=wav_path,
-                         settings=self.settings_shown())
+                         settings=self.settingsshown())
 
     def write_html(self, path, *, wav_path=None) -> Path:
-        from jazz_lstm.files import write_file_atomically
-
         return write_file_atomically(path, self.html(wav_path=wav_path).encode("utf-8"))
 
     def wav_bytes(self, sample_rate: int = 22050) -> bytes:
         """The WAV file of the built-in synthesizer, in memory."""
-        from music.write.wav import render_samples, wav_bytes
-
         return wav_bytes(render_samples(self.song, sample_rate=sample_rate, **self.midi_options),
                          sample_rate)
 
-    def settings_shown(self) -> dict:
+    def settingsshown(self) -> dict:
         shown = {key: value for key, value in vars(self.settings).items() if value is not None}
         shown["temperature"] = self.temperature
         return shown
 
     def _repr_html_(self) -> str:
         """The solo as one element with an id of its own (a page may show several)."""
-        from jazz_lstm.solo_page import solo_fragment
-
         return solo_fragment(self.song, f"jazz-solo-{uuid.uuid4().hex[:12]}",
                              wav_bytes=self.wav_bytes(sample_rate=PAGE_SAMPLE_RATE),
-                             settings=self.settings_shown())
+                             settings=self.settingsshown())
 
     def __repr__(self) -> str:
         title = f"{self.song.title!r}: " if self.song.title else ""
@@ -210,8 +170,6 @@ class Solo:
                 f"seed {self.settings.seed}, temperature {self.temperature:g}>")
 
     def seconds(self) -> float:
-        from music.write.midi import song_seconds
-
         return song_seconds(self.song)
 
 
@@ -219,8 +177,6 @@ def sample_song(model, record, stream, settings: SampleSettings,
                 label: str = "this model") -> Solo:
     """Sample from a loaded model with its run record and training stream;
     ``label`` names it in error messages."""
-    from lstm_np.generate import generate
-
     encoding = record.encoding
     if settings.chords is not None and not settings.chords.strip(" |"):
         raise UsageError("--chords is empty; give chords like \"Dm7 G7 | Cmaj7\" or leave it "
@@ -262,12 +218,8 @@ def primer_inputs(primer, record, stream, rng) -> tuple:
         return ids[None, start:start + length], None
     features = None
     if record.encoding == "notes":
-        from jazz_lstm.note_corpus import encode_score_tokens
         tokens = encode_score_tokens(primer)
     else:
-        from jazz_lstm.corpus import read_songs
-        from jazz_lstm.grammars import grammar_named
-
         songs = read_songs([primer])
         piece = grammar_named(record.grammar).piece(songs[0])
         tokens, features = piece.tokens, piece.features
@@ -287,11 +239,6 @@ def primer_inputs(primer, record, stream, rng) -> tuple:
 def _grammar_solo(model, settings: SampleSettings, record, primer, token_rng,
                   decode_rng, temperature) -> tuple:
     """A grammar model's Song over chords (``jazz_lstm.grammars``)."""
-    from jazz_lstm.grammars import grammar_named
-    from music.progressions import progression_bars
-    from music.tokens.solo import chord_bars_from_json
-
-    from music.band.arrange import COMBO_OPTIONS
 
     music = record.music
     time_signature = tuple(settings.time_signature or music.time_signature)
@@ -322,8 +269,6 @@ def _grammar_solo(model, settings: SampleSettings, record, primer, token_rng,
 
 def _notes_piece(settings: SampleSettings, record, tokens_for) -> tuple:
     """A notes model's Song: its tokens played one after another."""
-    from music.tokens.note_tokens import MIDI_OPTIONS, tokens_to_song
-
     length = settings.length or NOTES_SAMPLE_LENGTH
     song = tokens_to_song(tokens_for(length), tempo=settings.tempo or record.music.tempo)
     chords = sum(len(measure.chords) for measure in song.measures)

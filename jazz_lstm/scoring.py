@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lstm_np.model import log_softmax
+
 CHUNK = 64
 
 
@@ -64,8 +66,6 @@ def stretches_of(pieces, index: dict) -> Stretches:
 def score(model, stretches: Stretches) -> dict:
     """{"nats": mean cross-entropy per scored token, "accuracy", "scored"}:
     every token of a stretch but its first, predicted from the tokens before it."""
-    from lstm_np.model import log_softmax
-
     if len(stretches.lengths) == 0:
         return {"nats": float("nan"), "accuracy": float("nan"), "scored": 0}
     count, length = stretches.ids.shape

@@ -22,18 +22,31 @@ and data give the same model.  ``fit`` runs the epochs:
 from __future__ import annotations
 
 import copy
+import json
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from jazz_lstm.corpus import load_corpus
+from jazz_lstm.files import write_file_atomically
+from jazz_lstm.grammars import grammar_named
+from jazz_lstm.limits import MAX_SEED
 from jazz_lstm.presets import TrainConfig
-from jazz_lstm.record import RunRecord, TrainingStream, model_config
-from jazz_lstm.runs import (CHECKPOINT_NAME, HISTORY_NAME, RESUME_PREFIX, history_text, load_model,
-                            run_checkpoint_bytes, seconds_of)
+from jazz_lstm.record import (RecordError, RunRecord, TrainingStream, checkpoint_parts,
+                              model_config, read_checkpoint_parts, train_config_from_json)
+from jazz_lstm.runs import (CHECKPOINT_NAME, HISTORY_NAME, RESUME_PREFIX, UsageError, history_text,
+                            load_model, run_checkpoint_bytes, seconds_of)
+from jazz_lstm.scoring import score, stretches_of
+from jazz_lstm.signals import interrupts_as_keyboard_interrupt, signals_deferred
 from jazz_lstm.windows import cut_windows, window_starts
+from lstm_np.checkpoint import CheckpointError
+from lstm_np.kernels import blas_threads_for
+from lstm_np.model import SequenceModel
+from lstm_np.optim import make_optimizer, train_epoch
+from music.tokens.vocabulary import Vocabulary
 
 # A small model's epoch is faster than an fsync'd save: then save at most this often.
 SAVE_EVERY_SECONDS = 5.0
@@ -92,9 +105,6 @@ class Session:
 
 
 def _vocabulary(corpus, config: TrainConfig):
-    from jazz_lstm.grammars import grammar_named
-    from music.tokens.vocabulary import Vocabulary
-
     extra = []
     if corpus.record.encoding == "grammar":
         signatures = {tuple(piece.song.time_signature) for piece in corpus.pieces} | {(4, 4)}
@@ -105,10 +115,6 @@ def _vocabulary(corpus, config: TrainConfig):
 
 def new_session(corpus, config: TrainConfig, seed: int, folder: Path) -> Session:
     """A fresh run of ``config`` on ``corpus`` in ``folder``."""
-    from jazz_lstm.scoring import stretches_of
-    from lstm_np.model import SequenceModel
-    from lstm_np.optim import make_optimizer
-
     vocabulary = _vocabulary(corpus, config)
     ids = vocabulary.encode(corpus.tokens)
     features = corpus.features
@@ -131,9 +137,6 @@ def check_openable(record: RunRecord, stream: TrainingStream, rng_state: dict) -
     (``jazz_lstm.record.read_checkpoint_parts`` on the JSON and arrays the
     checkpoint will hold), so no run trains for hours into a checkpoint nothing
     can open.  Raises RecordError (a ValueError) naming the field."""
-    import json
-
-    from jazz_lstm.record import RecordError, checkpoint_parts, read_checkpoint_parts
 
     metadata, arrays = checkpoint_parts(record, stream, rng_state)
     try:
@@ -146,9 +149,6 @@ def check_openable(record: RunRecord, stream: TrainingStream, rng_state: dict) -
 def check_settings(config, seed) -> None:
     """The training settings and seed, checked as a saved run's are, before any music
     is read; RecordError (a ValueError) naming the setting."""
-    from dataclasses import asdict
-
-    from jazz_lstm.record import MAX_SEED, RecordError, train_config_from_json
 
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise RecordError(f"seed must be a whole number in 0..{MAX_SEED}, got {seed!r}")
@@ -160,8 +160,6 @@ def prepare(data, config: TrainConfig, *, seed: int, folder: Path, encoding: str
             where=None, on_skip=None) -> tuple:
     """(session, corpus) of a new run: the corpus read as ``config`` says (grammar,
     validation share, split seeded by ``seed``) and the model drawn."""
-    from jazz_lstm.corpus import load_corpus
-
     check_settings(config, seed)
     corpus = load_corpus(data, encoding=encoding, grammar=config.grammar,
                          melody_part=melody_part, chord_parts=chord_parts, bars=bars,
@@ -172,10 +170,6 @@ def prepare(data, config: TrainConfig, *, seed: int, folder: Path, encoding: str
 
 def resumed_session(path: Path, epochs: int | None = None) -> Session:
     """The run saved at ``path``, to continue up to ``epochs`` (default: its own)."""
-    from lstm_np.checkpoint import CheckpointError
-    from lstm_np.model import SequenceModel
-    from lstm_np.optim import make_optimizer
-
     loaded = load_model(path, for_resume=True)
     record, model = loaded.record, loaded.model
     record.train = record.train.with_overrides(epochs=epochs)
@@ -201,8 +195,6 @@ def reread_corpus(record: RunRecord, *, split: bool = True):
     """The run's corpus read again with the options it was trained with, its pieces
     split into training and validation as in training (all of them training pieces
     unless ``split``)."""
-    from jazz_lstm.corpus import load_corpus
-
     options = record.corpus.options
     return load_corpus(options.data, encoding=record.encoding, grammar=record.grammar,
                        melody_part=options.melody_part, chord_parts=options.chord_parts,
@@ -215,9 +207,6 @@ def reread_corpus(record: RunRecord, *, split: bool = True):
 def _reread(path, record: RunRecord, stream: TrainingStream, needs_features: bool) -> tuple:
     """(features, validation runs) of a run being resumed: its pieces read again
     with the options it was trained with, checked against the stored stream."""
-    from jazz_lstm.runs import UsageError
-    from jazz_lstm.scoring import stretches_of
-
     if not needs_features and not record.corpus.validation_sources:
         return None, None
     corpus = reread_corpus(record)
@@ -241,8 +230,6 @@ def fit(session: Session, progress) -> Session:
     the save to finish.  Raises TrainingInterrupted after saving the last
     finished epoch, TrainingDiverged on a non-finite loss.
     """
-    from jazz_lstm.signals import interrupts_as_keyboard_interrupt, signals_deferred
-
     saver = _Saver(session.path)
     progress.start(session.config.epochs, session.first_epoch - 1)
     try:
@@ -266,10 +253,6 @@ def fit(session: Session, progress) -> Session:
 
 
 def _epochs(session: Session, progress, saver, signals_deferred) -> None:
-    from jazz_lstm.scoring import score
-    from lstm_np.kernels import blas_threads_for
-    from lstm_np.optim import train_epoch
-
     config, record = session.config, session.record
     inputs, targets, features = make_windows(config, session.ids, session.window_rng,
                                              session.features)
@@ -381,8 +364,6 @@ def _snapshot(session: Session) -> Snapshot:
 
 def save(path: Path, snapshot: Snapshot) -> None:
     """Checkpoint and history.csv of one finished epoch, each written atomically."""
-    from jazz_lstm.files import write_file_atomically
-
     record = snapshot.record
     write_file_atomically(path, run_checkpoint_bytes(snapshot.params, snapshot.optimizer_state,
                                                      record, snapshot.stream, snapshot.rng_state))

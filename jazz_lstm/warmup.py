@@ -15,6 +15,11 @@ from dataclasses import replace
 
 import numpy as np
 
+from lstm_np import kernels
+from lstm_np.generate import generate, generate_segments
+from lstm_np.model import SequenceModel
+from lstm_np.optim import make_optimizer, train_epoch
+
 NOTICE_AFTER = 1.0
 MESSAGE = "compiling kernels (once; about 10-30 s, later starts load them from the cache)"
 
@@ -22,8 +27,6 @@ MESSAGE = "compiling kernels (once; about 10-30 s, later starts load them from t
 def warm_up(config, announce=None, *, training: bool = True) -> float:
     """Seconds spent preparing the kernels for models like ``config`` (a ModelConfig):
     those of training and sampling, or of sampling only."""
-    from lstm_np import kernels
-
     if kernels.resolve_backend(None) != "numba":
         return 0.0
     timer = threading.Timer(NOTICE_AFTER, announce or (lambda: None), args=(MESSAGE,)) \
@@ -41,11 +44,6 @@ def warm_up(config, announce=None, *, training: bool = True) -> float:
 
 
 def _exercise(config, training: bool) -> None:
-    from lstm_np.generate import generate, generate_segments
-    from lstm_np.model import SequenceModel
-    from lstm_np.optim import make_optimizer
-    from lstm_np.optim import train_epoch
-
     tiny = replace(config, vocab_size=3, hidden_size=2,
                    dense_size=min(config.dense_size, 2))
     rng = np.random.default_rng(0)
