@@ -5,8 +5,10 @@ each part does; a group imports only the core and itself:
 
 * core (this folder): ``song`` (the value classes), ``chords``,
   ``progressions``, ``metre``, ``grid``, ``performance`` (the band's
-  Sounds and Parts) and ``files`` (the safe file writer);
-* ``read``: MIDI, MusicXML and WJazzD files to Songs, and the reading cache;
+  Sounds and Parts), ``files`` (the safe file writer) and ``m21`` (music21,
+  imported on first use);
+* ``read``: MIDI, MusicXML and WJazzD files to Songs, the reading cache, and the
+  worker pool that reads many files at once (``parallel``);
 * ``tokens``: Songs to grammar tokens and back, features, pruning, vocabulary;
 * ``band``: a Song arranged for piano, bass and drums;
 * ``write``: MIDI, WAV and MusicXML out.
