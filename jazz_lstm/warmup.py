@@ -15,10 +15,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from lstm_np import kernels
-from lstm_np.generate import generate, generate_segments
+from lstm_np import generate as generation
+from lstm_np import kernels, optim
 from lstm_np.model import SequenceModel
-from lstm_np.optim import make_optimizer, train_epoch
 
 NOTICE_AFTER = 1.0
 MESSAGE = "compiling kernels (once; about 10-30 s, later starts load them from the cache)"
@@ -52,12 +51,12 @@ def _exercise(config, training: bool) -> None:
     inputs = np.array([[0, 1, 2], [2, 1, 0]])
     targets = inputs if tiny.head == "every_step" else inputs[:, -1]
     if training:
-        train_epoch(model, make_optimizer("adam", lr=0.01, decay=0.0), inputs, targets, rng,
-                    batch_size=2, clip_norm=1.0, features=features)
+        optim.train_epoch(model, optim.make_optimizer("adam", lr=0.01, decay=0.0), inputs,
+                          targets, rng, batch_size=2, clip_norm=1.0, features=features)
     if tiny.feature_size:
         table = np.zeros((1, 3, tiny.feature_size), tiny.dtype)
-        generate_segments(model, np.array([[0]]), rng, token_costs=np.array([0, 1, 2]),
-                          budgets=np.array([2]), reset_token=0, step_features=table,
-                          primer_features=np.ascontiguousarray(table[None, :1, 0]))
+        generation.generate_segments(model, np.array([[0]]), rng, token_costs=np.array([0, 1, 2]),
+                                     budgets=np.array([2]), reset_token=0, step_features=table,
+                                     primer_features=np.ascontiguousarray(table[None, :1, 0]))
     else:
-        generate(model, np.array([[0]]), 2, rng)
+        generation.generate(model, np.array([[0]]), 2, rng)
