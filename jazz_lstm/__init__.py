@@ -25,7 +25,7 @@ _API = ("Run", "Solo", "evaluate", "open_run", "report", "resume", "sample", "tr
 def __getattr__(name: str):
     """The API's names, from jazz_lstm.api on first use."""
     if name in _API:
-        # jazz_lstm.api brings the model (Numba), the readers and the writers: 0.48 s of
+        # jazz_lstm.api brings the model (Numba), the readers and the writers: 0.39 s of
         # start-up (python -X importtime, median of 5) that `import jazz_lstm` and the
         # command line's --help do not pay.
         from jazz_lstm import api

@@ -317,7 +317,7 @@ def main(argv=None) -> int:
             if args.command == "progressions":
                 return command_progressions(args)
             # The other commands load the model (Numba), the readers and the writers:
-            # 0.50 s of start-up (python -X importtime, median of 5) that --help, an
+            # 0.27 s of start-up (python -X importtime, median of 5) that --help, an
             # option refused by the parser and `progressions` never pay.
             from jazz_lstm import commands
             return getattr(commands, f"command_{args.command}")(args)

@@ -112,7 +112,7 @@ def summary(rows) -> list:
 def curves_svg(rows) -> str:
     """Loss and accuracy against epoch, training solid and validation dashed,
     as an inline <svg> element."""
-    # matplotlib costs 0.44 s of start-up (python -X importtime, median of 5); only the
+    # matplotlib costs 0.31 s of start-up (python -X importtime, median of 5); only the
     # run page draws, and every command and API call loads this module.
     import matplotlib.figure
 

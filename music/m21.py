@@ -9,7 +9,7 @@ the band and MIDI or WAV output never do.
 
 def load_music21():
     """The music21 package."""
-    # music21 costs 0.45 s of start-up (python -X importtime, median of 5, NumPy already
+    # music21 costs 0.25 s of start-up (python -X importtime, median of 5, NumPy already
     # loaded); a cached read must not pay it (tests/test_reading.py checks).
     import music21
 
