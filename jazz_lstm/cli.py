@@ -8,7 +8,8 @@ gradcheck.
     python cli.py download wjazzd [--folder PATH]
     python cli.py gradcheck [--backend reference|numpy|numba]
 
-This module only parses arguments, calls ``jazz_lstm`` and prints.  Bad
+This module parses the arguments and runs the command: ``progressions`` here,
+the others from ``jazz_lstm.commands``, which call ``jazz_lstm`` and print.  Bad
 input ends with one line ``error: ...`` on stderr and exit status 2;
 ``--debug`` shows the traceback instead.
 """
