@@ -1,8 +1,11 @@
-"""Shared test fixtures."""
+"""Shared test fixtures, and the measuring of every process a test starts (tests/bounds.py)."""
 import signal
+import time
 from pathlib import Path
 
 import pytest
+
+from tests import bounds
 
 # A suite started in the background by a script (`pytest &`) inherits Ctrl-C ignored,
 # and the program rightly leaves an ignored signal alone; the tests of Ctrl-C need it
@@ -12,6 +15,26 @@ if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
 
 # The course's Metheny solo lives beside the repository, never inside it.
 METHENY = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "original_metheny.mid"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "bounded: an audited case of issue 22: each process "
+                            "it starts, and the test process, within 60 s and 1.5 GB")
+    bounds.install()
+
+
+@pytest.fixture(autouse=True)
+def measured(request):
+    """Measure the processes this test starts; in a ``bounded`` test, fail any over the
+    bounds (tests/bounds.py)."""
+    bounded = request.node.get_closest_marker("bounded") is not None
+    bounds.begin(request.node.nodeid, bounded)
+    started = time.monotonic()
+    yield
+    record = bounds.end(time.monotonic() - started)
+    if bounded:
+        problems = record.problems()
+        assert not problems, "; ".join(problems)
 
 
 @pytest.fixture(scope="session", autouse=True)

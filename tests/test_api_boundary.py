@@ -16,6 +16,8 @@ from music.files import write_file_atomically
 from music.song import MusicError
 from tests.test_cli import assert_clean_error, run_cli
 
+pytestmark = pytest.mark.bounded   # issue 22: within 60 s and 1.5 GB (tests/bounds.py)
+
 DOCUMENTED = (UsageError, MusicError, CheckpointError, ValueError)
 
 

@@ -14,6 +14,8 @@ from music.write.midi import write_midi
 from tests.test_cli import run_cli
 from tests.test_weimar import beat_row, note_row, write_solo
 
+pytestmark = pytest.mark.bounded   # issue 22: within 60 s and 1.5 GB (tests/bounds.py)
+
 
 class CreatesAFile:
     """Unpickling this object creates the file it names."""

@@ -7,6 +7,8 @@ from jazz_lstm.evaluating import recorded_validation
 from jazz_lstm.corpus import load_corpus
 from tests.test_weimar import note_row, write_solo
 
+pytestmark = pytest.mark.bounded   # issue 22: within 60 s and 1.5 GB (tests/bounds.py)
+
 
 def write_solos(root, names):
     for number, name in enumerate(names):

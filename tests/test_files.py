@@ -21,6 +21,8 @@ from music import files
 from jazz_lstm.files import (OutputError, RunExistsError, check_outputs, check_run_name,
                              claim_run_folder, clean_stale_temp_files, write_file_atomically)
 
+pytestmark = pytest.mark.bounded   # issue 22: within 60 s and 1.5 GB (tests/bounds.py)
+
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -12,6 +12,8 @@ import pytest
 from tests.test_cli import CLI
 from tests.test_weimar import note_row, write_solo
 
+pytestmark = pytest.mark.bounded   # issue 22: within 60 s and 1.5 GB (tests/bounds.py)
+
 
 def children_of(pid: int) -> list:
     """Process ids whose parent is ``pid`` (from /proc)."""

@@ -1,11 +1,14 @@
 """One output policy for every command (issue 22, causes 2 and 3): an output is never one of
 the command's inputs, never a folder, link or FIFO, and is checked before anything is written."""
 import os
+import stat
 
 import pytest
 
 import jazz_lstm
 from tests.test_cli import assert_clean_error, run_cli
+
+pytestmark = pytest.mark.bounded   # issue 22: within 60 s and 1.5 GB (tests/bounds.py)
 
 
 def run_files(folder):
@@ -47,12 +50,15 @@ def test_a_wav_over_the_length_limit_is_refused_before_any_output(small_run):
     assert not (small_run / "long.mid").exists() and not (small_run / "long.wav").exists()
 
 
-@pytest.mark.parametrize("kind", ["symlink", "fifo"])
+@pytest.mark.parametrize("kind", ["symlink", "fifo", pytest.param("device", marks=pytest.mark.skipif(
+    os.geteuid() != 0, reason="making a device node needs root"))])
 def test_a_wav_output_that_is_no_regular_file_is_left_alone(small_run, tmp_path, kind):
     wav = tmp_path / "solo.wav"
     if kind == "symlink":
         (tmp_path / "precious").write_text("keep me")
         wav.symlink_to(tmp_path / "precious")
+    elif kind == "device":      # a /dev/null of its own
+        os.mknod(wav, 0o666 | stat.S_IFCHR, os.stat("/dev/null").st_rdev)
     else:
         os.mkfifo(wav)
     result = run_cli("sample", "--run", "X", "--out", str(tmp_path / "solo.mid"), "--wav",
@@ -61,6 +67,8 @@ def test_a_wav_output_that_is_no_regular_file_is_left_alone(small_run, tmp_path,
     assert not (tmp_path / "solo.mid").exists()
     if kind == "symlink":
         assert wav.is_symlink() and (tmp_path / "precious").read_text() == "keep me"
+    elif kind == "device":
+        assert wav.is_char_device()
     else:
         assert wav.is_fifo()
 

@@ -11,6 +11,8 @@ from music.song import MusicError
 from tests.test_cli import assert_clean_error, run_cli
 from tests.test_weimar import MELODY_HEADER, note_row, write_csv, write_solo
 
+pytestmark = pytest.mark.bounded   # issue 22: within 60 s and 1.5 GB (tests/bounds.py)
+
 
 def test_one_odd_file_in_a_wjazzd_folder_is_skipped_and_reported(tmp_path):
     """What sorts first, links, FIFOs, devices and big files: never the whole folder, and
@@ -77,3 +79,18 @@ def test_float_overflow_in_a_solo_is_one_line_and_spares_the_folder(tmp_path, ro
     result = run_cli("corpus", "--data", str(tmp_path), "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "B_Good" in [piece["title"] for piece in json.loads(result.stdout)["pieces"]]
+
+
+def test_a_76_mb_csv_is_refused_by_its_size_and_spares_the_folder(tmp_path):
+    """The audit's 76 MB CSV (sparse here: its size without the disk space)."""
+    write_solo(tmp_path / "db", "Good_One", [note_row(1, 1, 60), note_row(1, 3, 64)])
+    big = write_solo(tmp_path / "db", "Huge_One", [note_row(1, 1, 60)])
+    os.truncate(big, 76 * 1024 * 1024)
+    fragment = f"over the limit of {MAX_CSV_BYTES:,} bytes"
+    assert_clean_error(run_cli("corpus", "--data", str(big), cwd=tmp_path), fragment)
+    result = run_cli("corpus", "--data", str(tmp_path / "db"), "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert [piece["title"] for piece in summary["pieces"]] == ["Good_One"]
+    assert [os.path.basename(label) for label in summary["skipped"]] == [big.name]
+    assert fragment in result.stderr

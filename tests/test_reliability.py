@@ -15,6 +15,8 @@ from lstm_np.checkpoint import CheckpointError, checkpoint_bytes, load_checkpoin
 
 from tests.test_cli import CLI, SMALL_PIECE, interrupt_training, run_cli
 
+pytestmark = pytest.mark.bounded   # issue 22: within 60 s and 1.5 GB (tests/bounds.py)
+
 
 def assert_one_error_line(result, *fragments):
     assert result.returncode == 2, result.stderr

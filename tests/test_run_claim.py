@@ -17,6 +17,8 @@ from jazz_lstm.training import TrainingInterrupted
 from music.song import MusicError
 from tests.test_cli import SMALL_PIECE
 
+pytestmark = pytest.mark.bounded   # issue 22: within 60 s and 1.5 GB (tests/bounds.py)
+
 REPO = Path(__file__).resolve().parents[1]
 TINY = dict(data=[SMALL_PIECE], hidden=4, seed=0, progress=False)
 

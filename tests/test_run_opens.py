@@ -9,6 +9,8 @@ import jazz_lstm
 from tests.test_cli import assert_clean_error, run_cli
 from tests.test_weimar import beat_row, note_row, write_solo
 
+pytestmark = pytest.mark.bounded   # issue 22: within 60 s and 1.5 GB (tests/bounds.py)
+
 WJAZZD = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "wjazzd"
 
 

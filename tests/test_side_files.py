@@ -8,6 +8,8 @@ import pytest
 
 from tests.test_cli import assert_clean_error, run_cli
 
+pytestmark = pytest.mark.bounded   # issue 22: within 60 s and 1.5 GB (tests/bounds.py)
+
 
 def report_with(small_run, tmp_path, name, content):
     """Run `report` on a copy of the run whose side file ``name`` holds ``content``."""

@@ -16,6 +16,8 @@ import pytest
 from jazz_lstm.signals import (SignalInterrupt, interrupts_as_keyboard_interrupt, safe_print,
                                signals_deferred)
 
+pytestmark = pytest.mark.bounded   # issue 22: within 60 s and 1.5 GB (tests/bounds.py)
+
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -16,6 +16,8 @@ from music.write import wav as synth
 from music.song import Chord, Measure, MusicError, Note, Song
 from music.write.wav import pitch_to_hertz, render_wav
 
+pytestmark = pytest.mark.bounded   # issue 22: within 60 s and 1.5 GB (tests/bounds.py)
+
 RATE = 22050
 # The numpy engine adds a release tail after the last written end; the module
 # documents it as RELEASE_SECONDS (0.06 s).  The tests allow up to 0.1 s.
@@ -351,6 +353,47 @@ def test_sigterm_while_fluidsynth_renders_kills_it_and_leaves_nothing(tmp_path, 
     with pytest.raises(ProcessLookupError):
         os.kill(renderer, 0)
     assert not [name for name in os.listdir(tmp_path) if "tmp" in name or name == "solo.wav"]
+
+
+def test_kill_9_while_fluidsynth_renders_takes_it_along_and_a_later_start_cleans_up(
+        tmp_path, fake_fluidsynth, soundfont, monkeypatch):
+    """kill -9 cannot be handled: fluidsynth dies with the command (PR_SET_PDEATHSIG), and
+    the temporary files left beside the target go at the next start in that folder."""
+    import signal
+    import subprocess
+    import time
+
+    from music.files import clean_stale_temp_files
+
+    monkeypatch.setenv("FAKE_FLUIDSYNTH_MODE", "hang")
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+         "from tests.test_synth import one_note_song; from music.write.wav import render_wav; "
+         "render_wav(one_note_song(), 'solo.wav', engine='fluidsynth')",
+         str(Path(__file__).resolve().parents[1])], cwd=tmp_path)
+    pid_file = Path(str(fake_fluidsynth) + ".pid")
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    renderer = int(pid_file.read_text())
+    process.send_signal(signal.SIGKILL)
+    assert process.wait(timeout=30) == -signal.SIGKILL
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{renderer}").exists() and "Z" not in _state(renderer):
+        assert time.monotonic() < deadline, "fluidsynth outlived the command"
+        time.sleep(0.05)
+    left = [name for name in os.listdir(tmp_path) if "jazz-lstm-tmp" in name]
+    assert len(left) == 2 and not (tmp_path / "solo.wav").exists()    # the MIDI and the WAV
+    assert sorted(path.name for path in clean_stale_temp_files(tmp_path)) == sorted(left)
+    assert not [name for name in os.listdir(tmp_path) if "jazz-lstm-tmp" in name]
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
 
 
 def test_a_wav_over_the_length_limit_is_refused_before_fluidsynth_runs(
