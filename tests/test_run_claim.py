@@ -15,7 +15,7 @@ from jazz_lstm.files import CLAIM_NAME, RunInUseError, training_claim
 from jazz_lstm.progress import Silent
 from jazz_lstm.training import TrainingInterrupted
 from music.song import MusicError
-from tests.test_cli import SMALL_PIECE
+from tests.test_cli import SMALL_PIECE, assert_clean_error, run_cli
 
 pytestmark = pytest.mark.bounded   # issue 22: within 60 s and 1.5 GB (tests/bounds.py)
 
@@ -172,6 +172,9 @@ def test_two_processes_training_into_one_folder_one_is_refused(tmp_path):
     assert second.returncode == 2, err
     assert err == (f"error: {folder} is being trained by process {first.pid}; wait for it to end "
                    "or choose another run folder\n")
+    # the command line's resume of it too: one error line, status 2
+    resumed = run_cli("train", "--resume", "--run", "demo", "--epochs", "9", cwd=tmp_path)
+    assert_clean_error(resumed, f"runs/demo is being trained by process {first.pid}")
     gate.touch()
     out, err = first.communicate(timeout=120)
     assert first.returncode == 0 and out == "trained 3\n", err
