@@ -96,7 +96,7 @@ TRAIN_OPTIONS = ("seed", "validation_share", "lr", "batch_size", "patience")
 
 @pytest.fixture(scope="module")
 def tiny_solos(tmp_path_factory):
-    from tests.test_weimar import note_row, write_solo
+    from tests.test_wjazzd_csv import note_row, write_solo
 
     root = tmp_path_factory.mktemp("tiny") / "db"
     for number in range(3):

@@ -207,7 +207,7 @@ def test_shrinking_a_race_shrinks_both_recipes_alike():
 # ----- reading and targets ---------------------------------------------------------
 def test_reading_times_a_wjazzd_folder_cold_then_warm(tmp_path):
     from benchmarks import reading
-    from tests.test_weimar import note_row, write_solo
+    from tests.test_wjazzd_csv import note_row, write_solo
 
     write_solo(tmp_path, "A_One", [note_row(1, 1, 60)])
     write_solo(tmp_path, "B_Two", [note_row(1, 2, 62)])

@@ -12,7 +12,7 @@ from music.read.scores import load_songs
 from music.song import Chord, Measure, Note, Song
 from music.write.midi import write_midi
 from tests.test_cli import run_cli
-from tests.test_weimar import beat_row, note_row, write_solo
+from tests.test_wjazzd_csv import beat_row, note_row, write_solo
 
 pytestmark = pytest.mark.bounded   # issue 22: within 60 s and 1.5 GB (tests/bounds.py)
 

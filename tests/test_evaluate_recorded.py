@@ -5,7 +5,7 @@ import pytest
 import jazz_lstm
 from jazz_lstm.evaluating import recorded_validation
 from jazz_lstm.corpus import load_corpus
-from tests.test_weimar import note_row, write_solo
+from tests.test_wjazzd_csv import note_row, write_solo
 
 pytestmark = pytest.mark.bounded   # issue 22: within 60 s and 1.5 GB (tests/bounds.py)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_cli import CLI
-from tests.test_weimar import note_row, write_solo
+from tests.test_wjazzd_csv import note_row, write_solo
 
 pytestmark = pytest.mark.bounded   # issue 22: within 60 s and 1.5 GB (tests/bounds.py)
 

@@ -11,7 +11,7 @@ import jazz_lstm
 from jazz_lstm.corpus import load_corpus
 from jazz_lstm.training import Session, _stopped_early
 from music.tokens.exact_grammar import encode_song, token_cost, units_of
-from tests.test_weimar import beat_row, note_row, write_solo
+from tests.test_wjazzd_csv import beat_row, note_row, write_solo
 
 CHANGES = ["Dm7", "G7", "Cj7", "Cj7"]
 

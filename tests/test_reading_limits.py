@@ -9,7 +9,7 @@ import pytest
 from music.read.wjazzd_csv import MAX_CSV_BYTES, load_wjazzd_solo
 from music.song import MusicError
 from tests.test_cli import assert_clean_error, run_cli
-from tests.test_weimar import MELODY_HEADER, note_row, write_csv, write_solo
+from tests.test_wjazzd_csv import MELODY_HEADER, note_row, write_csv, write_solo
 
 pytestmark = pytest.mark.bounded   # issue 22: within 60 s and 1.5 GB (tests/bounds.py)
 

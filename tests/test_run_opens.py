@@ -7,7 +7,7 @@ import pytest
 
 import jazz_lstm
 from tests.test_cli import assert_clean_error, run_cli
-from tests.test_weimar import beat_row, note_row, write_solo
+from tests.test_wjazzd_csv import beat_row, note_row, write_solo
 
 pytestmark = pytest.mark.bounded   # issue 22: within 60 s and 1.5 GB (tests/bounds.py)
 

@@ -1,4 +1,5 @@
-"""Conditioned input: token ids with a dense feature vector beside each (feature_size > 0)."""
+"""The LSTM with feature inputs (lstm_np, feature_size > 0): token ids with a dense feature
+vector beside each."""
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st

@@ -1,3 +1,4 @@
+"""music.tokens.vocabulary: tokens sorted into ids and back; unknown tokens and ids refused."""
 import pytest
 
 from music.tokens.vocabulary import Vocabulary, build_vocabulary

@@ -1,3 +1,4 @@
+"""music.tokens.classic_grammar: the course's role-and-interval tokens encoded and decoded by hand."""
 import re
 from dataclasses import replace
 from fractions import Fraction as F

@@ -6,7 +6,7 @@ import pytest
 import music.read.wjazzd_csv
 from jazz_lstm.corpus import read_songs, wjazzd_folder_songs
 from music.song import MusicError
-from tests.test_weimar import beat_row, note_row, write_solo
+from tests.test_wjazzd_csv import beat_row, note_row, write_solo
 
 pytestmark = pytest.mark.bounded   # issue 22: within 60 s and 1.5 GB (tests/bounds.py)
 
