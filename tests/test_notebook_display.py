@@ -6,7 +6,6 @@ import pytest
 
 import jazz_lstm
 from jazz_lstm.api import Solo
-from jazz_lstm.html import scoped_css
 from jazz_lstm.sampling import SampleSettings
 from tests.test_pages import Elements, _chromium, _song, needs_chromium
 
@@ -42,15 +41,6 @@ def test_two_solos_get_two_ids():
     first, second = solo()._repr_html_(), solo()._repr_html_()
     ids = [re.match(r'<div id="([\w-]+)"', fragment).group(1) for fragment in (first, second)]
     assert ids[0] != ids[1]
-
-
-@pytest.mark.parametrize("css, scoped", [
-    (":root { --a: 1; }\nbody, h2 { margin: 0; }", "#s { --a: 1; }\n#s, #s h2 { margin: 0; }\n"),
-    ("* { box-sizing: border-box; }\n.roll svg { display: block; }",
-     "#s * { box-sizing: border-box; }\n#s .roll svg { display: block; }\n"),
-])
-def test_scoped_css_by_hand(css, scoped):
-    assert scoped_css(css, "#s") == scoped
 
 
 def test_the_text_repr_is_one_short_line():
