@@ -143,7 +143,7 @@ class Solo:
         if wav_path is None and embed_audio:
             audio = self.wav_bytes(sample_rate=PAGE_SAMPLE_RATE)
         return solo_html(self.song, wav_bytes=audio, wav_path=wav_path,
-                         settings=self.settingsshown())
+                         settings=self.settings_shown())
 
     def write_html(self, path, *, wav_path=None) -> Path:
         return write_file_atomically(path, self.html(wav_path=wav_path).encode("utf-8"))
@@ -153,7 +153,7 @@ class Solo:
         return wav_bytes(render_samples(self.song, sample_rate=sample_rate, **self.midi_options),
                          sample_rate)
 
-    def settingsshown(self) -> dict:
+    def settings_shown(self) -> dict:
         shown = {key: value for key, value in vars(self.settings).items() if value is not None}
         shown["temperature"] = self.temperature
         return shown
@@ -162,7 +162,7 @@ class Solo:
         """The solo as one element with an id of its own (a page may show several)."""
         return solo_fragment(self.song, f"jazz-solo-{uuid.uuid4().hex[:12]}",
                              wav_bytes=self.wav_bytes(sample_rate=PAGE_SAMPLE_RATE),
-                             settings=self.settingsshown())
+                             settings=self.settings_shown())
 
     def __repr__(self) -> str:
         title = f"{self.song.title!r}: " if self.song.title else ""

@@ -1,4 +1,4 @@
-"""jazz_lstm.scoring: pieces cut into runs at unknown tokens, and every run scored
+"""jazz_lstm.scoring: pieces cut into stretches at unknown tokens, and every run scored
 token by token as the model reads it (cross-entropy in nats, accuracy)."""
 import math
 
@@ -21,36 +21,36 @@ def counting_features(count):
     return np.arange(count, dtype=np.float32)[:, None]
 
 
-def test_pieces_are_cut_at_unknown_tokens_and_short_runs_dropped():
-    runs = scoring.runs_of([piece("abXcab"), piece("cXa")], INDEX)
+def test_pieces_are_cut_at_unknown_tokens_and_short_stretches_dropped():
+    stretches = scoring.stretches_of([piece("abXcab"), piece("cXa")], INDEX)
     # "ab" and "cab" survive; "c" and "a" of the second piece are single tokens.
-    assert runs.ids.tolist() == [[0, 1, 0], [2, 0, 1]]
-    assert runs.lengths.tolist() == [2, 3]
-    assert (runs.tokens, runs.unknown) == (9, 2)
-    assert runs.oov_rate == pytest.approx(2 / 9)
-    assert runs.features is None
+    assert stretches.ids.tolist() == [[0, 1, 0], [2, 0, 1]]
+    assert stretches.lengths.tolist() == [2, 3]
+    assert (stretches.tokens, stretches.unknown) == (9, 2)
+    assert stretches.oov_rate == pytest.approx(2 / 9)
+    assert stretches.features is None
 
 
-def test_a_run_keeps_the_feature_rows_from_its_start_to_one_past_its_end():
+def test_a_stretch_keeps_the_feature_rows_from_its_start_to_one_past_its_end():
     # Five tokens and six feature rows; the run "cab" is tokens 2..4, rows 2..5.
-    runs = scoring.runs_of([piece("XYcab", counting_features(6))], INDEX)
-    assert runs.ids.tolist() == [[2, 0, 1]]
-    assert runs.features[0, :, 0].tolist() == [2, 3, 4, 5]
+    stretches = scoring.stretches_of([piece("XYcab", counting_features(6))], INDEX)
+    assert stretches.ids.tolist() == [[2, 0, 1]]
+    assert stretches.features[0, :, 0].tolist() == [2, 3, 4, 5]
 
 
-def test_shorter_runs_are_padded_with_zero_ids_and_features():
-    runs = scoring.runs_of([piece("ab", counting_features(3)), piece("abcab", counting_features(6))],
-                           INDEX)
-    assert runs.ids.tolist() == [[0, 1, 0, 0, 0], [0, 1, 2, 0, 1]]
-    assert runs.features[0, :, 0].tolist() == [0, 1, 2, 0, 0, 0]
-    assert runs.features[1, :, 0].tolist() == [0, 1, 2, 3, 4, 5]
+def test_shorter_stretches_are_padded_with_zero_ids_and_features():
+    pieces = [piece("ab", counting_features(3)), piece("abcab", counting_features(6))]
+    stretches = scoring.stretches_of(pieces, INDEX)
+    assert stretches.ids.tolist() == [[0, 1, 0, 0, 0], [0, 1, 2, 0, 1]]
+    assert stretches.features[0, :, 0].tolist() == [0, 1, 2, 0, 0, 0]
+    assert stretches.features[1, :, 0].tolist() == [0, 1, 2, 3, 4, 5]
 
 
-def test_no_run_at_all_scores_nothing():
-    runs = scoring.runs_of([piece("aXb"), piece("")], INDEX)
-    assert runs.ids.shape == (0, 0) and (runs.tokens, runs.unknown) == (3, 1)
-    assert scoring.runs_of([], INDEX).oov_rate == 0.0
-    result = scoring.score(None, runs)
+def test_no_stretch_at_all_scores_nothing():
+    stretches = scoring.stretches_of([piece("aXb"), piece("")], INDEX)
+    assert stretches.ids.shape == (0, 0) and (stretches.tokens, stretches.unknown) == (3, 1)
+    assert scoring.stretches_of([], INDEX).oov_rate == 0.0
+    result = scoring.score(None, stretches)
     assert math.isnan(result["nats"]) and math.isnan(result["accuracy"]) and result["scored"] == 0
 
 
@@ -64,27 +64,27 @@ def zero_model(vocab_size, feature_size=0):
 
 
 def test_a_uniform_model_costs_ln_v_a_token_and_is_right_on_token_zero():
-    runs = scoring.runs_of([piece("abXcab"), piece("cXa")], INDEX)
-    result = scoring.score(zero_model(3), runs)
+    stretches = scoring.stretches_of([piece("abXcab"), piece("cXa")], INDEX)
+    result = scoring.score(zero_model(3), stretches)
     # Scored: "b" of the first run, "a" and "b" of the second; one of the three is token 0.
     assert result["scored"] == 3
     assert result["nats"] == pytest.approx(math.log(3), abs=1e-12)
     assert result["accuracy"] == pytest.approx(1 / 3)
 
 
-def one_run_at_a_time(model, runs):
+def one_stretch_at_a_time(model, stretches):
     """The same figures by feeding each run alone, one token a step, carrying the state."""
     total = correct = scored = 0
-    for row, length in enumerate(runs.lengths):
+    for row, length in enumerate(stretches.lengths):
         state = model.initial_state(1)
         for t in range(length - 1):
-            features = (None if runs.features is None
-                        else runs.features[row:row + 1, t + 1:t + 2])
-            logits, state, _ = model.forward(runs.ids[row:row + 1, t:t + 1], state,
+            features = (None if stretches.features is None
+                        else stretches.features[row:row + 1, t + 1:t + 2])
+            logits, state, _ = model.forward(stretches.ids[row:row + 1, t:t + 1], state,
                                              all_steps=True, features=features)
             logits = np.asarray(logits[0], np.float64)
             log_probs = logits - np.log(np.exp(logits - logits.max()).sum()) - logits.max()
-            target = runs.ids[row, t + 1]
+            target = stretches.ids[row, t + 1]
             total -= log_probs[target]
             correct += int(np.argmax(log_probs) == target)
             scored += 1
@@ -105,9 +105,9 @@ def test_runs_longer_than_a_chunk_score_as_if_read_one_token_at_a_time(feature_s
         pieces.append(piece(tokens, features))
     config = ModelConfig(vocab_size=6, hidden_size=5, dtype="float64", feature_size=feature_size)
     model = SequenceModel(config, rng=np.random.default_rng(1), backend="numpy")
-    runs = scoring.runs_of(pieces, index)
-    result = scoring.score(model, runs)
-    nats, accuracy, scored = one_run_at_a_time(model, runs)
+    stretches = scoring.stretches_of(pieces, index)
+    result = scoring.score(model, stretches)
+    nats, accuracy, scored = one_stretch_at_a_time(model, stretches)
     assert result["scored"] == scored == sum(lengths) - len(lengths)
     assert result["nats"] == pytest.approx(nats, rel=1e-9)
     assert result["accuracy"] == pytest.approx(accuracy, abs=1e-12)
