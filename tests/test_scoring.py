@@ -1,4 +1,4 @@
-"""jazz_lstm.scoring: pieces cut into stretches at unknown tokens, and every run scored
+"""jazz_lstm.scoring: pieces cut into stretches at unknown tokens, and every stretch scored
 token by token as the model reads it (cross-entropy in nats, accuracy)."""
 import math
 
@@ -32,15 +32,15 @@ def test_pieces_are_cut_at_unknown_tokens_and_short_stretches_dropped():
 
 
 def test_a_stretch_keeps_the_feature_rows_from_its_start_to_one_past_its_end():
-    # Five tokens and six feature rows; the run "cab" is tokens 2..4, rows 2..5.
+    # Five tokens and six feature rows; the stretch "cab" is tokens 2..4, rows 2..5.
     stretches = scoring.stretches_of([piece("XYcab", counting_features(6))], INDEX)
     assert stretches.ids.tolist() == [[2, 0, 1]]
     assert stretches.features[0, :, 0].tolist() == [2, 3, 4, 5]
 
 
 def test_shorter_stretches_are_padded_with_zero_ids_and_features():
-    pieces = [piece("ab", counting_features(3)), piece("abcab", counting_features(6))]
-    stretches = scoring.stretches_of(pieces, INDEX)
+    stretches = scoring.stretches_of(
+        [piece("ab", counting_features(3)), piece("abcab", counting_features(6))], INDEX)
     assert stretches.ids.tolist() == [[0, 1, 0, 0, 0], [0, 1, 2, 0, 1]]
     assert stretches.features[0, :, 0].tolist() == [0, 1, 2, 0, 0, 0]
     assert stretches.features[1, :, 0].tolist() == [0, 1, 2, 3, 4, 5]
@@ -66,14 +66,14 @@ def zero_model(vocab_size, feature_size=0):
 def test_a_uniform_model_costs_ln_v_a_token_and_is_right_on_token_zero():
     stretches = scoring.stretches_of([piece("abXcab"), piece("cXa")], INDEX)
     result = scoring.score(zero_model(3), stretches)
-    # Scored: "b" of the first run, "a" and "b" of the second; one of the three is token 0.
+    # Scored: "b" of the first stretch, "a" and "b" of the second; one of the three is token 0.
     assert result["scored"] == 3
     assert result["nats"] == pytest.approx(math.log(3), abs=1e-12)
     assert result["accuracy"] == pytest.approx(1 / 3)
 
 
 def one_stretch_at_a_time(model, stretches):
-    """The same figures by feeding each run alone, one token a step, carrying the state."""
+    """The same figures by feeding each stretch alone, one token a step, carrying the state."""
     total = correct = scored = 0
     for row, length in enumerate(stretches.lengths):
         state = model.initial_state(1)
@@ -92,7 +92,7 @@ def one_stretch_at_a_time(model, stretches):
 
 
 @pytest.mark.parametrize("feature_size", [0, 2])
-def test_runs_longer_than_a_chunk_score_as_if_read_one_token_at_a_time(feature_size):
+def test_stretches_longer_than_a_chunk_score_as_if_read_one_token_at_a_time(feature_size):
     rng = np.random.default_rng(5)
     vocabulary = [f"t{k}" for k in range(6)]
     index = {token: k for k, token in enumerate(vocabulary)}
