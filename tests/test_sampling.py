@@ -9,7 +9,7 @@ import pytest
 
 from jazz_lstm.grammars import Exact
 from jazz_lstm.runs import UsageError, load_model
-from jazz_lstm.sampling import SampleSettings, Solo, primer_inputs, sample_song, time_signature_problem
+from jazz_lstm.sampling import SampleSettings, Solo, primer_inputs, sample_song
 from music.song import Measure, Note, Song
 from tests.test_cli import SMALL_PIECE
 
@@ -49,20 +49,6 @@ def test_a_wrong_setting_is_refused_by_name(options, message):
 def test_settings_at_the_limits_are_taken():
     SampleSettings(bars=1000, length=1, seed=2 ** 63 - 1, temperature=0, tempo=400, swing=4,
                    band="none", top_k=np.int64(5), time_signature=(32, 32))
-
-
-@pytest.mark.parametrize("signature, problem", [
-    ((4, 4), None), ((7, 8), None), ((5, 16), None), ((2, 32), None), ([3, 4], None),
-    # 3/32 is a bar of 3/8 quarter: four and a half steps of the 1/12-quarter grid
-    ((3, 32), "does not fill whole steps"),
-    ((1, 32), "a bar of 1/8 quarter"),
-    ((33, 4), "beats 1..32"), ((3, 5), "beats 1..32 over one of"),
-    ("3/4", "two whole numbers such as (3, 4), got '3/4'"),
-    ((True, 4), "two whole numbers"), ((3.0, 4), "two whole numbers"), ((3, 4, 4), "two whole"),
-])
-def test_time_signatures_a_solo_can_be_written_in(signature, problem):
-    found = time_signature_problem(signature)
-    assert found is None if problem is None else problem in found
 
 
 @pytest.fixture(scope="module")
