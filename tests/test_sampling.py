@@ -157,8 +157,12 @@ def one_bar_solo():
 
 def test_a_solo_shows_its_settings_and_its_length():
     solo = one_bar_solo()
-    assert solo.settings_shown() == {"seed": 5, "top_k": 0, "band": "trio", "swing": 2.0,
-                                     "temperature": 0.7}
+    page = solo.html(embed_audio=False)
+    # the settings given, and the temperature used; unset ones (None) are left out
+    for name, value in (("seed", "5"), ("top_k", "0"), ("band", "trio"), ("swing", "2"),
+                        ("temperature", "0.7")):
+        assert f"<th>{name}</th><td>{value}</td>" in page
+    assert "<th>tempo</th>" not in page and "<th>chords</th>" not in page
     assert solo.seconds() == pytest.approx(4 * 60 / 90)
     assert repr(solo) == ("<Solo 'Bar': 1 bar, 2 notes, 2.7 s at 90 bpm; seed 5, "
                           "temperature 0.7>")
