@@ -1,9 +1,17 @@
-"""evaluate holds out the pieces the run recorded (issue 22, cause 8), and says when the data
-changed since training, as `train --resume` does."""
+"""jazz_lstm.evaluating: evaluate holds out the pieces the run recorded (issue 22, cause 8)
+and says when the data changed since training, as `train --resume` does; real segments are
+chosen by the seed and halved while few; the bigram baseline fills every bar exactly."""
+from fractions import Fraction as F
+
+import numpy as np
 import pytest
 
 import jazz_lstm
+from jazz_lstm import evaluating
 from jazz_lstm.evaluating import recorded_validation
+from jazz_lstm.evaluation import fit_baselines
+from jazz_lstm.grammars import Exact, Piece
+from music.song import Measure, Note, Song
 from jazz_lstm.corpus import load_corpus
 from tests.test_wjazzd_csv import note_row, write_solo
 
@@ -52,3 +60,61 @@ def test_a_training_solo_edited_in_place_is_said(run_on_ten_solos):
     sources, notes = held_out_now(root, run)
     assert sources == list(run.record.corpus.validation_sources)
     assert len(notes) == 1 and "the training data changed since the run was trained" in notes[0]
+
+
+# ------------------------------------------------------------ segments and the bigram's solos
+
+def bars_piece(name, lengths):
+    """A Piece whose song has bars of these lengths (quarters), bar k holding pitch 60 + k."""
+    song = Song([Measure(length, [Note(0, length, 60 + k)]) for k, length in enumerate(lengths)])
+    return Piece(name, name, [], None, song)
+
+
+@pytest.mark.parametrize("lengths, signature", [
+    ([4, 4], (4, 4)), ([3], (3, 4)), ([F(7, 2)], (7, 8)), ([F(5, 2), 4], (5, 8)), ([6], (6, 4))])
+def test_a_segments_metre_is_read_off_its_first_bar(lengths, signature):
+    assert evaluating._time_signature_of(bars_piece("p", lengths).song.measures) == signature
+
+
+def test_segments_halve_while_fewer_than_ten_fit_the_held_out_music():
+    # 24 bars: three of 8 bars, six of 4, then twelve of 2 (the first length with 10 or more)
+    pieces = [bars_piece("a", [4] * 16), bars_piece("b", [4] * 8)]
+    segments, bars = evaluating._enough_segments(pieces, 8, count=40, seed=0)
+    assert bars == 2 and len(segments) == 12
+    assert [measure.notes[0].pitch for measure in segments[0]] == [60, 61]
+    assert [measure.notes[0].pitch for measure in segments[8]] == [60, 61]   # piece b's first
+    # never below 2 bars, however little music there is
+    assert evaluating._enough_segments([bars_piece("c", [4] * 3)], 8, count=40, seed=0)[1] == 2
+
+
+def test_at_most_count_segments_are_chosen_by_the_seed_and_kept_in_order():
+    pieces = [bars_piece("a", [4] * 40)]
+    chosen = evaluating._real_segments(pieces, 2, count=5, seed=1)
+    firsts = [segment[0].notes[0].pitch for segment in chosen]
+    assert len(chosen) == 5 and firsts == sorted(firsts)
+    assert all((pitch - 60) % 2 == 0 for pitch in firsts)            # whole segments of 2 bars
+    assert [s[0].notes[0].pitch for s in evaluating._real_segments(pieces, 2, 5, seed=1)] == firsts
+    others = {tuple(s[0].notes[0].pitch for s in evaluating._real_segments(pieces, 2, 5, seed))
+              for seed in range(2, 8)}
+    assert others != {tuple(firsts)}
+
+
+def test_the_bigram_fills_every_exact_bar_to_its_length():
+    vocabulary = ["|", "0=,6", "4+4,12", "R,3", "R,24", "7-4,9", "T,1"]
+    costs = [0, 6, 12, 3, 24, 9, 1]
+    pieces = [[1, 2, 3, 0, 4, 5, 0, 1, 1, 6], [2, 2, 0, 3, 3]]
+    bigram = fit_baselines(pieces, len(vocabulary)).bigram
+    for signature, units in (((4, 4), 48), ((3, 4), 36), ((7, 8), 42)):
+        ids = evaluating._bigram_stream(bigram, Exact(), vocabulary, 3, signature,
+                                        np.random.default_rng(5))
+        bars, current = [], []
+        for token_id in ids:
+            if token_id == 0:
+                bars.append(current)
+                current = []
+            else:
+                current.append(costs[token_id])
+        assert current == [] and len(bars) == 3
+        assert all(sum(bar) == units for bar in bars), (signature, bars)
+        assert ids == evaluating._bigram_stream(bigram, Exact(), vocabulary, 3, signature,
+                                                np.random.default_rng(5))
