@@ -7,7 +7,7 @@ import pytest
 import jazz_lstm
 from jazz_lstm.api import Solo
 from jazz_lstm.sampling import SampleSettings
-from tests.test_pages import Elements, _chromium, _song, needs_chromium
+from tests.page_helpers import Elements, _chromium, _song, needs_chromium
 
 SMALL_PIECE = "music21:leadSheet/fosterBrownHair.mxl"
 

@@ -30,7 +30,7 @@ from music.tokens.exact_grammar import decode_song, encode_song
 from music.write.midi import song_to_midi_bytes
 from music.write.musicxml import song_to_musicxml_bytes
 from music.write.wav import render_samples
-from tests.test_pages import Elements
+from tests.page_helpers import Elements
 
 CMAJ7 = Chord(0, 4, root=0, pitch_classes=(0, 4, 7, 11), symbol="Cmaj7")
 TICKS = 480

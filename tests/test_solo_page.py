@@ -1,57 +1,15 @@
-"""The solo page and the run page: self-contained HTML that says what it should."""
+"""jazz_lstm.solo_page: a self-contained page (or notebook fragment) that draws the solo's
+piano roll, chords, settings and player as it should."""
 import base64
-import re
-import shutil
-import subprocess
-from fractions import Fraction
-from html.parser import HTMLParser
 
 import pytest
 
 from jazz_lstm.solo_page import (BARS_PER_ROW, LABEL_WIDTH, QUARTER_WIDTH, ROLE_COLOURS,
-                            SEMITONE_HEIGHT, chord_label, display_symbol, solo_html)
-from jazz_lstm.report_page import TRAIN_COLOUR, VALIDATION_COLOUR, run_report_html
+                                 SEMITONE_HEIGHT, chord_label, display_symbol, solo_html)
 from music.chords import make_chord
-from music.tokens.classic_grammar import role_of
 from music.song import Chord, Measure, Note, Song
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-class Elements(HTMLParser):
-    """Every start tag as (tag, attributes), and the text inside th/td cells."""
-
-    def __init__(self, text):
-        super().__init__()
-        self.tags, self.cells, self._in_cell = [], [], False
-        self.feed(text)
-        self.close()
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-        self._in_cell = tag in ("th", "td")
-
-    def handle_endtag(self, tag):
-        self._in_cell = False
-
-    def handle_data(self, data):
-        if self._in_cell:
-            self.cells.append(data)
-
-    def with_class(self, name):
-        return [attrs for tag, attrs in self.tags if name in attrs.get("class", "").split()]
-
-
-def _song(bars=2, title="Test solo"):
-    """Bar 1 over C: C4 D4 Eb4 Bb4 (chord, scale, approach, other under C E G
-    with Lydian C D E F# G A B: Bb's neighbours A and B are no chord tones);
-    bar 2 over G7: G4, a rest, A4 (G B D F, Mixolydian G A B C D E F: chord,
-    then scale).  More bars repeat bar 2."""
-    first = Measure(4, [Note(0, 1, 60), Note(1, 1, 62), Note(2, 1, 63), Note(3, 1, 70)],
-                    [make_chord("C", 0, 4)], number=1)
-    other = Measure(4, [Note(0, Fraction(1, 2), 67), Note(Fraction(1, 2), Fraction(1, 2), None),
-                        Note(1, 3, 69)], [make_chord("G7", 0, 4)], number=2)
-    return Song(measures=[first] + [other] * (bars - 1), tempo=132, title=title)
+from music.tokens.classic_grammar import role_of
+from tests.page_helpers import Elements, _chromium, _distinct_colours, _song, needs_chromium
 
 
 SETTINGS = {"seed": 42, "temperature": 0.9, "chords": "blues:F", "top_k": None}
@@ -163,23 +121,6 @@ def test_a_chord_without_symbol_is_labelled_by_its_notes_from_the_root():
     assert chord_label(Chord(0, 4, 10, (2, 5, 10))) == "(B♭ D F)"
 
 
-def _chromium(*arguments, profile):
-    return subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-                           "--disable-background-networking", "--disable-component-update",
-                           "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
-                           *arguments], check=True, capture_output=True, text=True, timeout=120)
-
-
-needs_chromium = pytest.mark.skipif(
-    not shutil.which(CHROMIUM),
-    reason="Chromium is not installed (apt-get install chromium), so pages are not rendered")
-
-
-def _distinct_colours(png_path):
-    image = pytest.importorskip("PIL.Image").open(png_path).convert("RGB")
-    return {colour for _, colour in image.getcolors(maxcolors=1 << 24)}
-
-
 @pytest.mark.slow
 @needs_chromium
 def test_chromium_renders_the_solo_page(tmp_path):
@@ -193,79 +134,6 @@ def test_chromium_renders_the_solo_page(tmp_path):
     for hex_colour in ROLE_COLOURS.values():
         rgb = tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
         assert rgb in colours, f"no pixel of the {hex_colour} notes"
-
-
-# ---------------------------------------------------------------- run page
-
-def _history(with_validation=True):
-    """Loss falling 3, 2, 1.5, 1.2; accuracy rising; validation loss lowest
-    (0.9) at epoch 3; 0.5 s per epoch."""
-    rows = [{"epoch": 1, "loss": 3.0, "accuracy": 0.2, "seconds": 0.5},
-            {"epoch": 2, "loss": 2.0, "accuracy": 0.4, "seconds": 0.5},
-            {"epoch": 3, "loss": 1.5, "accuracy": 0.5, "seconds": 0.5},
-            {"epoch": 4, "loss": 1.2, "accuracy": 0.6, "seconds": 0.5}]
-    if with_validation:
-        for row, val_loss in zip(rows, (3.1, 1.4, 0.9, 1.0)):
-            row.update(val_loss=val_loss, val_accuracy=0.1 + row["accuracy"] / 2)
-    return rows
-
-
-def _curve_paths(page, colour):
-    """The y coordinates of each SVG path drawn in ``colour``, one list per path."""
-    paths = re.findall(r'<path d="([^"]*)"[^>]*style="fill: none;[^"]* stroke: ' + colour, page)
-    return [[float(y) for y in re.findall(r"[ML] [-\d.]+ ([-\d.]+)", path)] for path in paths]
-
-
-def test_run_page_draws_training_and_validation_curves():
-    page = run_report_html(_history(), {"preset": "course"}, None)
-    training = [ys for ys in _curve_paths(page, TRAIN_COLOUR) if len(ys) == 4]
-    validation = [ys for ys in _curve_paths(page, VALIDATION_COLOUR) if len(ys) == 4]
-    assert len(training) == 2 and len(validation) == 2
-    loss_ys, accuracy_ys = training
-    # SVG y grows downwards: a falling loss climbs down the page, a rising accuracy up.
-    assert loss_ys == sorted(loss_ys) and accuracy_ys == sorted(accuracy_ys, reverse=True)
-    assert "validation" in page
-
-
-def test_run_page_without_validation_draws_training_only():
-    page = run_report_html(_history(with_validation=False), {}, None)
-    assert len([ys for ys in _curve_paths(page, TRAIN_COLOUR) if len(ys) == 4]) == 2
-    assert _curve_paths(page, VALIDATION_COLOUR) == []
-    assert "validation" not in page
-
-
-def test_run_page_summary_settings_and_evaluation():
-    page = run_report_html(_history(), {"hidden_size": 64, "seed": 3},
-                           {"chord tone share": 0.61, "pitch range": [55, 84]})
-    cells = Elements(page).cells
-    for name, shown in [("epochs", "4"), ("final loss", "1.2"), ("final accuracy", "0.6"),
-                        ("best validation loss", "0.9000 at epoch 3"),
-                        ("training time", "2.0 s"), ("hidden_size", "64"), ("seed", "3"),
-                        ("chord tone share", "0.61"), ("pitch range", "[55, 84]")]:
-        assert cells[cells.index(name) + 1] == shown
-    assert "http://" not in page and "https://" not in page
-
-
-def test_run_page_without_evaluation_or_epochs():
-    page = run_report_html([], {"seed": 1}, None)
-    assert "No epoch has finished yet" in page
-    assert "<svg" not in page and "Evaluation" not in page
-
-
-def test_same_history_same_run_page():
-    assert run_report_html(_history(), {"a": 1}, {"b": 2}) == run_report_html(
-        _history(), {"a": 1}, {"b": 2})
-
-
-@pytest.mark.parametrize("rows, message", [
-    ([{"epoch": 1, "loss": 1.0}], "history row 1 lacks accuracy"),
-    ([{"epoch": 1, "loss": 1.0, "accuracy": 0.5}, {"epoch": 2, "loss": "x", "accuracy": 0.5}],
-     "history row 2: loss must be a number, got 'x'"),
-    ([[1, 1.0, 0.5]], "history row 1 must be a dict"),
-])
-def test_bad_history_rows_are_named(rows, message):
-    with pytest.raises(ValueError, match=re.escape(message)):
-        run_report_html(rows, {}, None)
 
 
 @pytest.mark.slow
