@@ -113,7 +113,7 @@ def generate(model, primer, length: int, rng: np.random.Generator,
 
 def generate_segments(model, primer, rng: np.random.Generator, *, token_costs, budgets,
                       reset_token: int, step_features=None, primer_features=None,
-                      temperature: float = 1.0, top_k: int = 0):
+                      temperature: float = 1.0, top_k: int = 0, feature_hook=None):
     """Sample one sequence segment by segment, never overflowing a segment's budget.
 
     token_costs (V,) integers >= 0: what each token uses of a budget;
@@ -133,6 +133,14 @@ def generate_segments(model, primer, rng: np.random.Generator, *, token_costs, b
     row step_features[s, u]; the reset closing segment s is fed with
     step_features[s + 1, 0].
 
+    feature_hook: None, or a callable (token, row) -> row called with every
+    token fed back after the primer (the resets included), in order, and
+    the step_features row it would be fed with; the row it returns (F,) is
+    fed instead (it must not change the row it is given).  Features that
+    depend on the tokens drawn so far come in this way.  With a hook the
+    NumPy loop below runs on every backend (the compiled loop calls no
+    Python).
+
     Returns the ids (N,): [segment 0's tokens..., reset, segment 1's
     tokens..., reset, ...], primer excluded.  Raises ValueError when no
     token fits what is left of a budget (give every budget unit-cost fillers).
@@ -146,8 +154,10 @@ def generate_segments(model, primer, rng: np.random.Generator, *, token_costs, b
     primer_features = model.checked_features("primer_features", primer_features, primer.shape)
     step_features = model.checked_features("step_features", step_features,
                                            (len(budgets), int(budgets.max()) + 1))
+    if feature_hook is not None and step_features is None:
+        raise ValueError("feature_hook changes feature rows; the model has none")
     uniforms = rng.random(int(budgets.sum()))
-    if kernels.resolve_backend(model.backend) == "numba":
+    if feature_hook is None and kernels.resolve_backend(model.backend) == "numba":
         ids, failure = kernels.generate_segments(
             model.params, layers.head_without_batch_norm(model), model.config.num_layers, primer[0],
             uniforms, temperature, top_k, token_costs, budgets, reset_token,
@@ -170,21 +180,31 @@ def generate_segments(model, primer, rng: np.random.Generator, *, token_costs, b
             draws += 1
             used += token_costs[token]
             generated.append(token)
-            current, current_features = np.array([[token]]), _feature_row(step_features,
-                                                                         segment, used)
+            current, current_features = np.array([[token]]), _feature_row(
+                step_features, segment, used, token, feature_hook)
         generated.append(reset_token)
         if segment + 1 < len(budgets):
             # The model hears the segment's last token, then the forced reset.
             _, state, _ = model.forward(current, state, all_steps=False,
                                         features=current_features)
             current, current_features = np.array([[reset_token]]), _feature_row(
-                step_features, segment + 1, 0)
+                step_features, segment + 1, 0, reset_token, feature_hook)
     return np.array(generated, dtype=np.int64)
 
 
-def _feature_row(step_features, segment: int, used: int):
-    """step_features[segment, used] as a (1, 1, F) batch, or None without features."""
-    return None if step_features is None else step_features[None, None, segment, used]
+def _feature_row(step_features, segment: int, used: int, token: int, feature_hook=None):
+    """step_features[segment, used] (through the hook, with the token it goes
+    with) as a (1, 1, F) batch, or None without features."""
+    if step_features is None:
+        return None
+    if feature_hook is None:
+        return step_features[None, None, segment, used]
+    row = np.asarray(feature_hook(int(token), step_features[segment, used]),
+                     dtype=step_features.dtype)
+    if row.shape != step_features.shape[2:]:
+        raise ValueError(f"feature_hook returned a row of shape {row.shape}, "
+                         f"not {step_features.shape[2:]}")
+    return row[None, None]
 
 
 def _raise_no_token_fits(segment: int, remaining: int, budgets):
