@@ -113,13 +113,15 @@ def train(data=None, *, preset: str | None = None, encoding: str = "grammar",
           seed: int = 0, run_dir="runs/run", melody_part=None, chord_parts=None, bars=None,
           chords: str | None = None, chords_offset: int = 0, where=None,
           validation_share: float | None = None, patience: int | None = None,
-          progress=True, on_skip=None, overwrite: bool = False,
+          structure: str | None = None, progress=True, on_skip=None, overwrite: bool = False,
           backend: str | None = None, say=None, warn=None) -> Run:
     """Train a model on ``data`` (files, folders, ``music21:`` names; None: the default
     set) and return its Run.  ``chords`` gives melody-only files their chords as text
     (``chords_offset`` pickup bars first; see ``music.read.given_chords``); ``where``
     chooses a WJazzD database's solos (["style=BEBOP", "instrument=ts"], see
-    ``music.read.wjazzd_db.parse_selection``).  ``run_dir``
+    ``music.read.wjazzd_db.parse_selection``).  ``structure``: the phrase and form
+    features the model hears ("none", "phrase", "form", "phrase+form"; default the
+    preset's; ``music.tokens.structure``).  ``run_dir``
     must not hold a run yet (a model, history or evaluation), unless ``overwrite``:
     then, once the data is read, they are deleted and the new run takes their place.
     The folder is made when missing and claimed while training (``jazz_lstm.files.
@@ -136,7 +138,7 @@ def train(data=None, *, preset: str | None = None, encoding: str = "grammar",
                                                   num_layers=layers, lr=lr,
                                                   batch_size=batch_size, grammar=grammar,
                                                   validation_share=validation_share,
-                                                  patience=patience)
+                                                  patience=patience, structure=structure)
     folder = _run_folder(run_dir)
     with training_claim(folder, create=True):
         return _train_claimed(folder, data, config, overwrite=overwrite, seed=seed,

@@ -25,7 +25,7 @@ from jazz_lstm.download import DATASETS
 from jazz_lstm.files import check_run_name
 from jazz_lstm.limits import (MAX_SAMPLE_BARS, MAX_SAMPLE_TOKENS, MAX_SWING, MAX_TEMPERATURE,
                               NOTES_SAMPLE_LENGTH, UsageError, time_signature_problem)
-from jazz_lstm.presets import PRESETS
+from jazz_lstm.presets import PRESETS, STRUCTURES
 from jazz_lstm.signals import DEFERRED_SIGNALS, interrupts_as_keyboard_interrupt, safe_print
 from lstm_np.checkpoint import CheckpointError
 from music.progressions import FORMS, expand_progression, list_progressions
@@ -193,6 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--patience", type=whole_number(0, limits.MAX_EPOCHS),
                        help="stop after this many epochs without a better validation loss "
                             "(0: never; default: the preset's)")
+    train.add_argument("--structure", choices=STRUCTURES,
+                       help="phrase and form features beside the harmony (exact grammar; "
+                            "default: the preset's)")
     train.add_argument("--resume", action="store_true",
                        help="continue the run (--run NAME, or the latest) from its last epoch")
 

@@ -60,7 +60,7 @@ def command_train(args) -> int:
                 chord_parts=args.chord_parts, bars=args.bars, chords=args.chords,
                 chords_offset=args.chords_offset or 0, where=args.where,
                 validation_share=args.validation, patience=args.patience,
-                progress=progress_style(), on_skip=warn_skipped, say=say, warn=warn)
+                structure=args.structure, progress=progress_style(), on_skip=warn_skipped, say=say, warn=warn)
     except TrainingInterrupted as interrupted:
         if not any(folder.iterdir()):
             folder.rmdir()     # stopped before anything was saved: the name stays free
@@ -94,7 +94,8 @@ def check_resume_options(args) -> None:
         ("--hidden", args.hidden), ("--layers", args.layers), ("--lr", args.lr),
         ("--batch-size", args.batch_size), ("--grammar", args.grammar), ("--seed", args.seed),
         ("--validation", args.validation), ("--patience", args.patience),
-        ("--melody-part", args.melody_part), ("--chord-parts", args.chord_parts),
+        ("--structure", args.structure), ("--melody-part", args.melody_part),
+        ("--chord-parts", args.chord_parts),
         ("--bars", args.bars), ("--chords", args.chords),
         ("--chords-offset", args.chords_offset), ("--where", args.where)) if value is not None]
     if fixed:

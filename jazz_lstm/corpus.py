@@ -111,12 +111,13 @@ def data_sources(data):
 
 
 def load_corpus(data=None, *, encoding: str = "grammar", grammar: str = "exact",
-                melody_part=None, chord_parts=None, bars=None, chords=None,
+                structure: str = "none", melody_part=None, chord_parts=None, bars=None, chords=None,
                 chords_offset: int = 0, where=None, validation_share: float = 0.0, seed: int = 0,
                 on_skip=None) -> Corpus:
     """The corpus of ``data`` under ``encoding`` ("grammar" or "notes"); ``chords``
     and ``chords_offset`` give melodies their chords as text, ``where`` chooses
-    a database's solos by their metadata (``read_songs``)."""
+    a database's solos by their metadata (``read_songs``); ``structure``: the
+    phrase and form features of the exact grammar (``music.tokens.structure``)."""
     if encoding not in ENCODINGS:
         raise ValueError(f"unknown encoding {encoding!r}; choose one of {', '.join(ENCODINGS)}")
     data = data_sources(data)
@@ -129,10 +130,13 @@ def load_corpus(data=None, *, encoding: str = "grammar", grammar: str = "exact",
         if chords is not None or where:
             raise ValueError(f"{'--chords' if chords is not None else '--where'} chooses what "
                              "melodies to read; the notes encoding reads whole pieces")
+        if structure != "none":
+            raise ValueError("phrase and form features need the grammar encoding")
         corpus = _notes_corpus(data, on_skip)
     else:
-        corpus = _grammar_corpus(data, grammar, melody_part, chord_parts, bars, chords,
-                                 chords_offset, where, validation_share, seed, on_skip)
+        corpus = _grammar_corpus(data, grammar_named(grammar, structure), melody_part,
+                                 chord_parts, bars, chords, chords_offset, where,
+                                 validation_share, seed, on_skip)
     corpus.record = replace(corpus.record, options=options)
     return corpus
 
@@ -330,7 +334,7 @@ def split_pieces(pieces, validation_share: float, seed: int) -> tuple:
             [piece for index, piece in enumerate(pieces) if index in held_out])
 
 
-def _grammar_corpus(data, grammar_name, melody_part, chord_parts, bars, chords, chords_offset,
+def _grammar_corpus(data, grammar, melody_part, chord_parts, bars, chords, chords_offset,
                     where, validation_share, seed, on_skip) -> Corpus:
     skipped = []
 
@@ -339,7 +343,6 @@ def _grammar_corpus(data, grammar_name, melody_part, chord_parts, bars, chords, 
         if on_skip is not None:
             on_skip(label, reason)
 
-    grammar = grammar_named(grammar_name)
     songs = read_songs(data, melody_part, chord_parts, bars, on_skip=skip, chords=chords,
                        chords_offset=chords_offset, where=where)
     pieces = [grammar.piece(song) for song in songs]

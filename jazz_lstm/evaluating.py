@@ -49,6 +49,7 @@ from jazz_lstm.training import reread_corpus
 from music.files import write_file_atomically
 from music.tokens.exact_grammar import BAR_LINE, token_cost, units_of
 from music.tokens.solo import tokens_needed
+from music.tokens.structure import song_form
 
 SEGMENT_BARS = 8
 SOLO_BARS = 32
@@ -104,9 +105,9 @@ def evaluate_run(run, *, data=None, bars=None, segments: int | None = None, seed
     similarity, copying, roles, means, structure = {}, {}, {}, {}, {}
     if record.encoding == "grammar":
         count = segments or (QUICK_SEGMENTS if quick else DEFAULT_SEGMENTS)
-        real, segment_bars = _enough_segments(held_out, segment_bars, count, seed)
+        real, segment_bars, forms = _enough_segments(held_out, segment_bars, count, seed)
         if len(real) >= 3:
-            generated, pieces = _generated(run, real, training, seed)
+            generated, pieces = _generated(run, real, training, seed, forms)
             similarity = similarity_section(real, generated, seed)
             roles = role_section(real, generated)
             means = means_section(real, generated)
@@ -116,10 +117,10 @@ def evaluate_run(run, *, data=None, bars=None, segments: int | None = None, seed
         else:
             notes.append(f"fewer than 3 held-out segments of {segment_bars} bars: "
                          "no comparison of generated and real solos")
-        solos, solo_bars = _enough_segments(held_out, solo_bars, count, seed)
+        solos, solo_bars, forms = _enough_segments(held_out, solo_bars, count, seed)
         if len(solos) >= 3:
-            structure = structure_section(solos, _generated(run, solos, training, seed)[0],
-                                          seed)
+            structure = structure_section(solos, _generated(run, solos, training, seed,
+                                                            forms)[0], seed)
             notes.append(f"phrasing and structure: {len(solos)} real stretches of {solo_bars} "
                          "bars, and a solo of the model and of the bigram over each one's "
                          "chords")
@@ -135,8 +136,8 @@ def save_evaluation(run, evaluation: Evaluation) -> None:
 
 
 # ----------------------------------------------------------------- held-out music
-def _pieces_of(songs, grammar_name: str) -> list:
-    grammar = grammar_named(grammar_name)
+def _pieces_of(songs, record) -> list:
+    grammar = grammar_named(record.grammar, record.structure)
     return [grammar.piece(song) for song in songs]
 
 
@@ -155,7 +156,7 @@ def _held_out(record, stream, data, bars) -> tuple:
             return _notes_pieces(data), f"{', '.join(map(str, data))}", []
         songs = read_songs(data, options.melody_part, options.chord_parts, bars)
         where = ", ".join(map(str, data)) + (f", bars {bars[0]}-{bars[1]}" if bars else "")
-        return _pieces_of(songs, record.grammar), where, []
+        return _pieces_of(songs, record), where, []
     if record.encoding == "notes":
         raise _usage("this notes-encoding run has no validation pieces; give --data FILES "
                      "to evaluate it on")
@@ -166,14 +167,14 @@ def _held_out(record, stream, data, bars) -> tuple:
         after = [_bars_after(song, trained_bars[1]) for song in songs]
         after = [song for song in after if song is not None]
         if after:
-            return (_pieces_of(after, record.grammar),
+            return (_pieces_of(after, record),
                     f"bars {trained_bars[1] + 1}- of {', '.join(song.source for song in after)} "
                     f"(after the trained bars {trained_bars[0]}-{trained_bars[1]})", [])
     songs = read_songs(options.data, options.melody_part, options.chord_parts, trained_bars,
                        **given_chords)
     tails = [_last_fifth(song) for song in songs]
     first = tails[0]
-    return (_pieces_of([song for song, _ in tails], record.grammar),
+    return (_pieces_of([song for song, _ in tails], record),
             f"the last fifth of the training bars ({first[1]} of {first[0].source}, ...)",
             ["warning: no validation pieces and no --data: these bars were trained on, "
              "so the prediction figures flatter the model"])
@@ -244,39 +245,51 @@ def _notes_pieces(data) -> list:
 
 
 def _enough_segments(pieces, bars: int, count: int, seed: int) -> tuple:
-    """(real segments, their bars): segments of ``bars`` bars, or of half as many
-    (down to 2) while there are fewer than MIN_SEGMENTS."""
-    real = _real_segments(pieces, bars, count, seed)
+    """(real segments, their bars, their forms): segments of ``bars`` bars, or of
+    half as many (down to 2) while there are fewer than MIN_SEGMENTS; a segment's
+    form is the FormPlace (``music.tokens.structure.song_form``) of each of its bars."""
+    real, forms = _real_segments(pieces, bars, count, seed)
     while len(real) < MIN_SEGMENTS and bars > 2:
         # Little held-out music: shorter segments rather than a comparison of a
         # handful (real-vs-real needs enough pairs in each half to mean anything).
         bars //= 2
-        real = _real_segments(pieces, bars, count, seed)
-    return real, bars
+        real, forms = _real_segments(pieces, bars, count, seed)
+    return real, bars, forms
 
 
-def _real_segments(pieces, segment_bars: int, count: int, seed: int) -> list:
-    """Up to ``count`` real segments (a seeded choice, kept in order)."""
-    segments = [segment for piece in pieces
-                for segment in split_segments(piece.song.measures, segment_bars)]
+def _real_segments(pieces, segment_bars: int, count: int, seed: int) -> tuple:
+    """(segments, forms): up to ``count`` real segments (a seeded choice, kept in
+    order) and the form places of their bars."""
+    segments, forms = [], []
+    for piece in pieces:
+        cut = split_segments(piece.song.measures, segment_bars)
+        segments.extend(cut)
+        if cut:
+            form = song_form(piece.song)
+            forms.extend(form[start:start + segment_bars]
+                         for start in range(0, len(cut) * segment_bars, segment_bars))
     if len(segments) > count:
         chosen = np.sort(np.random.default_rng(seed).permutation(len(segments))[:count])
         segments = [segments[index] for index in chosen]
-    return segments
+        forms = [forms[index] for index in chosen]
+    return segments, forms
 
 
 # ----------------------------------------------------------------- generated solos
-def _generated(run, real_segments, training_pieces, seed: int) -> tuple:
-    """({"lstm": segments, "bigram": segments}, {"lstm": id pieces, "bigram": id pieces})."""
+def _generated(run, real_segments, training_pieces, seed: int, forms=None) -> tuple:
+    """({"lstm": segments, "bigram": segments}, {"lstm": id pieces, "bigram": id pieces}).
+    A model with form features hears the real bars' form places (``forms``, one
+    list a segment): the stretch's chorus and section, known for held-out solos."""
     record = run.record
     vocabulary = record.vocabulary
-    grammar = grammar_named(record.grammar)
+    grammar = grammar_named(record.grammar, record.structure)
     bigram = fit_baselines(training_pieces, len(vocabulary)).bigram
     temperature = record.train.temperature
     segments = {"lstm": [], "bigram": []}
     pieces = {"lstm": [], "bigram": []}
     streams = np.random.SeedSequence(seed).spawn(len(real_segments))
-    for segment, stream in zip(real_segments, streams):
+    forms = forms if forms is not None else [None] * len(real_segments)
+    for segment, stream, form in zip(real_segments, streams, forms):
         token_rng, decode_rng, bigram_rng = [np.random.default_rng(child)
                                              for child in stream.spawn(3)]
         chord_bars = [list(measure.chords) for measure in segment]
@@ -286,7 +299,7 @@ def _generated(run, real_segments, training_pieces, seed: int) -> tuple:
         song, ids = grammar.solo(run.model, vocabulary, chord_bars, len(segment), time_signature,
                                  record.music.tempo, primer=primer, token_rng=token_rng,
                                  decode_rng=decode_rng, temperature=temperature, top_k=0,
-                                 pitch_range=register)
+                                 pitch_range=register, form=form)
         segments["lstm"].append(list(song.measures))
         pieces["lstm"].append(list(ids))
         bigram_ids = _bigram_stream(bigram, grammar, vocabulary, len(segment), time_signature,

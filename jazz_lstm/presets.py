@@ -19,6 +19,7 @@ ENCODINGS = ("grammar", "notes")
 GRAMMARS = ("exact", "classic")
 WINDOW_SCHEMES = ("course", "deepjazz", "stream")
 OPTIMIZERS = ("adam", "rmsprop")
+STRUCTURES = ("none", "phrase", "form", "phrase+form")   # music.tokens.structure.STRUCTURES
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,10 @@ class TrainConfig:
     measure validation loss every epoch (none when that rounds to 0 pieces).
     patience: stop when validation loss has not improved for this many
     epochs (0: never stop early); the checkpoint keeps the best epoch.
+    structure: exact grammar only: "none", or the phrase and form features
+    the model hears beside the harmony ("phrase", "form", "phrase+form";
+    ``music.tokens.structure``).  A record without it is "none", and a
+    record keeps it only when it is not "none".
     """
 
     hidden_size: int = 64
@@ -57,6 +62,7 @@ class TrainConfig:
     grammar: str = "exact"
     validation_share: float = 0.1
     patience: int = 0
+    structure: str = "none"
 
     def with_overrides(self, **overrides) -> "TrainConfig":
         """A copy with every override that is not None applied."""

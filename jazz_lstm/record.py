@@ -38,9 +38,11 @@ from jazz_lstm.limits import (DENOMINATORS, DTYPES, MAX_BATCH_SIZE, MAX_BEATS_PE
                               MAX_CHORD_BARS, MAX_CORPUS_IDS, MAX_EPOCHS, MAX_FEATURE_SIZE, MAX_HIDDEN_SIZE,
                               MAX_LAYERS, MAX_SEED, MAX_SOURCES, MAX_TEMPO, MAX_TOKEN_CHARS, MAX_VOCABULARY,
                               MAX_WHERE, MAX_WINDOW_LENGTH, MIN_TEMPO)
-from jazz_lstm.presets import ENCODINGS, GRAMMARS, OPTIMIZERS, WINDOW_SCHEMES, TrainConfig
+from jazz_lstm.presets import (ENCODINGS, GRAMMARS, OPTIMIZERS, STRUCTURES, WINDOW_SCHEMES,
+                               TrainConfig)
 from lstm_np.parameters import HEADS, ModelConfig
 from music.song import MusicError
+from music.tokens.conditioning import feature_size as exact_feature_size
 
 
 # The range or the choices of every training setting, by name (TrainConfig declares them).
@@ -52,8 +54,11 @@ TRAIN_LIMITS = {
     "optimizer": OPTIMIZERS, "lr": (1e-12, 10.0), "decay": (0.0, 10.0),
     "clip_norm": (0.0, 1e6), "epochs": (1, MAX_EPOCHS), "batch_size": (1, MAX_BATCH_SIZE),
     "temperature": (0.0, 100.0), "batch_norm": None, "dtype": DTYPES, "grammar": GRAMMARS,
-    "validation_share": (0.0, 0.9), "patience": (0, MAX_EPOCHS),
+    "validation_share": (0.0, 0.9), "patience": (0, MAX_EPOCHS), "structure": STRUCTURES,
 }
+# Settings added after runs were saved without them: absent means this value, and
+# a record leaves them out at this value (so older runs' records read the same).
+LATER_SETTINGS = {"structure": "none"}
 
 
 class RecordError(ValueError):
@@ -113,6 +118,8 @@ def _optional(value, check):
 # ------------------------------------------------------------------ training settings
 def train_config_from_json(data) -> TrainConfig:
     """A TrainConfig of a record, each setting checked against TRAIN_LIMITS."""
+    if isinstance(data, dict):
+        data = {**LATER_SETTINGS, **data}
     _object(data, "train", TrainConfig.field_names())
     for setting in fields(TrainConfig):
         name, value, limit = setting.name, data[setting.name], TRAIN_LIMITS[setting.name]
@@ -124,7 +131,18 @@ def train_config_from_json(data) -> TrainConfig:
             _whole(value, f"train.{name}", *limit)
         else:
             _number(value, f"train.{name}", *limit)
+    _need(data["structure"] == "none" or data["grammar"] == "exact",
+          "train.structure (phrase and form features) needs the exact grammar")
     return TrainConfig(**data)
+
+
+def train_config_to_json(config: TrainConfig) -> dict:
+    """The settings as a record keeps them (LATER_SETTINGS left out at their default)."""
+    data = asdict(config)
+    for name, default in LATER_SETTINGS.items():
+        if data[name] == default:
+            del data[name]
+    return data
 
 
 def model_config(config: TrainConfig, vocab_size: int, feature_size: int = 0) -> ModelConfig:
@@ -327,6 +345,10 @@ class RunRecord:
         return self.train.grammar
 
     @property
+    def structure(self) -> str:
+        return self.train.structure
+
+    @property
     def encoding(self) -> str:
         return self.corpus.encoding
 
@@ -335,7 +357,7 @@ class RunRecord:
         return self.best_epoch is not None
 
     def to_json(self) -> dict:
-        return {"train": asdict(self.train), "vocabulary": list(self.vocabulary),
+        return {"train": train_config_to_json(self.train), "vocabulary": list(self.vocabulary),
                 "corpus": self.corpus.to_json(), "music": self.music.to_json(),
                 "seed": self.seed, "feature_size": self.feature_size, "epoch": self.epoch,
                 "history": [list(row) for row in self.history], "best_epoch": self.best_epoch,
@@ -365,6 +387,12 @@ class RunRecord:
         _need(isinstance(record.full_stream, bool), "full_stream must be true or false")
         if corpus.encoding == "grammar":
             check_grammar_vocabulary(vocabulary, train.grammar)
+        _need(train.structure == "none" or corpus.encoding == "grammar",
+              "train.structure (phrase and form features) needs the grammar encoding")
+        if train.structure != "none":
+            _need(feature_size == exact_feature_size(train.structure),
+                  f"feature_size {feature_size} does not fit the exact grammar with "
+                  f"structure {train.structure!r} ({exact_feature_size(train.structure)})")
         return record
 
 

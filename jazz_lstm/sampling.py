@@ -221,7 +221,7 @@ def primer_inputs(primer, record, stream, rng) -> tuple:
         tokens = encode_score_tokens(primer)
     else:
         songs = read_songs([primer])
-        piece = grammar_named(record.grammar).piece(songs[0])
+        piece = grammar_named(record.grammar, record.structure).piece(songs[0])
         tokens, features = piece.tokens, piece.features
     index = {token: token_id for token_id, token in enumerate(record.vocabulary)}
     known = [position for position, token in enumerate(tokens) if token in index]
@@ -252,7 +252,7 @@ def _grammar_solo(model, settings: SampleSettings, record, primer, token_rng,
     if bar_count > MAX_SAMPLE_BARS:
         raise UsageError(f"--chords gives {bar_count} bars; a solo has at most "
                          f"{MAX_SAMPLE_BARS} (give --bars, or fewer chords)")
-    grammar = grammar_named(record.grammar)
+    grammar = grammar_named(record.grammar, record.structure)
     song, _ = grammar.solo(model, record.vocabulary, chord_bars, bar_count, time_signature,
                            settings.tempo or music.tempo, primer=primer,
                            token_rng=token_rng, decode_rng=decode_rng, temperature=temperature,

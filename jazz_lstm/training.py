@@ -162,7 +162,8 @@ def prepare(data, config: TrainConfig, *, seed: int, folder: Path, encoding: str
     validation share, split seeded by ``seed``) and the model drawn."""
     check_settings(config, seed)
     corpus = load_corpus(data, encoding=encoding, grammar=config.grammar,
-                         melody_part=melody_part, chord_parts=chord_parts, bars=bars,
+                         structure=config.structure, melody_part=melody_part,
+                         chord_parts=chord_parts, bars=bars,
                          chords=chords, chords_offset=chords_offset, where=where,
                          validation_share=config.validation_share, seed=seed, on_skip=on_skip)
     return new_session(corpus, config, seed, folder), corpus
@@ -197,7 +198,8 @@ def reread_corpus(record: RunRecord, *, split: bool = True):
     unless ``split``)."""
     options = record.corpus.options
     return load_corpus(options.data, encoding=record.encoding, grammar=record.grammar,
-                       melody_part=options.melody_part, chord_parts=options.chord_parts,
+                       structure=record.structure, melody_part=options.melody_part,
+                       chord_parts=options.chord_parts,
                        bars=options.bars, chords=options.chords,
                        chords_offset=options.chords_offset, where=options.where,
                        validation_share=record.train.validation_share if split else 0.0,

@@ -40,6 +40,15 @@ stream has more bars than there are chord bars.
 Training with a token stream: ``stream_features`` row t describes where
 token t starts, so the input token t goes with row t + 1 (where the token
 to predict starts).
+
+A run may hear more (``structure``, one of ``music.tokens.structure.STRUCTURES``;
+"none", the default, is the 45 above): the form features of the bar
+(8 numbers, the same at every position of it, its full position included),
+then the phrase features of the tokens so far (4 numbers), both described in
+``music.tokens.structure``.  ``position_features`` fills the form columns
+(given one ``FormPlace`` or None per bar) and leaves the phrase columns 0:
+they depend on the tokens, which ``stream_features`` knows and sampling
+fills in token by token (``PhraseTracker``).
 """
 from __future__ import annotations
 
@@ -51,6 +60,8 @@ import numpy as np
 from music.chords import QUALITIES, chord_quality
 from music.tokens.exact_grammar import BAR_LINE, GRID, token_cost
 from music.song import Measure, MusicError
+from music.tokens.structure import (PHRASE_FEATURE_NAMES, check_structure, form_rows,
+                                    phrase_rows, structure_feature_names, uses_form, uses_phrase)
 
 BEATS = 5                 # beat one-hot slots: 1, 2, 3, 4 and 5+
 UNITS_PER_BEAT = 12       # grid units in a quarter note
@@ -77,9 +88,21 @@ _FULL = _PROGRESS + 1
 _HARMONY_SIZE = _BEAT   # the features before this index describe the harmony
 
 
-def feature_size() -> int:
-    """Number of features per step (len(FEATURE_NAMES))."""
-    return len(FEATURE_NAMES)
+def feature_names(structure: str = "none") -> tuple:
+    """The names of the features of a run with ``structure`` features, in order."""
+    return FEATURE_NAMES + structure_feature_names(structure)
+
+
+def feature_size(structure: str = "none") -> int:
+    """Number of features per step (len(FEATURE_NAMES) without structure features)."""
+    return len(feature_names(structure))
+
+
+def phrase_columns(structure: str) -> slice:
+    """Where the phrase features lie in a row (an empty slice without them)."""
+    size = feature_size(structure)
+    return slice(size - len(PHRASE_FEATURE_NAMES), size) if uses_phrase(structure) \
+        else slice(size, size)
 
 
 def _bar_units(bar_length_units, bar_count: int) -> list:
@@ -187,39 +210,54 @@ def _position_block(units: int) -> np.ndarray:
     return block
 
 
-def position_features(chord_bars, bar_length_units) -> np.ndarray:
+def position_features(chord_bars, bar_length_units, *, structure: str = "none",
+                      form=None) -> np.ndarray:
     """Features at every grid position of every bar.
 
     chord_bars:       one list of Chords per bar (starts in quarter lengths)
     bar_length_units: grid units per bar, one int or one per bar
-    Returns float32 (bars, max units + 1, feature_size()): row [b, u] holds
-    the features at position u of bar b, row [b, L_b] those of the full bar;
-    rows past a shorter bar's L_b are zero.
+    structure:        which structure features the rows hold (module docstring)
+    form:             with form features, one FormPlace or None per bar
+    Returns float32 (bars, max units + 1, feature_size(structure)): row [b, u]
+    holds the features at position u of bar b, row [b, L_b] those of the
+    full bar; rows past a shorter bar's L_b are zero; phrase columns are 0.
     """
     if not chord_bars:
         raise MusicError("no chord bars to compute features for")
     bar_units = _bar_units(bar_length_units, len(chord_bars))
     harmony = _harmony_rows(chord_bars, bar_units)
     total = len(harmony)
-    features = np.zeros((len(bar_units), max(bar_units) + 1, feature_size()), dtype=np.float32)
+    features = np.zeros((len(bar_units), max(bar_units) + 1, feature_size(structure)),
+                        dtype=np.float32)
+    base = feature_size()
     offset = 0
     for bar, units in enumerate(bar_units):
         features[bar, :units, :_HARMONY_SIZE] = harmony[offset:offset + units]
         features[bar, units, :_HARMONY_SIZE] = harmony[(offset + units) % total]
-        features[bar, :units + 1, _BEAT:] = _position_block(units)
+        features[bar, :units + 1, _BEAT:base] = _position_block(units)
         offset += units
+    if uses_form(structure):
+        if form is None or len(form) != len(bar_units):
+            raise MusicError(f"form features need one form place per bar ({len(bar_units)})")
+        rows = form_rows(form)
+        for bar, units in enumerate(bar_units):
+            features[bar, :units + 1, base:base + rows.shape[1]] = rows[bar]
     return features
 
 
-def stream_features(tokens, chord_bars, bar_length_units) -> np.ndarray:
+def stream_features(tokens, chord_bars, bar_length_units, *, structure: str = "none",
+                    form=None) -> np.ndarray:
     """Features where each token of an exact-grammar stream starts.
 
-    Returns float32 (len(tokens) + 1, feature_size()): row t for token t,
-    row len(tokens) for what follows the last token.  The tokens' costs
-    move along the bar (a bar overfilled by a generated stream stays full);
-    a bar line moves to the start of the next bar, the chord bars cycling.
+    Returns float32 (len(tokens) + 1, feature_size(structure)): row t for
+    token t, row len(tokens) for what follows the last token.  The tokens'
+    costs move along the bar (a bar overfilled by a generated stream stays
+    full); a bar line moves to the start of the next bar, the chord bars
+    cycling.  Phrase features, if any, are those of tokens[:t]
+    (``music.tokens.structure.phrase_rows``).
     """
-    table = position_features(chord_bars, bar_length_units)
+    check_structure(structure)
+    table = position_features(chord_bars, bar_length_units, structure=structure, form=form)
     bar_units = _bar_units(bar_length_units, len(chord_bars))
     bars, positions = [], []
     bar, position = 0, 0
@@ -232,4 +270,7 @@ def stream_features(tokens, chord_bars, bar_length_units) -> np.ndarray:
             position = min(position + token_cost(token), bar_units[bar])
     bars.append(bar)
     positions.append(position)
-    return table[np.array(bars), np.array(positions)]
+    rows = table[np.array(bars), np.array(positions)]
+    if uses_phrase(structure):
+        rows[:, phrase_columns(structure)] = phrase_rows(tokens)
+    return rows
