@@ -79,8 +79,8 @@ def test_a_segments_metre_is_read_off_its_first_bar(lengths, signature):
 def test_segments_halve_while_fewer_than_ten_fit_the_held_out_music():
     # 24 bars: three of 8 bars, six of 4, then twelve of 2 (the first length with 10 or more)
     pieces = [bars_piece("a", [4] * 16), bars_piece("b", [4] * 8)]
-    segments, bars = evaluating._enough_segments(pieces, 8, count=40, seed=0)
-    assert bars == 2 and len(segments) == 12
+    segments, bars, forms = evaluating._enough_segments(pieces, 8, count=40, seed=0)
+    assert bars == 2 and len(segments) == 12 and len(forms) == 12
     assert [measure.notes[0].pitch for measure in segments[0]] == [60, 61]
     assert [measure.notes[0].pitch for measure in segments[8]] == [60, 61]   # piece b's first
     # never below 2 bars, however little music there is
@@ -89,12 +89,12 @@ def test_segments_halve_while_fewer_than_ten_fit_the_held_out_music():
 
 def test_at_most_count_segments_are_chosen_by_the_seed_and_kept_in_order():
     pieces = [bars_piece("a", [4] * 40)]
-    chosen = evaluating._real_segments(pieces, 2, count=5, seed=1)
+    chosen = evaluating._real_segments(pieces, 2, count=5, seed=1)[0]
     firsts = [segment[0].notes[0].pitch for segment in chosen]
     assert len(chosen) == 5 and firsts == sorted(firsts)
     assert all((pitch - 60) % 2 == 0 for pitch in firsts)            # whole segments of 2 bars
-    assert [s[0].notes[0].pitch for s in evaluating._real_segments(pieces, 2, 5, seed=1)] == firsts
-    others = {tuple(s[0].notes[0].pitch for s in evaluating._real_segments(pieces, 2, 5, seed))
+    assert [s[0].notes[0].pitch for s in evaluating._real_segments(pieces, 2, 5, seed=1)[0]] == firsts
+    others = {tuple(s[0].notes[0].pitch for s in evaluating._real_segments(pieces, 2, 5, seed)[0])
               for seed in range(2, 8)}
     assert others != {tuple(firsts)}
 

@@ -46,7 +46,8 @@ def test_overrides_apply_all_but_none():
 def test_field_names_are_the_settings_in_order():
     names = TrainConfig.field_names()
     assert names[:3] == ("hidden_size", "num_layers", "dropout")
-    assert names[-3:] == ("grammar", "validation_share", "patience") and len(names) == 21
+    assert names[-4:] == ("grammar", "validation_share", "patience", "structure")
+    assert len(names) == 22
 
 
 def test_presets_by_name():
