@@ -2,8 +2,11 @@
 import json
 import os
 import shutil
+import signal
 import stat
+import subprocess
 import sys
+import time
 import wave
 from fractions import Fraction as F
 from pathlib import Path
@@ -324,10 +327,6 @@ def test_a_wav_cut_short_by_a_full_disk_is_refused_though_fluidsynth_says_0(
 def test_sigterm_while_fluidsynth_renders_kills_it_and_leaves_nothing(tmp_path, fake_fluidsynth,
                                                                       soundfont, monkeypatch):
     """The command line: status 130, "interrupted", fluidsynth gone, no temporary file."""
-    import signal
-    import subprocess
-    import time
-
     from tests.test_cli import CLI
 
     monkeypatch.setenv("FAKE_FLUIDSYNTH_MODE", "hang")
@@ -340,12 +339,7 @@ def test_sigterm_while_fluidsynth_renders_kills_it_and_leaves_nothing(tmp_path, 
          "cli.command_progressions = lambda args: bool(render_wav(one_note_song(), "
          "'solo.wav', engine='fluidsynth')); sys.exit(cli.main(['progressions']))",
          str(CLI.parent)], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
-    pid_file = Path(str(fake_fluidsynth) + ".pid")
-    deadline = time.monotonic() + 60
-    while not pid_file.exists() or not pid_file.read_text():
-        assert time.monotonic() < deadline and process.poll() is None
-        time.sleep(0.05)
-    renderer = int(pid_file.read_text())
+    renderer = renderer_pid(fake_fluidsynth, process)
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stderr
@@ -359,10 +353,6 @@ def test_kill_9_while_fluidsynth_renders_takes_it_along_and_a_later_start_cleans
         tmp_path, fake_fluidsynth, soundfont, monkeypatch):
     """kill -9 cannot be handled: fluidsynth dies with the command (PR_SET_PDEATHSIG), and
     the temporary files left beside the target go at the next start in that folder."""
-    import signal
-    import subprocess
-    import time
-
     from music.files import clean_stale_temp_files
 
     monkeypatch.setenv("FAKE_FLUIDSYNTH_MODE", "hang")
@@ -371,12 +361,7 @@ def test_kill_9_while_fluidsynth_renders_takes_it_along_and_a_later_start_cleans
          "from tests.test_synth import one_note_song; from music.write.wav import render_wav; "
          "render_wav(one_note_song(), 'solo.wav', engine='fluidsynth')",
          str(Path(__file__).resolve().parents[1])], cwd=tmp_path)
-    pid_file = Path(str(fake_fluidsynth) + ".pid")
-    deadline = time.monotonic() + 60
-    while not pid_file.exists() or not pid_file.read_text():
-        assert time.monotonic() < deadline and process.poll() is None
-        time.sleep(0.05)
-    renderer = int(pid_file.read_text())
+    renderer = renderer_pid(fake_fluidsynth, process)
     process.send_signal(signal.SIGKILL)
     assert process.wait(timeout=30) == -signal.SIGKILL
     deadline = time.monotonic() + 10
@@ -387,6 +372,16 @@ def test_kill_9_while_fluidsynth_renders_takes_it_along_and_a_later_start_cleans
     assert len(left) == 2 and not (tmp_path / "solo.wav").exists()    # the MIDI and the WAV
     assert sorted(path.name for path in clean_stale_temp_files(tmp_path)) == sorted(left)
     assert not [name for name in os.listdir(tmp_path) if "jazz-lstm-tmp" in name]
+
+
+def renderer_pid(fake_fluidsynth, process) -> int:
+    """The pid the fake fluidsynth writes once it renders, waited for up to 60 s."""
+    pid_file = Path(str(fake_fluidsynth) + ".pid")
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    return int(pid_file.read_text())
 
 
 def _state(pid: int) -> str:
