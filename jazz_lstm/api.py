@@ -90,10 +90,11 @@ class Run:
     def evaluate(self, data=None, *, bars=None, samples: int | None = None, seed: int = 0,
                  quick: bool = False, save: bool = True):
         """Held-out prediction against n-gram baselines, generated against real solos,
-        copying (``jazz_lstm.evaluating``); saved as evaluation.json unless ``save`` is False."""
+        copying (``jazz_lstm.evaluating``); saved as evaluation.json unless ``save`` is False
+        or the run is a bundled model (its folder is the installed package, not a run's)."""
         evaluation = evaluate_run(self, data=data, bars=bars, segments=samples, seed=seed,
                                   quick=quick)
-        if save:
+        if save and not is_bundled(self.path):
             save_evaluation(self, evaluation)
         return evaluation
 

@@ -1,11 +1,13 @@
 """The bundled jazz model: it ships intact, and sample, --run jazz and open_run("jazz") find it."""
 import hashlib
 import re
+from types import SimpleNamespace
 
 import mido
 import pytest
 
 import jazz_lstm
+import jazz_lstm.api
 from jazz_lstm.runs import BUNDLED_ATTRIBUTION, BUNDLED_MODELS, UsageError, choose_checkpoint
 from lstm_np.checkpoint import CheckpointError
 from tests.test_cli import run_cli
@@ -60,3 +62,13 @@ def test_the_bundle_cannot_be_resumed(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(CheckpointError, match="cannot be resumed"):
         jazz_lstm.resume("jazz", epochs=100, progress=False)
+
+
+def test_evaluating_the_bundle_writes_nothing_into_the_package(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    before = sorted(path.name for path in BUNDLE.parent.iterdir())
+    # The figures themselves are evaluate's business; here only where they go.
+    figures = SimpleNamespace(to_json=lambda: {"summary": "figures"})
+    monkeypatch.setattr(jazz_lstm.api, "evaluate_run", lambda run, **options: figures)
+    assert jazz_lstm.open_run("jazz").evaluate() is figures
+    assert sorted(path.name for path in BUNDLE.parent.iterdir()) == before
