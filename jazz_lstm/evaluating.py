@@ -47,7 +47,8 @@ from jazz_lstm.sampling import primer_inputs
 from jazz_lstm.scoring import score, stretches_of
 from jazz_lstm.training import reread_corpus
 from music.files import write_file_atomically
-from music.tokens.exact_grammar import BAR_LINE, token_cost, units_of
+from jazz_lstm.evaluation.phrasing import PHRASE_REST
+from music.tokens.exact_grammar import BAR_LINE, parse_token, token_cost, units_of
 from music.tokens.solo import tokens_needed
 from music.tokens.structure import song_form
 
@@ -90,7 +91,8 @@ def evaluate_run(run, *, data=None, bars=None, segments: int | None = None, seed
     stretches = stretches_of(held_out, index)
     if stretches.ids.shape[0] == 0:
         raise UsageError(f"held-out music ({described}) has no stretch of 2 tokens the model knows")
-    scored = score(run.model, stretches)
+    watch = phrase_end_masks(vocabulary) if record.grammar == "exact" else None
+    scored = score(run.model, stretches, watch)
     held_out_ids = [row[:length].tolist() for row, length in zip(stretches.ids, stretches.lengths)]
     prediction = prediction_section(training, held_out_ids, len(vocabulary),
                                     {"lstm": (scored["nats"], scored["scored"],
@@ -102,7 +104,7 @@ def evaluate_run(run, *, data=None, bars=None, segments: int | None = None, seed
     notes.append(f"{stretches.unknown} of {stretches.tokens} held-out tokens "
                  f"({100 * stretches.oov_rate:.2f}%) are outside the vocabulary: never scored, "
                  "and the piece is cut there")
-    similarity, copying, roles, means, structure = {}, {}, {}, {}, {}
+    similarity, copying, roles, means, structure, phrase_ends = {}, {}, {}, {}, {}, {}
     if record.encoding == "grammar":
         count = segments or (QUICK_SEGMENTS if quick else DEFAULT_SEGMENTS)
         real, segment_bars, forms = _enough_segments(held_out, segment_bars, count, seed)
@@ -119,14 +121,41 @@ def evaluate_run(run, *, data=None, bars=None, segments: int | None = None, seed
                          "no comparison of generated and real solos")
         solos, solo_bars, forms = _enough_segments(held_out, solo_bars, count, seed)
         if len(solos) >= 3:
-            structure = structure_section(solos, _generated(run, solos, training, seed,
-                                                            forms)[0], seed)
+            solo_segments, solo_pieces = _generated(run, solos, training, seed, forms)
+            structure = structure_section(solos, solo_segments, seed)
+            if watch is not None:
+                phrase_ends = phrase_end_section(scored["watched"], solo_pieces["lstm"], watch)
             notes.append(f"phrasing and structure: {len(solos)} real stretches of {solo_bars} "
                          "bars, and a solo of the model and of the bigram over each one's "
                          "chords")
     report = Report(prediction=prediction, oov_rate=stretches.oov_rate, similarity=similarity,
-                    copying=copying, roles=roles, means=means, structure=structure)
+                    copying=copying, roles=roles, means=means, structure=structure,
+                    phrase_ends=phrase_ends)
     return Evaluation(report, described, notes)
+
+
+def phrase_end_masks(vocabulary) -> tuple:
+    """(after, following) for ``score``'s watch under the exact grammar: a note
+    or tie token (a sounding note), then one rest token of a beat or more, the
+    rest that ends a phrase (``evaluation.phrasing.PHRASE_REST``)."""
+    parsed = [parse_token(token) for token in vocabulary]
+    after = np.array([token.kind in ("note", "tie") for token in parsed])
+    following = np.array([token.kind == "rest" and token.units >= units_of(PHRASE_REST)
+                          for token in parsed])
+    return after, following
+
+
+def phrase_end_section(watched: dict, sampled_pieces: list, watch) -> dict:
+    """How often a phrase-ending rest follows a note: in the held-out solos, as
+    the model predicts it there (``score``'s watch), and in the model's own
+    32-bar solos (``sampled_pieces``, lists of token ids)."""
+    after, following = watch
+    pairs = [(first, second) for piece in sampled_pieces
+             for first, second in zip(piece[:-1], piece[1:]) if after[first]]
+    return {"held_out_share": watched["actual"], "model_probability": watched["predicted"],
+            "sampled_share": (sum(bool(following[second]) for _, second in pairs) / len(pairs)
+                              if pairs else None),
+            "held_out_steps": watched["steps"], "sampled_steps": len(pairs)}
 
 
 def save_evaluation(run, evaluation: Evaluation) -> None:

@@ -63,14 +63,21 @@ def stretches_of(pieces, index: dict) -> Stretches:
     return Stretches(ids, features, lengths, tokens, unknown)
 
 
-def score(model, stretches: Stretches) -> dict:
+def score(model, stretches: Stretches, watch=None) -> dict:
     """{"nats": mean cross-entropy per scored token, "accuracy", "scored"}:
-    every token of a stretch but its first, predicted from the tokens before it."""
+    every token of a stretch but its first, predicted from the tokens before it.
+
+    watch: None, or (after, following), two (V,) boolean masks over the
+    vocabulary: then "watched" is added, {"steps": the scored steps whose input
+    is a token of ``after``, "predicted": the mean probability the model gives
+    the tokens of ``following`` there, "actual": the share of those steps whose
+    target is one of them}; how often an event follows, predicted and real."""
     if len(stretches.lengths) == 0:
         return {"nats": float("nan"), "accuracy": float("nan"), "scored": 0}
     count, length = stretches.ids.shape
     state = model.initial_state(count)
     total = correct = scored = 0.0
+    watched_steps = predicted = actual = 0.0
     for start in range(0, length - 1, CHUNK):
         stop = min(start + CHUNK, length - 1)
         inputs = stretches.ids[:, start:stop]
@@ -87,4 +94,16 @@ def score(model, stretches: Stretches) -> dict:
         total -= float((weights * log_probs[rows, targets]).sum())
         correct += float(weights[log_probs.argmax(axis=1) == targets].sum())
         scored += float(weights.sum())
-    return {"nats": total / scored, "accuracy": correct / scored, "scored": int(scored)}
+        if watch is not None:
+            after, following = watch
+            inputs_flat = inputs.T.reshape(-1)
+            steps = (weights > 0) & after[inputs_flat]
+            predicted += float(np.exp(log_probs[steps][:, following]).sum())
+            actual += float(following[targets[steps]].sum())
+            watched_steps += float(steps.sum())
+    result = {"nats": total / scored, "accuracy": correct / scored, "scored": int(scored)}
+    if watch is not None:
+        result["watched"] = {"steps": int(watched_steps),
+                             "predicted": predicted / watched_steps if watched_steps else None,
+                             "actual": actual / watched_steps if watched_steps else None}
+    return result

@@ -118,3 +118,22 @@ def test_the_bigram_fills_every_exact_bar_to_its_length():
         assert all(sum(bar) == units for bar in bars), (signature, bars)
         assert ids == evaluating._bigram_stream(bigram, Exact(), vocabulary, 3, signature,
                                                 np.random.default_rng(5))
+
+
+def test_phrase_end_masks_pick_notes_and_ties_then_rests_of_a_beat_or_more():
+    vocabulary = ["|", "0+4,6", "NC7=,3", "T,2", "R,9", "R,12", "R,24", "R,1"]
+    after, following = evaluating.phrase_end_masks(vocabulary)
+    assert after.tolist() == [False, True, True, True, False, False, False, False]
+    assert following.tolist() == [False, False, False, False, False, True, True, False]
+
+
+def test_the_phrase_end_section_counts_the_sampled_note_rest_pairs():
+    vocabulary = ["|", "0+4,6", "T,2", "R,12", "R,3"]
+    watch = evaluating.phrase_end_masks(vocabulary)
+    # Pieces: note R,12 | note T,2 R,3 ... : 4 steps after a sounding note
+    # (0+4,6 twice, T,2 twice), one of them followed by R,12.
+    pieces = [[1, 3, 0, 1, 2, 4], [2, 0]]
+    section = evaluating.phrase_end_section({"actual": 0.25, "predicted": 0.2, "steps": 8},
+                                            pieces, watch)
+    assert section == {"held_out_share": 0.25, "model_probability": 0.2,
+                       "sampled_share": 0.25, "held_out_steps": 8, "sampled_steps": 4}

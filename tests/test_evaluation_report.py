@@ -124,7 +124,7 @@ def test_report_is_deterministic_and_plain_json():
     first = json.dumps(to_json(small_report(seed=7)), sort_keys=True)
     assert first == json.dumps(to_json(small_report(seed=7)), sort_keys=True)
     assert set(json.loads(first)) == {"prediction", "oov_rate", "similarity", "copying",
-                                      "roles", "means", "structure", "summary"}
+                                      "roles", "means", "structure", "phrase_ends", "summary"}
     # The seed picks the real-vs-real halves.
     assert first != json.dumps(to_json(small_report(seed=8)), sort_keys=True)
 
@@ -160,3 +160,15 @@ def test_real_segments_are_capped_by_a_seeded_sample(monkeypatch):
 def test_too_few_real_segments_raise_value_error():
     with pytest.raises(ValueError, match="at least 3 of them, got 2"):
         similarity_section(segments(2, seed=0), {"lstm": segments(2, seed=1)})
+
+
+def test_the_phrase_end_block_shows_the_three_shares():
+    report = Report(phrase_ends={"held_out_share": 0.0264, "model_probability": 0.0208,
+                                 "sampled_share": 0.0113, "held_out_steps": 6775,
+                                 "sampled_steps": 8689})
+    table = format_table(report)
+    assert "phrase ends: after a sounding note, the next token is a rest of a beat or more" \
+        in table
+    assert re.search(r"^  held-out solos\s+0\.026\s+6775$", table, re.MULTILINE)
+    assert re.search(r"^  model's probability there\s+0\.021\s+6775$", table, re.MULTILINE)
+    assert re.search(r"^  model's own solos\s+0\.011\s+8689$", table, re.MULTILINE)

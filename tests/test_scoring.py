@@ -111,3 +111,32 @@ def test_stretches_longer_than_a_chunk_score_as_if_read_one_token_at_a_time(feat
     assert result["scored"] == scored == sum(lengths) - len(lengths)
     assert result["nats"] == pytest.approx(nats, rel=1e-9)
     assert result["accuracy"] == pytest.approx(accuracy, abs=1e-12)
+
+
+def test_a_watch_counts_what_follows_the_watched_tokens_and_what_the_model_gives_it():
+    # Stretches "abac" and "cab" (X cuts the first piece); after "a" (token 0)
+    # comes "b" twice and "c" once among the scored steps; the uniform model
+    # gives "b" (token 1) 1/3 at each of those three steps.
+    stretches = scoring.stretches_of([piece("abacXb"), piece("cab")], INDEX)
+    after = np.array([True, False, False])
+    following = np.array([False, True, False])
+    watched = scoring.score(zero_model(3), stretches, watch=(after, following))["watched"]
+    assert watched["steps"] == 3
+    assert watched["actual"] == pytest.approx(2 / 3)
+    assert watched["predicted"] == pytest.approx(1 / 3)
+
+
+def test_a_watch_spanning_chunks_counts_each_step_once():
+    ids = "ab" * scoring.CHUNK          # 2 CHUNK tokens: "a" then "b", CHUNK times
+    stretches = scoring.stretches_of([piece(ids)], INDEX)
+    watched = scoring.score(zero_model(3), stretches,
+                            watch=(np.array([True, False, False]),
+                                   np.array([False, True, True])))["watched"]
+    assert watched["steps"] == scoring.CHUNK
+    assert watched["actual"] == pytest.approx(1.0)
+    assert watched["predicted"] == pytest.approx(2 / 3)
+
+
+def test_without_a_watch_nothing_is_watched():
+    stretches = scoring.stretches_of([piece("abab")], INDEX)
+    assert "watched" not in scoring.score(zero_model(3), stretches)

@@ -27,6 +27,12 @@ structure    name -> {STRUCTURE_FIGURES: value} for "real" and each generated
              value); "phrase_length_oa" is the overlapping area of the
              source's notes-per-phrase values against the real ones (for
              "real": one seeded half of the solos against the other).
+phrase_ends  {"held_out_share", "model_probability", "sampled_share",
+             "held_out_steps", "sampled_steps"} (exact grammar only, filled by
+             ``jazz_lstm.evaluating``): after a sounding note, how often the
+             next token is a rest of a beat or more in the held-out solos, the
+             probability the model gives it there, and how often its own
+             32-bar solos play one.
 
 At most MAX_REAL_SEGMENTS real segments are compared (a seeded sample when
 there are more) so that the pairwise distances stay cheap.  The summary
@@ -65,6 +71,7 @@ class Report:
     roles: dict = field(default_factory=dict)
     means: dict = field(default_factory=dict)
     structure: dict = field(default_factory=dict)
+    phrase_ends: dict = field(default_factory=dict)
 
     @property
     def summary(self) -> str:
@@ -328,6 +335,17 @@ def format_table(report: Report) -> str:
         lines += _rows(["figure"] + names,
                        [[figure] + [_cell(report.structure[name][figure]) for name in names]
                         for figure in STRUCTURE_FIGURES])
+    if report.phrase_ends:
+        ends = report.phrase_ends
+        lines.append("phrase ends: after a sounding note, the next token is a rest of a beat "
+                     "or more")
+        lines += _rows(("where", "share", "after notes"),
+                       [("held-out solos", _cell(ends["held_out_share"]),
+                         str(ends["held_out_steps"])),
+                        ("model's probability there", _cell(ends["model_probability"]),
+                         str(ends["held_out_steps"])),
+                        ("model's own solos", _cell(ends["sampled_share"]),
+                         str(ends["sampled_steps"]))])
     if report.copying:
         lines.append("copying: generated token n-grams found verbatim in the training pieces")
         lines += _rows(("source", "8-grams", "16-grams", "longest copy"),
@@ -348,9 +366,9 @@ def _cell(value) -> str:
 
 def to_json(report: Report) -> dict:
     """Plain JSON types: {"prediction", "oov_rate", "similarity", "copying",
-    "roles", "means", "structure", "summary"}, the sections as in the module
-    docstring."""
+    "roles", "means", "structure", "phrase_ends", "summary"}, the sections as in
+    the module docstring."""
     return {"prediction": report.prediction, "oov_rate": float(report.oov_rate),
             "similarity": report.similarity, "copying": report.copying,
             "roles": report.roles, "means": report.means, "structure": report.structure,
-            "summary": report.summary}
+            "phrase_ends": report.phrase_ends, "summary": report.summary}
