@@ -6,6 +6,19 @@
         next = argmax(p) if temperature == 0 else a draw from p
         feed next back in
 
+Kept mass (``keep``, optional): a set K of tokens whose untempered
+probability is kept.  Over the candidates C (after any allowed mask and
+top_k), with K' = K & C:
+
+    p1    = softmax(logits) over C                 (temperature 1)
+    mass  = sum over w in K' of p1(w)
+    p(w)  = p1(w)                                    for w in K'
+    p(w)  = (1 - mass) * softmax(logits / temperature) over C - K   otherwise
+
+so the temperature reshapes only the other tokens, inside what K' leaves.
+With no candidate in K (or keep None) p is the plain tempered softmax, to
+the bit; at temperature 0 keep is ignored.
+
 A draw uses one uniform number u per sequence and step, taken from the
 Generator before the loop, and inverts the cumulative distribution
 (the first token whose cumulative probability exceeds u * total).  So the
@@ -36,7 +49,8 @@ from lstm_np import kernels, layers
 from lstm_np.model import log_softmax
 
 
-def choose_tokens(logits, uniforms, temperature: float = 1.0, top_k: int = 0, allowed=None):
+def choose_tokens(logits, uniforms, temperature: float = 1.0, top_k: int = 0, allowed=None,
+                  keep=None):
     """Pick one token per row.
 
     logits (B, V); uniforms (B,) in [0, 1); temperature 0 = greedy argmax,
@@ -44,7 +58,9 @@ def choose_tokens(logits, uniforms, temperature: float = 1.0, top_k: int = 0, al
     largest logits (ties broken towards the lower token id); allowed: None,
     or (B, V) booleans, at least one True per row: the other tokens are
     never picked, the softmax is renormalised over the allowed ones and
-    top_k counts among them.
+    top_k counts among them.  keep: None, or (V,) or (B, V) booleans, the
+    tokens whose untempered probability is kept (the module docstring's
+    kept mass); a row with no kept candidate is drawn exactly as without.
     Returns token ids (B,).
     """
     logits = np.asarray(logits, dtype=np.float64)
@@ -59,6 +75,8 @@ def choose_tokens(logits, uniforms, temperature: float = 1.0, top_k: int = 0, al
         dropped = order[:, top_k:]
         np.put_along_axis(scaled, dropped, -np.inf, axis=1)
     probabilities = np.exp(log_softmax(scaled))
+    if keep is not None:
+        probabilities = _kept_mass(logits, scaled, probabilities, keep)
     cumulative = np.cumsum(probabilities, axis=1)
     thresholds = uniforms * cumulative[:, -1]
     picks = (cumulative <= thresholds[:, None]).sum(axis=1)
@@ -66,6 +84,27 @@ def choose_tokens(logits, uniforms, temperature: float = 1.0, top_k: int = 0, al
     # pick then falls to the last token that has any probability at all.
     last_possible = logits.shape[1] - 1 - (probabilities[:, ::-1] > 0).argmax(axis=1)
     return np.minimum(picks, last_possible)
+
+
+def _kept_mass(logits, scaled, probabilities, keep):
+    """The probabilities (B, V) with the kept candidates' untempered mass kept;
+    rows without a kept candidate are returned unchanged (same bits)."""
+    candidates = scaled > -np.inf
+    kept = np.broadcast_to(np.asarray(keep, dtype=bool), logits.shape) & candidates
+    rows = kept.any(axis=1)
+    if not rows.any():
+        return probabilities
+    others = candidates & ~kept
+    with np.errstate(invalid="ignore"):
+        untempered = np.exp(log_softmax(np.where(candidates, logits, -np.inf)[rows]))
+        tempered = np.exp(log_softmax(np.where(others, scaled, -np.inf)[rows]))
+    kept_rows = kept[rows]
+    # Summed in token order, as the compiled twin sums.
+    mass = np.cumsum(np.where(kept_rows, untempered, 0.0), axis=1)[:, -1]
+    rest = np.where(others[rows], (1.0 - mass)[:, None] * tempered, 0.0)
+    probabilities = probabilities.copy()
+    probabilities[rows] = np.where(kept_rows, untempered, rest)
+    return probabilities
 
 
 def _check_sampling(temperature: float, top_k: int):
@@ -77,14 +116,16 @@ def _check_sampling(temperature: float, top_k: int):
 
 def generate(model, primer, length: int, rng: np.random.Generator,
              temperature: float = 1.0, top_k: int = 0, primer_features=None,
-             step_features=None):
+             step_features=None, keep=None):
     """Continue each primer sequence by ``length`` tokens.
 
     model: a ``SequenceModel``; primer (B, P) token ids, P >= 1 (B sequences
     generated at once); rng: the Generator for the draws.  For a model with
     feature_size F > 0: primer_features (B, P, F), and step_features
     (B, length, F) whose row k is heard with generated token k when it is
-    fed back (the last row is never fed: generation stops there).
+    fed back (the last row is never fed: generation stops there).  keep:
+    None, or (V,) booleans, the tokens whose untempered probability is kept
+    (``choose_tokens``).
     Returns the generated ids (B, length), primer excluded.
     """
     primer = _check_primer(model, primer)
@@ -94,17 +135,18 @@ def generate(model, primer, length: int, rng: np.random.Generator,
     batch = primer.shape[0]
     primer_features = model.checked_features("primer_features", primer_features, primer.shape)
     step_features = model.checked_features("step_features", step_features, (batch, length))
+    keep = _check_keep(model, keep)
     uniforms = rng.random((length, batch))
     if kernels.resolve_backend(model.backend) == "numba":
         return kernels.generate(model.params, layers.head_without_batch_norm(model),
                                 model.config.num_layers, primer, uniforms, temperature, top_k,
-                                primer_features, step_features)
+                                primer_features, step_features, keep)
     state, current, current_features = _prime(model, primer, primer_features)
     generated = np.empty((batch, length), dtype=np.int64)
     for step in range(length):
         logits, state, _ = model.forward(current, state, all_steps=False,
                                          features=current_features)
-        tokens = choose_tokens(logits, uniforms[step], temperature, top_k)
+        tokens = choose_tokens(logits, uniforms[step], temperature, top_k, keep=keep)
         generated[:, step] = tokens
         current = tokens[:, None]
         current_features = None if step_features is None else step_features[:, step:step + 1]
@@ -113,7 +155,7 @@ def generate(model, primer, length: int, rng: np.random.Generator,
 
 def generate_segments(model, primer, rng: np.random.Generator, *, token_costs, budgets,
                       reset_token: int, step_features=None, primer_features=None,
-                      temperature: float = 1.0, top_k: int = 0, feature_hook=None):
+                      temperature: float = 1.0, top_k: int = 0, feature_hook=None, keep=None):
     """Sample one sequence segment by segment, never overflowing a segment's budget.
 
     token_costs (V,) integers >= 0: what each token uses of a budget;
@@ -121,7 +163,9 @@ def generate_segments(model, primer, rng: np.random.Generator, *, token_costs, b
     cost 0 that closes a segment.  Segment s starts with budgets[s] units;
     with r > 0 units left only tokens of cost 1..r may be drawn (the
     temperature, top_k and softmax apply among those), so zero-cost tokens,
-    the reset token included, are never drawn; when r reaches 0 the reset
+    the reset token included, are never drawn (keep: None, or (V,) booleans,
+    the tokens whose untempered probability is kept among the tokens that
+    fit, ``choose_tokens``); when r reaches 0 the reset
     token is emitted without a draw and segment s + 1 begins.  Generation
     ends after the reset that closes the last segment.  One uniform is
     drawn per sampled token: rng.random(sum(budgets)) up front, a bound no
@@ -150,6 +194,7 @@ def generate_segments(model, primer, rng: np.random.Generator, *, token_costs, b
         raise ValueError(f"generate_segments samples one sequence: primer must be (1, P), "
                          f"got shape {primer.shape}")
     _check_sampling(temperature, top_k)
+    keep = _check_keep(model, keep)
     token_costs, budgets = _check_budgets(model, token_costs, budgets, reset_token)
     primer_features = model.checked_features("primer_features", primer_features, primer.shape)
     step_features = model.checked_features("step_features", step_features,
@@ -161,7 +206,7 @@ def generate_segments(model, primer, rng: np.random.Generator, *, token_costs, b
         ids, failure = kernels.generate_segments(
             model.params, layers.head_without_batch_norm(model), model.config.num_layers, primer[0],
             uniforms, temperature, top_k, token_costs, budgets, reset_token,
-            None if primer_features is None else primer_features[0], step_features)
+            None if primer_features is None else primer_features[0], step_features, keep)
         if failure is not None:
             _raise_no_token_fits(*failure, budgets)
         return ids
@@ -176,7 +221,7 @@ def generate_segments(model, primer, rng: np.random.Generator, *, token_costs, b
             if not allowed.any():
                 _raise_no_token_fits(segment, budget - used, budgets)
             token = choose_tokens(logits, uniforms[draws:draws + 1], temperature, top_k,
-                                  allowed[None])[0]
+                                  allowed[None], keep)[0]
             draws += 1
             used += token_costs[token]
             generated.append(token)
@@ -231,6 +276,17 @@ def _check_primer(model, primer):
     if primer.dtype.kind not in "iu" or primer.min() < 0 or primer.max() >= model.config.vocab_size:
         raise ValueError(f"primer must hold token ids in [0, {model.config.vocab_size})")
     return primer
+
+
+def _check_keep(model, keep):
+    """keep as (V,) booleans, or None."""
+    if keep is None:
+        return None
+    keep = np.asarray(keep)
+    if keep.shape != (model.config.vocab_size,) or keep.dtype != np.bool_:
+        raise ValueError(f"keep must be {model.config.vocab_size} booleans (one per token), "
+                         f"got {keep.dtype} {keep.shape}")
+    return keep
 
 
 def _check_budgets(model, token_costs, budgets, reset_token):

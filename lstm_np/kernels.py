@@ -538,8 +538,9 @@ def _affine(x, W, b, out):
 
 
 @_jit
-def _choose_token(logits, u, temperature, top_k, allowed, scaled, kept):
-    """Compiled twin of ``generate.choose_tokens`` for one row (float64 math)."""
+def _choose_token(logits, u, temperature, top_k, allowed, keep, scaled, chosen):
+    """Compiled twin of ``generate.choose_tokens`` for one row (float64 math);
+    keep (V,) booleans, all False for none."""
     V = logits.shape[0]
     if temperature == 0:
         best = -1
@@ -552,16 +553,22 @@ def _choose_token(logits, u, temperature, top_k, allowed, scaled, kept):
     if 0 < top_k < V:
         # Keep the top_k largest, ties going to the lower id, as a stable
         # argsort of -scaled would.
-        kept[:] = False
+        chosen[:] = False
         for _ in range(top_k):
             best = -1
             for j in range(V):
-                if not kept[j] and (best < 0 or scaled[j] > scaled[best]):
+                if not chosen[j] and (best < 0 or scaled[j] > scaled[best]):
                     best = j
-            kept[best] = True
+            chosen[best] = True
         for j in range(V):
-            if not kept[j]:
+            if not chosen[j]:
                 scaled[j] = -np.inf
+    any_kept = False
+    for j in range(V):
+        if keep[j] and scaled[j] > -np.inf:
+            any_kept = True
+    if any_kept:
+        return _pick_kept(logits, u, keep, scaled)
     largest = scaled.max()
     total = 0.0
     for j in range(V):
@@ -577,6 +584,51 @@ def _choose_token(logits, u, temperature, top_k, allowed, scaled, kept):
         scaled[j] = cumulative
     threshold = u * cumulative
     # Counted like the NumPy twin, (cumulative <= threshold).sum().
+    picks = 0
+    for j in range(V):
+        if scaled[j] <= threshold:
+            picks += 1
+    return min(picks, last_possible)
+
+
+@_jit
+def _pick_kept(logits, u, keep, scaled):
+    """``_choose_token``'s draw when some candidate (scaled > -inf) is kept:
+    kept candidates at their softmax(logits) probability over the candidates,
+    the others sharing what is left as softmax(scaled) among themselves
+    (``generate``'s module docstring)."""
+    V = logits.shape[0]
+    largest, largest_other = -np.inf, -np.inf
+    for j in range(V):
+        if scaled[j] > -np.inf:
+            largest = max(largest, logits[j])
+            if not keep[j]:
+                largest_other = max(largest_other, scaled[j])
+    total, total_other = 0.0, 0.0
+    for j in range(V):
+        if scaled[j] > -np.inf:
+            total += np.exp(logits[j] - largest)
+            if not keep[j]:
+                total_other += np.exp(scaled[j] - largest_other)
+    log_total, log_total_other = np.log(total), np.log(total_other)
+    mass = 0.0
+    for j in range(V):
+        if keep[j] and scaled[j] > -np.inf:
+            mass += np.exp(logits[j] - largest - log_total)
+    cumulative = 0.0
+    last_possible = 0
+    for j in range(V):
+        probability = 0.0
+        if scaled[j] > -np.inf:
+            if keep[j]:
+                probability = np.exp(logits[j] - largest - log_total)
+            else:
+                probability = (1.0 - mass) * np.exp(scaled[j] - largest_other - log_total_other)
+        if probability > 0:
+            last_possible = j
+        cumulative += probability
+        scaled[j] = cumulative
+    threshold = u * cumulative
     picks = 0
     for j in range(V):
         if scaled[j] <= threshold:
@@ -610,7 +662,7 @@ def _logits(top, hidden_W, hidden_b, out_W, out_b, hidden, logits, logits64):
 def _buffers(Ws, hidden_W, out_W):
     """Scratch for one sequence: h, c (layers, n_a); rec, pre (4 n_a,);
     hidden (dense_size,); logits (V,) in the weights' dtype and logits64 in
-    float64; scaled, kept, allowed (V,) for ``_choose_token``."""
+    float64; scaled, chosen, allowed (V,) for ``_choose_token``."""
     n_a = Ws[0].shape[1] // 4
     V = out_W.shape[1]
     dtype = out_W.dtype
@@ -632,12 +684,12 @@ def _prime(Ws, bs, primer, primer_features, h, c, rec, pre):
 
 @_jit
 def _generate(Ws, bs, hidden_W, hidden_b, out_W, out_b, primer, primer_features,
-              step_features, uniforms, temperature, top_k, generated):
+              step_features, uniforms, temperature, top_k, keep, generated):
     batch, primer_length = primer.shape
     length = generated.shape[1]
     layers = len(Ws)
-    h, c, rec, pre, hidden, logits, logits64, scaled, kept, allowed = _buffers(Ws, hidden_W,
-                                                                               out_W)
+    h, c, rec, pre, hidden, logits, logits64, scaled, chosen, allowed = _buffers(Ws, hidden_W,
+                                                                                 out_W)
     for row in range(batch):
         _prime(Ws, bs, primer[row], primer_features[row], h, c, rec, pre)
         token = primer[row, primer_length - 1]
@@ -646,14 +698,14 @@ def _generate(Ws, bs, hidden_W, hidden_b, out_W, out_b, primer, primer_features,
             _feed(Ws, bs, token, features, h, c, rec, pre)
             _logits(h[layers - 1], hidden_W, hidden_b, out_W, out_b, hidden, logits, logits64)
             token = _choose_token(logits64, uniforms[out, row], temperature, top_k, allowed,
-                                  scaled, kept)
+                                  keep, scaled, chosen)
             generated[row, out] = token
             features = step_features[row, out]
 
 
 @_jit
 def _generate_segments(Ws, bs, hidden_W, hidden_b, out_W, out_b, primer, primer_features,
-                       uniforms, temperature, top_k, token_costs, budgets, reset_token,
+                       uniforms, temperature, top_k, keep, token_costs, budgets, reset_token,
                        step_features, generated, failure):
     """Compiled twin of ``generate.generate_segments``'s NumPy loop, one sequence.
 
@@ -662,8 +714,8 @@ def _generate_segments(Ws, bs, hidden_W, hidden_b, out_W, out_b, primer, primer_
     """
     layers = len(Ws)
     V = out_W.shape[1]
-    h, c, rec, pre, hidden, logits, logits64, scaled, kept, allowed = _buffers(Ws, hidden_W,
-                                                                               out_W)
+    h, c, rec, pre, hidden, logits, logits64, scaled, chosen, allowed = _buffers(Ws, hidden_W,
+                                                                                 out_W)
     primer_length = primer.shape[0]
     _prime(Ws, bs, primer, primer_features, h, c, rec, pre)
     token = primer[primer_length - 1]
@@ -687,7 +739,7 @@ def _generate_segments(Ws, bs, hidden_W, hidden_b, out_W, out_b, primer, primer_
                 failure[1] = remaining
                 return -1
             token = _choose_token(logits64, uniforms[draws], temperature, top_k, allowed,
-                                  scaled, kept)
+                                  keep, scaled, chosen)
             draws += 1
             used += token_costs[token]
             generated[count] = token
@@ -720,14 +772,22 @@ def _feature_rows(features, leading_shape, dtype):
     return np.ascontiguousarray(features, dtype=dtype)
 
 
+def _keep_mask(keep, vocab_size):
+    """keep as a C array of (V,) booleans; all False for None (one compiled signature)."""
+    if keep is None:
+        return np.zeros(vocab_size, np.bool_)
+    return np.ascontiguousarray(keep, dtype=np.bool_)
+
+
 def generate(params, head, num_layers, primer, uniforms, temperature, top_k,
-             primer_features=None, step_features=None):
+             primer_features=None, step_features=None, keep=None):
     """Compiled twin of ``generate.generate``'s NumPy loop: same tokens.
 
     params: a ``SequenceModel``'s parameter dict; head: its dense head with
     any BatchNorm folded in (``layers.head_without_batch_norm``);
     primer (B, P) ids; uniforms (length, B) the draws; primer_features
-    (B, P, F) and step_features (B, length, F), or None without features.
+    (B, P, F) and step_features (B, length, F), or None without features;
+    keep (V,) booleans or None, the tokens whose untempered probability is kept.
     Returns the ids (B, length).
     """
     weights = _compiled_weights(params, head, num_layers)
@@ -737,18 +797,19 @@ def generate(params, head, num_layers, primer, uniforms, temperature, top_k,
     _generate(*weights, np.ascontiguousarray(primer, dtype=np.int64),
               _feature_rows(primer_features, primer.shape, dtype),
               _feature_rows(step_features, (batch, length), dtype), uniforms,
-              float(temperature), int(top_k), generated)
+              float(temperature), int(top_k), _keep_mask(keep, weights[4].shape[1]), generated)
     return generated
 
 
 def generate_segments(params, head, num_layers, primer, uniforms, temperature, top_k,
                       token_costs, budgets, reset_token, primer_features=None,
-                      step_features=None):
+                      step_features=None, keep=None):
     """Compiled twin of ``generate.generate_segments``'s NumPy loop: same ids.
 
     As ``generate`` for one sequence: primer (P,) ids, primer_features
     (P, F) or None; uniforms (sum(budgets),) the draws; token_costs (V,),
-    budgets (S,), step_features (S, max(budgets) + 1, F) or None.
+    budgets (S,), step_features (S, max(budgets) + 1, F) or None; keep as
+    for ``generate``.
     Returns (ids with the forced resets, None), or (None, (segment,
     remaining budget)) when no token fits a remaining budget.
     """
@@ -760,8 +821,8 @@ def generate_segments(params, head, num_layers, primer, uniforms, temperature, t
     count = _generate_segments(
         *weights, np.ascontiguousarray(primer, dtype=np.int64),
         _feature_rows(primer_features, primer.shape, dtype), uniforms, float(temperature),
-        int(top_k), np.ascontiguousarray(token_costs, dtype=np.int64), budgets,
-        int(reset_token),
+        int(top_k), _keep_mask(keep, weights[4].shape[1]),
+        np.ascontiguousarray(token_costs, dtype=np.int64), budgets, int(reset_token),
         _feature_rows(step_features, (len(budgets), int(budgets.max()) + 1), dtype),
         generated, failure)
     if count < 0:
