@@ -21,6 +21,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from jazz_lstm.evaluation.phrasing import PHRASE_REST
 from jazz_lstm.presets import GRAMMARS
 from lstm_np.generate import generate, generate_segments
 from music.song import MusicError, Song
@@ -128,7 +129,11 @@ class Exact:
         gives one FormPlace or None per bar; None derives them from the chords (one
         pass of ``chord_bars`` a chorus, ``music.tokens.structure.form_from_chords``).
         With phrase features, the phrase features are those of the primer's tokens
-        and then the drawn ones (``PhraseTracker``), as in training."""
+        and then the drawn ones (``PhraseTracker``), as in training.
+        Phrase-ending rests (``phrase_end_rests``) keep their untempered
+        probability; the temperature reshapes only the other tokens
+        (``lstm_np.generate``'s kept mass): sharpened with them, these rare
+        tokens were drawn about half as often as the model predicts them."""
         bar_length = bar_length_of(time_signature)
         bars = [chord_bars[index % len(chord_bars)] for index in range(bar_count)]
         units = units_of(bar_length)
@@ -161,7 +166,8 @@ class Exact:
             budgets=np.full(bar_count, units, dtype=np.int64), reset_token=bar_line,
             step_features=table,
             primer_features=np.ascontiguousarray(primer_features, dtype=table.dtype),
-            temperature=temperature, top_k=top_k, feature_hook=hook)
+            temperature=temperature, top_k=top_k, feature_hook=hook,
+            keep=phrase_end_rests(vocabulary))
         ids = np.asarray(ids).reshape(-1)
         return self.decode([vocabulary[token_id] for token_id in ids], bars, bar_count,
                            time_signature, tempo, decode_rng, pitch_range), ids
@@ -173,6 +179,14 @@ class Exact:
                                pitch_range=tuple(pitch_range or MIDI_RANGE))[:bar_count]
         return Song(measures=measures, tempo=tempo, time_signature=time_signature,
                     title="jazz-lstm solo")
+
+
+def phrase_end_rests(vocabulary) -> np.ndarray:
+    """(V,) booleans: the exact grammar's rest tokens of a beat or more
+    (``evaluation.phrasing.PHRASE_REST``), the rests that end a phrase."""
+    parsed = [exact_grammar.parse_token(token) for token in vocabulary]
+    return np.array([token.kind == "rest" and token.units >= units_of(PHRASE_REST)
+                     for token in parsed], dtype=bool)
 
 
 def grammar_named(name: str, structure: str = "none"):

@@ -5,7 +5,8 @@ from fractions import Fraction as F
 import numpy as np
 import pytest
 
-from jazz_lstm.grammars import Classic, Exact, bar_length_of, grammar_named
+from jazz_lstm import grammars
+from jazz_lstm.grammars import Classic, Exact, bar_length_of, grammar_named, phrase_end_rests
 from lstm_np.model import ModelConfig, SequenceModel
 from music.chords import make_chord, parse_progression
 from music.song import Measure, MusicError, Note, Song
@@ -136,3 +137,37 @@ def test_an_exact_solo_fills_every_bar_and_cycles_the_chords():
     again, same_ids = solo(0)
     assert np.array_equal(ids, same_ids) and again == song
     assert not np.array_equal(solo(7)[1], ids)
+
+
+def test_phrase_end_rests_are_the_rest_tokens_of_a_beat_or_more():
+    vocabulary = ["|", "0+4,6", "NC7=,3", "T,2", "R,9", "R,12", "R,24", "R,1", "T,12"]
+    mask = phrase_end_rests(vocabulary)
+    assert mask.dtype == bool
+    assert mask.tolist() == [False, False, False, False, False, True, True, False, False]
+
+
+@pytest.mark.parametrize("structure", ["none", "phrase"])
+def test_an_exact_solo_keeps_the_phrase_ending_rests_untempered(structure, monkeypatch):
+    # With phrase features a hook runs the NumPy loop; both ways get the mask.
+    vocabulary = sorted(set(Exact().required_tokens((3, 4)) + ["0=,6", "4+4,12", "7-4,3"]))
+    grammar = Exact(structure)
+    config = ModelConfig(vocab_size=len(vocabulary), hidden_size=4, dtype="float64",
+                         feature_size=grammar.feature_size)
+    model = SequenceModel(config, rng=np.random.default_rng(3), backend="numpy")
+    seen = []
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs["keep"])
+        return grammars_generate_segments(*args, **kwargs)
+
+    grammars_generate_segments = grammars.generate_segments
+    monkeypatch.setattr(grammars, "generate_segments", recording)
+    bars = parse_progression("Dm7 G7 | Cmaj7", beats_per_bar=3)
+    song, ids = grammar.solo(model, vocabulary, bars, 4, (3, 4), 140,
+                             primer=(np.array([[0]]), None), token_rng=np.random.default_rng(1),
+                             decode_rng=np.random.default_rng(2), temperature=0.8, top_k=0)
+    assert len(seen) == 1
+    # the rests of 12 units (a beat) or more; not R,9, nor the note 4+4,12
+    assert [token for token, kept in zip(vocabulary, seen[0]) if kept] == \
+        ["R,12", "R,16", "R,18", "R,24", "R,32", "R,36"]
+    assert all(sum(note.duration for note in measure.notes) == 3 for measure in song.measures)
