@@ -1,6 +1,7 @@
 """cli.py end to end, in a subprocess as a user runs it, and its error lines."""
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,12 @@ def run_cli(*args, cwd, env=None):
                           text=True, timeout=300, env=environment)
 
 
+def default_hangup():
+    """In the child: SIGHUP back to its default, since under nohup it arrives ignored
+    and the CLI leaves an ignored signal ignored."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def interrupt_training(folder, run, after_epoch: int, signal_number) -> str:
     """Train an endless run in ``folder``, send ``signal_number`` once epoch
     ``after_epoch`` is printed, check that it stopped with status 130 and an
@@ -28,7 +35,8 @@ def interrupt_training(folder, run, after_epoch: int, signal_number) -> str:
     process = subprocess.Popen(
         [sys.executable, str(CLI), "train", "--data", SMALL_PIECE, "--epochs", "100000",
          "--hidden", "8", "--run", run],
-        cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=default_hangup)
     for line in process.stdout:
         if line.startswith(f"epoch {after_epoch}/"):
             break

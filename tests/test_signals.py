@@ -40,8 +40,12 @@ def current_handlers():
 
 @pytest.fixture
 def handlers_kept():
-    """Put back the handlers a test changes, so that it cannot upset the next ones."""
+    """Put back the handlers a test changes, so that it cannot upset the next ones;
+    start from the default SIGTERM and SIGHUP, which the code leaves alone when
+    ignored (as under nohup, which would otherwise decide these tests)."""
     before = current_handlers()
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, signal.SIG_DFL)
     yield
     for number, handler in before.items():
         signal.signal(number, handler)
