@@ -574,19 +574,28 @@ def _choose_token(logits, u, temperature, top_k, allowed, keep, scaled, chosen):
     for j in range(V):
         total += np.exp(scaled[j] - largest)
     log_total = np.log(total)
+    for j in range(V):
+        scaled[j] = np.exp(scaled[j] - largest - log_total)
+    return _inverse_cdf(scaled, u)
+
+
+@_jit
+def _inverse_cdf(probabilities, u):
+    """The draw for uniform u from per-token probabilities (overwritten with their
+    running sum): the first token whose cumulative probability exceeds u * total,
+    never past the last token with any probability."""
     cumulative = 0.0
     last_possible = 0
-    for j in range(V):
-        probability = np.exp(scaled[j] - largest - log_total)
-        if probability > 0:
+    for j in range(probabilities.shape[0]):
+        if probabilities[j] > 0:
             last_possible = j
-        cumulative += probability
-        scaled[j] = cumulative
+        cumulative += probabilities[j]
+        probabilities[j] = cumulative
     threshold = u * cumulative
     # Counted like the NumPy twin, (cumulative <= threshold).sum().
     picks = 0
-    for j in range(V):
-        if scaled[j] <= threshold:
+    for j in range(probabilities.shape[0]):
+        if probabilities[j] <= threshold:
             picks += 1
     return min(picks, last_possible)
 
@@ -615,8 +624,6 @@ def _pick_kept(logits, u, keep, scaled):
     for j in range(V):
         if keep[j] and scaled[j] > -np.inf:
             mass += np.exp(logits[j] - largest - log_total)
-    cumulative = 0.0
-    last_possible = 0
     for j in range(V):
         probability = 0.0
         if scaled[j] > -np.inf:
@@ -624,16 +631,8 @@ def _pick_kept(logits, u, keep, scaled):
                 probability = np.exp(logits[j] - largest - log_total)
             else:
                 probability = (1.0 - mass) * np.exp(scaled[j] - largest_other - log_total_other)
-        if probability > 0:
-            last_possible = j
-        cumulative += probability
-        scaled[j] = cumulative
-    threshold = u * cumulative
-    picks = 0
-    for j in range(V):
-        if scaled[j] <= threshold:
-            picks += 1
-    return min(picks, last_possible)
+        scaled[j] = probability
+    return _inverse_cdf(scaled, u)
 
 
 @_jit
