@@ -40,7 +40,7 @@ from jazz_lstm.corpus import read_songs
 from jazz_lstm.evaluation import fit_baselines, format_table, split_segments, to_json
 from jazz_lstm.evaluation.report import (Report, copying_section, means_section, prediction_section,
                                          role_section, similarity_section, structure_section)
-from jazz_lstm.grammars import Piece, bar_length_of, grammar_named, phrase_end_rests
+from jazz_lstm.grammars import Piece, bar_length_of, grammar_named
 from jazz_lstm.note_corpus import load_note_corpus
 from jazz_lstm.runs import UsageError
 from jazz_lstm.sampling import primer_inputs
@@ -49,7 +49,7 @@ from jazz_lstm.training import reread_corpus
 from music.files import write_file_atomically
 from music.tokens.exact_grammar import BAR_LINE, parse_token, token_cost, units_of
 from music.tokens.solo import tokens_needed
-from music.tokens.structure import song_form
+from music.tokens.structure import phrase_end_rests, song_form
 
 SEGMENT_BARS = 8
 SOLO_BARS = 32
@@ -136,7 +136,7 @@ def evaluate_run(run, *, data=None, bars=None, segments: int | None = None, seed
 def phrase_end_masks(vocabulary) -> tuple:
     """(after, following) for ``score``'s watch under the exact grammar: a note
     or tie token (a sounding note), then one rest token of a beat or more, the
-    rest that ends a phrase (``grammars.phrase_end_rests``, which sampling keeps
+    rest that ends a phrase (``music.tokens.structure.phrase_end_rests``, which sampling keeps
     at its untempered probability)."""
     after = np.array([parse_token(token).kind in ("note", "tie") for token in vocabulary])
     return after, phrase_end_rests(vocabulary)

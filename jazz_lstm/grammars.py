@@ -21,15 +21,14 @@ from fractions import Fraction
 
 import numpy as np
 
-from jazz_lstm.evaluation.phrasing import PHRASE_REST
 from jazz_lstm.presets import GRAMMARS
 from lstm_np.generate import generate, generate_segments
 from music.song import MusicError, Song
 from music.tokens import classic_grammar, conditioning, exact_grammar
 from music.tokens.exact_grammar import BAR_LINE, MIDI_RANGE, filler_tokens, token_cost, units_of
 from music.tokens.solo import build_solo, tokens_needed
-from music.tokens.structure import (PhraseTracker, check_structure, form_from_chords, song_form,
-                                    uses_form, uses_phrase)
+from music.tokens.structure import (PhraseTracker, check_structure, form_from_chords,
+                                    phrase_end_rests, song_form, uses_form, uses_phrase)
 
 
 @dataclass
@@ -179,14 +178,6 @@ class Exact:
                                pitch_range=tuple(pitch_range or MIDI_RANGE))[:bar_count]
         return Song(measures=measures, tempo=tempo, time_signature=time_signature,
                     title="jazz-lstm solo")
-
-
-def phrase_end_rests(vocabulary) -> np.ndarray:
-    """(V,) booleans: the exact grammar's rest tokens of a beat or more
-    (``evaluation.phrasing.PHRASE_REST``), the rests that end a phrase."""
-    parsed = [exact_grammar.parse_token(token) for token in vocabulary]
-    return np.array([token.kind == "rest" and token.units >= units_of(PHRASE_REST)
-                     for token in parsed], dtype=bool)
 
 
 def grammar_named(name: str, structure: str = "none"):

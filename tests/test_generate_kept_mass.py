@@ -8,7 +8,7 @@ import pytest
 
 from lstm_np import kernels
 from lstm_np.generate import choose_tokens, generate, generate_segments
-from tests.test_generate_segments import fixed_logits_model, random_model
+from tests.test_generate_segments import fixed_logits_model, random_model, segments_on_both_backends
 
 COMPILED = pytest.mark.skipif(not kernels.numba_available(), reason="numba is not installed")
 
@@ -154,17 +154,9 @@ def test_compiled_choice_picks_the_numpy_token_on_random_logits(with_top_k, with
     (1, 0, 0, 0.8, 0), (2, 4, 0, 0.5, 0), (1, 0, 3, 1.2, 0), (2, 5, 2, 0.8, 3), (3, 0, 1, 0.0, 2)])
 def test_compiled_segments_with_keep_pick_the_numpy_ids(layers, dense, feature_size, temperature,
                                                         top_k, dtype):
-    rng = np.random.default_rng(4)
-    options = {"token_costs": [0, 1, 2, 2, 3, 4, 6, 8, 0], "budgets": [8, 4, 12, 8, 6, 8],
-               "reset_token": 8, "temperature": temperature, "top_k": top_k,
-               "keep": np.array([False, False, True, False, False, True, True, False, False])}
-    if feature_size:
-        options["primer_features"] = rng.normal(size=(1, 3, feature_size))
-        options["step_features"] = rng.normal(size=(6, 13, feature_size))
-    ids = {backend: generate_segments(random_model(9, feature_size, layers, dense, dtype, seed=5,
-                                                   backend=backend),
-                                      np.array([[1, 8, 2]]), np.random.default_rng(8), **options)
-           for backend in ("numpy", "numba")}
+    keep = np.array([False, False, True, False, False, True, True, False, False])
+    ids = segments_on_both_backends(layers, dense, feature_size, dtype,
+                                    temperature=temperature, top_k=top_k, keep=keep)
     np.testing.assert_array_equal(ids["numba"], ids["numpy"])
 
 

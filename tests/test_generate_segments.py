@@ -156,17 +156,24 @@ def test_same_seed_same_ids_other_seed_other_ids(backend):
     (1, 0, 0, 1.0, 0), (2, 4, 0, 0.0, 0), (1, 0, 3, 1.2, 0), (2, 5, 2, 0.8, 3), (3, 0, 1, 0.0, 2)])
 def test_compiled_segments_pick_the_numpy_ids(layers, dense, feature_size, temperature, top_k,
                                               dtype):
+    ids = segments_on_both_backends(layers, dense, feature_size, dtype,
+                                    temperature=temperature, top_k=top_k)
+    np.testing.assert_array_equal(ids["numba"], ids["numpy"])
+
+
+def segments_on_both_backends(layers, dense, feature_size, dtype, **sampling) -> dict:
+    """backend -> the ids ``generate_segments`` draws with a random model of 9 tokens
+    (token 8 the reset) over six budgets, with ``sampling`` (temperature, top_k, keep)."""
     rng = np.random.default_rng(4)
     options = {"token_costs": [0, 1, 2, 2, 3, 4, 6, 8, 0], "budgets": [8, 4, 12, 8, 6, 8],
-               "reset_token": 8, "temperature": temperature, "top_k": top_k}
+               "reset_token": 8, **sampling}
     if feature_size:
         options["primer_features"] = rng.normal(size=(1, 3, feature_size))
         options["step_features"] = rng.normal(size=(6, 13, feature_size))
-    ids = {backend: generate_segments(random_model(9, feature_size, layers, dense, dtype, seed=5,
-                                                   backend=backend),
-                                      np.array([[1, 8, 2]]), np.random.default_rng(8), **options)
-           for backend in ("numpy", "numba")}
-    np.testing.assert_array_equal(ids["numba"], ids["numpy"])
+    return {backend: generate_segments(random_model(9, feature_size, layers, dense, dtype, seed=5,
+                                                    backend=backend),
+                                       np.array([[1, 8, 2]]), np.random.default_rng(8), **options)
+            for backend in ("numpy", "numba")}
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

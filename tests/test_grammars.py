@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 
 from jazz_lstm import grammars
-from jazz_lstm.grammars import Classic, Exact, bar_length_of, grammar_named, phrase_end_rests
+from jazz_lstm.grammars import Classic, Exact, bar_length_of, grammar_named
 from lstm_np.model import ModelConfig, SequenceModel
 from music.chords import make_chord, parse_progression
 from music.song import Measure, MusicError, Note, Song
 from music.tokens.conditioning import FEATURE_NAMES
+from music.tokens.structure import phrase_end_rests
 
 COLUMN = {name: index for index, name in enumerate(FEATURE_NAMES)}
 

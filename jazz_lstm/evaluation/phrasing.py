@@ -47,8 +47,9 @@ from itertools import combinations
 import numpy as np
 
 from music.song import played_notes
+from music.tokens.structure import PHRASE_BREAK_UNITS, UNITS_PER_BEAT
 
-PHRASE_REST = Fraction(1)
+PHRASE_REST = Fraction(PHRASE_BREAK_UNITS, UNITS_PER_BEAT)   # a beat, as the phrase features count it
 GROOVE_GRID = Fraction(1, 12)
 PATTERN_INTERVALS = 4
 REPEAT_BARS = 8

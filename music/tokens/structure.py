@@ -98,6 +98,14 @@ def _kind_and_units(token: str) -> tuple:
     return parsed.kind, parsed.units
 
 
+def phrase_end_rests(vocabulary) -> np.ndarray:
+    """(V,) booleans: the rest tokens of PHRASE_BREAK_UNITS or more, the rests
+    that end a phrase (sampling keeps their untempered probability)."""
+    parsed = [_kind_and_units(token) for token in vocabulary]
+    return np.array([kind == "rest" and units >= PHRASE_BREAK_UNITS for kind, units in parsed],
+                    dtype=bool)
+
+
 class PhraseTracker:
     """The phrase features after the tokens fed so far (module docstring).
 
